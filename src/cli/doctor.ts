@@ -1,0 +1,40 @@
+import type { ConnectionSettings } from '../config/connection.js';
+import { isKafkaAnswering } from '../kafka/probe.js';
+import { probeSchemaRegistry } from '../serde/registry-probe.js';
+
+export interface DoctorCheck {
+  readonly name: string;
+  readonly target: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Checks that the services a stage needs answer at the configured addresses. */
+export async function runDoctor(connection: ConnectionSettings): Promise<DoctorCheck[]> {
+  const brokers = connection.brokers.join(',');
+  const [kafkaOk, registryError] = await Promise.all([
+    isKafkaAnswering(connection),
+    probeSchemaRegistry(connection).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    ),
+  ]);
+  return [
+    {
+      name: 'kafka',
+      target: `KAFKA_BROKERS=${brokers}`,
+      ok: kafkaOk,
+      detail: kafkaOk ? 'answers' : 'no broker answered (start one with `npm run stack:up`, or set KAFKA_BROKERS)',
+    },
+    {
+      name: 'schema-registry',
+      target: `SCHEMA_REGISTRY_URL=${connection.schemaRegistryUrl}`,
+      ok: registryError === undefined,
+      detail: registryError ?? 'answers',
+    },
+  ];
+}
+
+export function formatDoctor(checks: readonly DoctorCheck[]): string {
+  return checks.map((check) => `${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(16)} ${check.target}: ${check.detail}`).join('\n');
+}

@@ -1,0 +1,96 @@
+import type { Kafka } from 'kafkajs';
+import type { ConnectionSettings } from '../config/connection.js';
+import { ErrorCode, KascadeError } from '../errors.js';
+import { createKafka } from './client.js';
+
+/** True when a broker at the configured addresses answers a metadata request right now. */
+export async function isKafkaAnswering(connection: ConnectionSettings, timeoutMs = 3000): Promise<boolean> {
+  const admin = createKafka(connection, {
+    clientId: 'kascade-probe',
+    logLevel: 'nothing',
+    connectionTimeoutMs: timeoutMs,
+    retries: 0,
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export interface ReadinessOptions {
+  readonly timeoutMs: number;
+  /** Called before every new attempt, e.g. to stop waiting when the broker process died. */
+  readonly beforeAttempt?: () => void;
+}
+
+const PROBE_TOPIC = '__kascade_readiness';
+
+/**
+ * Waits until the cluster does what a stage needs: a topic can be created and a consumer can
+ * join a group (which needs the group coordinator and the offsets topic). A broker that accepts
+ * connections is not yet ready for either.
+ */
+export async function waitForKafkaReady(connection: ConnectionSettings, options: ReadinessOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    options.beforeAttempt?.();
+    const kafka = createKafka(connection, { clientId: 'kascade-readiness', logLevel: 'nothing', retries: 0 });
+    try {
+      await createProbeTopic(kafka);
+      await joinProbeGroup(kafka, Math.max(1000, deadline - Date.now()));
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  throw new KascadeError(
+    ErrorCode.BrokerUnreachable,
+    `Kafka at ${connection.brokers.join(',')} was not ready (create a topic, join a group) within ${options.timeoutMs} ms: ${describe(lastError)}`,
+    { retriable: true, cause: lastError },
+  );
+}
+
+async function createProbeTopic(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    // Returns false when the topic already exists, which is just as good.
+    await admin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function joinProbeGroup(kafka: Kafka, timeoutMs: number): Promise<void> {
+  const consumer = kafka.consumer({ groupId: PROBE_TOPIC, retry: { retries: 0 } });
+  try {
+    const joined = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no group join within ${timeoutMs} ms`)), timeoutMs);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        clearTimeout(timer);
+        reject(event.payload.error);
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [PROBE_TOPIC], fromBeginning: false });
+    await consumer.run({ eachMessage: async () => undefined });
+    await joined;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
