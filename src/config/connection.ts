@@ -1,5 +1,4 @@
 import { ErrorCode, KascadeError } from '../errors.js';
-import { redactUrl } from './redact-url.js';
 
 /** Where kascade finds Kafka and the schema registry. Read once at start, then frozen. */
 export interface ConnectionSettings {
@@ -52,10 +51,8 @@ function parseRegistryUrl(raw: string): Pick<ConnectionSettings, 'schemaRegistry
     throw new KascadeError(ErrorCode.ConfigInvalid, 'SCHEMA_REGISTRY_URL: not a valid URL (expected e.g. http://127.0.0.1:8081)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new KascadeError(
-      ErrorCode.ConfigInvalid,
-      `SCHEMA_REGISTRY_URL: protocol must be http or https, got ${url.protocol} in ${redactUrl(url)}`,
-    );
+    // Only the scheme: in a URL that is not http(s), credentials may sit where redaction cannot find them.
+    throw new KascadeError(ErrorCode.ConfigInvalid, `SCHEMA_REGISTRY_URL: protocol must be http or https, got ${url.protocol}`);
   }
   const auth =
     url.username === '' ? undefined : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 import { ErrorCode, KascadeError } from '../errors.js';
-import { createKafka } from './client.js';
+import { createKafka, createProducer } from './client.js';
 
 /** True when a broker at the configured addresses answers a metadata request right now. */
 export async function isKafkaAnswering(connection: ConnectionSettings, timeoutMs = 3000): Promise<boolean> {
@@ -31,9 +31,10 @@ export interface ReadinessOptions {
 const PROBE_TOPIC = '__kascade_readiness';
 
 /**
- * Waits until the cluster does what a stage needs: a topic can be created and a consumer can
- * join a group (which needs the group coordinator and the offsets topic). A broker that accepts
- * connections is not yet ready for either.
+ * Waits until the cluster does what a stage needs: a topic can be created, an idempotent producer
+ * can write to it (which needs the transaction coordinator and its state topic) and a consumer
+ * can join a group (the group coordinator and the offsets topic). A broker that accepts
+ * connections is not yet ready for any of these.
  */
 export async function waitForKafkaReady(connection: ConnectionSettings, options: ReadinessOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
@@ -43,6 +44,7 @@ export async function waitForKafkaReady(connection: ConnectionSettings, options:
     const kafka = createKafka(connection, { clientId: 'kascade-readiness', logLevel: 'nothing', retries: 0 });
     try {
       await createProbeTopic(kafka);
+      await produceProbeRecord(kafka);
       await joinProbeGroup(kafka, Math.max(1000, deadline - Date.now()));
       return;
     } catch (error) {
@@ -68,6 +70,16 @@ async function createProbeTopic(kafka: Kafka): Promise<void> {
   }
 }
 
+async function produceProbeRecord(kafka: Kafka): Promise<void> {
+  const producer = createProducer(kafka);
+  try {
+    await producer.connect();
+    await producer.send({ topic: PROBE_TOPIC, messages: [{ value: 'ready?' }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 async function joinProbeGroup(kafka: Kafka, timeoutMs: number): Promise<void> {
   const consumer = kafka.consumer({ groupId: PROBE_TOPIC, retry: { retries: 0 } });
   try {
@@ -84,7 +96,7 @@ async function joinProbeGroup(kafka: Kafka, timeoutMs: number): Promise<void> {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [PROBE_TOPIC], fromBeginning: false });
-    await consumer.run({ eachMessage: async () => undefined });
+    await consumer.run({ eachMessage: () => Promise.resolve() });
     await joined;
   } finally {
     await consumer.disconnect();

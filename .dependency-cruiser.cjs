@@ -1,0 +1,83 @@
+/**
+ * Architecture rules (see README, "Architecture"). `npm run lint` fails on any violation.
+ * Paths are matched relative to the folder depcruise runs in, so the same rules check the
+ * project and the fixtures in test/fixtures/layering.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-import-cycles',
+      severity: 'error',
+      comment: 'Cycles make start-up order and testing fragile; cut the cycle with an interface or a new module.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'kafkajs-only-in-src-kafka',
+      severity: 'error',
+      comment: 'Only src/kafka/ talks to Kafka, so the runtime also runs on the in-memory test driver.',
+      from: { path: '^src/', pathNot: '^src/kafka/' },
+      to: { path: '(^|/)kafkajs(/|$)' },
+    },
+    {
+      name: 'onnxruntime-only-in-onnx-handler',
+      severity: 'error',
+      comment: 'Only the ONNX model handler (src/inference/onnx/) loads onnxruntime-node, inside its worker threads.',
+      from: { path: '^src/', pathNot: '^src/inference/onnx/' },
+      to: { path: '(^|/)onnxruntime-node(/|$)' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      severity: 'error',
+      comment: 'src/cli is the composition root: it may import everything, nothing imports it.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'kafka-layer-is-not-imported-by-the-core',
+      severity: 'error',
+      comment: 'Dependency direction: cli -> kafka -> runtime -> {topology, inference, ...} -> errors.',
+      from: { path: '^src/', pathNot: '^src/(kafka|cli)/|^src/index\\.ts$' },
+      to: { path: '^src/kafka/' },
+    },
+    {
+      name: 'runtime-is-not-imported-by-its-parts',
+      severity: 'error',
+      comment: 'topology, inference, routing, transforms, serde, experiments and telemetry stay below the runtime.',
+      from: { path: '^src/(topology|inference|routing|transforms|serde|experiments|telemetry|config)/|^src/errors\\.ts$' },
+      to: { path: '^src/runtime/' },
+    },
+    {
+      name: 'errors-and-config-are-leaves',
+      severity: 'error',
+      comment: 'errors.ts and config/ sit at the bottom: they import no other part of kascade.',
+      from: { path: '^src/(errors\\.ts$|config/)' },
+      to: { path: '^src/', pathNot: '^src/(errors\\.ts$|config/)' },
+    },
+    {
+      name: 'src-does-not-import-tests-or-scripts',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(test|integration-tests|scripts|bench)/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that resolves to nothing fails at run time.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|\\.stack)/|^test/fixtures/' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json', '.d.ts'],
+    },
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { connectionFromEnv } from '../../src/config/connection.js';
+import { createKafka } from '../../src/kafka/client.js';
+import { waitFor } from './wait-for.js';
+
+/** The cluster the tests run against: KAFKA_BROKERS, as a user's stage would see it. */
+export const connection = connectionFromEnv();
+
+export function testKafka(name: string): Kafka {
+  return createKafka(connection, { clientId: `kascade-test-${name}`, logLevel: 'error', connectionTimeoutMs: 5000 });
+}
+
+/** A topic name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `test.${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    if (!created) throw new Error(`topic ${topic} already existed`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface ReceivedRecord {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+}
+
+export interface Collector {
+  readonly records: ReceivedRecord[];
+  /** Resolves once at least `count` records arrived. */
+  waitForCount(count: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Consumes `topic` from the beginning under a fresh group, collecting every record. */
+export async function collect(kafka: Kafka, topic: string, options: { readCommitted?: boolean } = {}): Promise<Collector> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: uniqueName('group'),
+    readUncommitted: options.readCommitted === false,
+    maxWaitTimeInMs: 100,
+  });
+  const records: ReceivedRecord[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ partition, message }: EachMessagePayload) => {
+      records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value });
+      return Promise.resolve();
+    },
+  });
+  return {
+    records,
+    waitForCount: (count, timeoutMs) =>
+      waitFor(() => records.length >= count, { what: () => `${count} records on ${topic} (have ${records.length})`, timeoutMs: timeoutMs ?? 30_000 }),
+    stop: () => consumer.disconnect(),
+  };
+}

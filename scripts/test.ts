@@ -1,0 +1,119 @@
+/**
+ * `npm test`: type check, lint, then unit and integration tests in one run of Node's test runner.
+ * When nothing answers at KAFKA_BROKERS / SCHEMA_REGISTRY_URL and they are the local defaults,
+ * it starts the local stack for the run and stops what it started afterwards.
+ *
+ *   tsx scripts/test.ts              everything
+ *   tsx scripts/test.ts --unit       unit tests only (no broker needed)
+ *   tsx scripts/test.ts --integration
+ *   extra arguments after `--` go to `node --test` (e.g. -- --test-name-pattern=avro)
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { connectionFromEnv, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from '../src/config/connection.js';
+import { isKafkaAnswering } from '../src/kafka/probe.js';
+import { isSchemaRegistryAnswering } from '../src/serde/registry-probe.js';
+import { stackDown, stackUp } from './stack/lifecycle.js';
+import { kafkaService } from './stack/kafka-service.js';
+import { PROJECT_ROOT } from './stack/paths.js';
+import { registryService } from './stack/registry-service.js';
+import type { LocalService } from './stack/service.js';
+
+const say = (line: string): void => {
+  process.stderr.write(`npm test: ${line}\n`);
+};
+
+function testFiles(folder: string): string[] {
+  const entries = readdirSync(join(PROJECT_ROOT, folder), { recursive: true, encoding: 'utf8' });
+  return entries
+    .filter((entry) => entry.endsWith('.test.ts') && !entry.includes('fixtures/'))
+    .map((entry) => join(folder, entry))
+    .sort();
+}
+
+function run(command: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    child.on('error', (error) => {
+      say(`cannot run ${command}: ${error.message}`);
+      resolve(127);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+const bin = (name: string): string => join(PROJECT_ROOT, 'node_modules', '.bin', name);
+
+/** Services to start because nothing answers where the tests will look; throws if that is not the local stack. */
+async function servicesToStart(): Promise<LocalService[]> {
+  const connection = connectionFromEnv();
+  const [kafkaUp, registryUp] = await Promise.all([isKafkaAnswering(connection, 1500), isSchemaRegistryAnswering(connection, 1500)]);
+  const missing: LocalService[] = [];
+  if (!kafkaUp) {
+    if (connection.brokers.join(',') !== DEFAULT_KAFKA_BROKERS) {
+      throw new Error(`nothing answers at KAFKA_BROKERS=${connection.brokers.join(',')}; start that cluster or unset KAFKA_BROKERS`);
+    }
+    missing.push(kafkaService);
+  }
+  if (!registryUp) {
+    if (connection.schemaRegistryUrl !== DEFAULT_SCHEMA_REGISTRY_URL) {
+      throw new Error(`nothing answers at SCHEMA_REGISTRY_URL=${connection.schemaRegistryUrl}; start it or unset SCHEMA_REGISTRY_URL`);
+    }
+    missing.push(registryService);
+  }
+  return missing;
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const separator = args.indexOf('--');
+  const own = separator === -1 ? args : args.slice(0, separator);
+  const passThrough = separator === -1 ? [] : args.slice(separator + 1);
+  const unitOnly = own.includes('--unit');
+  const integrationOnly = own.includes('--integration');
+  const everything = !unitOnly && !integrationOnly;
+
+  if (everything) {
+    say('type check');
+    if ((await run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'])) !== 0) return 1;
+    say('lint (eslint, dependency-cruiser: import cycles and layering)');
+    if ((await run('npm', ['run', '--silent', 'lint'])) !== 0) return 1;
+  }
+
+  const files = [...(integrationOnly ? [] : testFiles('test')), ...(unitOnly ? [] : testFiles('integration-tests'))];
+  let started: LocalService[] = [];
+  if (!unitOnly) {
+    const missing = await servicesToStart();
+    if (missing.length > 0) {
+      say(`nothing answers at ${missing.map((service) => service.address).join(' and ')}: starting the local stack for this run (keep it between runs with \`npm run stack:up\`)`);
+      started = await stackUp(say, missing);
+    }
+  }
+  const stopStarted = async (): Promise<void> => {
+    if (started.length === 0) return;
+    say('stopping the local stack it started');
+    await stackDown(say, started);
+    started = [];
+  };
+  const onSignal = (): void => {
+    void stopStarted().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    say(`${files.length} test files: ${files.map((file) => relative('.', file)).join(' ')}`);
+    return await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough, ...files]);
+  } finally {
+    await stopStarted();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
