@@ -41,7 +41,8 @@ export async function waitForKafkaReady(connection: ConnectionSettings, options:
   let lastError: unknown;
   while (Date.now() < deadline) {
     options.beforeAttempt?.();
-    const kafka = createKafka(connection, { clientId: 'kascade-readiness', logLevel: 'nothing', retries: 0 });
+    // A few retries: an idempotent producer refuses to start with none.
+    const kafka = createKafka(connection, { clientId: 'kascade-readiness', logLevel: 'nothing', retries: 2 });
     try {
       await createProbeTopic(kafka);
       await produceProbeRecord(kafka);
