@@ -7,8 +7,24 @@ export const ErrorCode = {
   ConfigInvalid: 'KASCADE_CONFIG_INVALID',
   /** No Kafka broker answered at the configured bootstrap addresses. */
   BrokerUnreachable: 'KASCADE_BROKER_UNREACHABLE',
-  /** The schema registry did not answer, or answered with an error. */
+  /** The schema registry did not answer, or answered 5xx / 401 / 403 (systemic: the stage pauses and retries). */
   RegistryUnreachable: 'KASCADE_REGISTRY_UNREACHABLE',
+  /** A topology file is malformed or its graph is inconsistent; the message names the file and the path. */
+  TopologyInvalid: 'KASCADE_TOPOLOGY_INVALID',
+  /** A record's bytes cannot be decoded: not JSON, not Avro, bad magic byte, truncated. */
+  DecodeFailed: 'KASCADE_DECODE_FAILED',
+  /** A record names a schema id the registry does not know. */
+  SchemaNotFound: 'KASCADE_SCHEMA_NOT_FOUND',
+  /** An output value does not fit its topic's schema or format. */
+  EncodeFailed: 'KASCADE_ENCODE_FAILED',
+  /** A transform threw or returned something that is not a record. */
+  TransformFailed: 'KASCADE_TRANSFORM_FAILED',
+  /** A stage names a transform (or other plug-in) that nobody registered. */
+  UnknownPlugin: 'KASCADE_UNKNOWN_PLUGIN',
+  /** Producing to or committing in Kafka failed after retries (systemic). */
+  KafkaSendFailed: 'KASCADE_KAFKA_SEND_FAILED',
+  /** The stage was stopped (SIGTERM, shutdown) while work was in flight; that work is not committed. */
+  StageStopped: 'KASCADE_STAGE_STOPPED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
