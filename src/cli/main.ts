@@ -1,55 +1,54 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../config/connection.js';
 import { ErrorCode, isKascadeError } from '../errors.js';
-import { formatDoctor, runDoctor } from './doctor.js';
+import { print, printError, UsageError, type Command } from './command.js';
+import { describeCommand } from './commands/describe.js';
+import { doctorCommand } from './commands/doctor.js';
+import { runCommand } from './commands/run.js';
+import { topicsCommand } from './commands/topics.js';
+import { validateCommand } from './commands/validate.js';
 
-const USAGE = `Usage: kascade <command> [options]
+const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, doctorCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return `Usage: kascade <command> [options]
 
 Commands:
-  doctor        check that Kafka (KAFKA_BROKERS) and the schema registry (SCHEMA_REGISTRY_URL) answer
+${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 
 Options:
-  -h, --help    show this help
-  -v, --version show the version
+  -h, --help      show help (also: kascade <command> --help)
+  -v, --version   show the version
 
 Environment:
   KAFKA_BROKERS        bootstrap brokers, comma-separated host:port (default 127.0.0.1:9092)
   SCHEMA_REGISTRY_URL  Confluent-compatible registry API (default http://127.0.0.1:8081/apis/ccompat/v7)
 `;
+}
 
 /** Exit codes: 0 ok, 1 a check or command failed, 2 bad usage or configuration. */
 async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.version === true) {
-    process.stdout.write(`${packageVersion()}\n`);
+  const [first, ...rest] = argv;
+  if (first === '-v' || first === '--version') {
+    print(packageVersion());
     return 0;
   }
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === undefined || command === 'help') {
-    process.stdout.write(USAGE);
-    return command === undefined && values.help !== true ? 2 : 0;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    print(usage());
+    return first === undefined ? 2 : 0;
   }
-  switch (command) {
-    case 'doctor': {
-      if (rest.length > 0) return usageError(`doctor takes no arguments, got: ${rest.join(' ')}`);
-      const checks = await runDoctor(connectionFromEnv());
-      process.stdout.write(`${formatDoctor(checks)}\n`);
-      return checks.every((check) => check.ok) ? 0 : 1;
-    }
-    default:
-      return usageError(`unknown command "${command}"`);
+  const command = COMMANDS.find((candidate) => candidate.name === first);
+  if (command === undefined) return usageError(first.startsWith('-') ? `unknown option "${first}"` : `unknown command "${first}"`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    print(`Usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
   }
+  return command.run(rest);
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`kascade: ${message}\n\n${USAGE}`);
+  printError(`${message}\n\n${usage()}`);
   return 2;
 }
 
@@ -64,13 +63,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (isKascadeError(error)) {
-      process.stderr.write(`kascade: ${error.message}\n`);
-      process.exitCode = error.code === ErrorCode.ConfigInvalid ? 2 : 1;
+    if (error instanceof UsageError) {
+      process.exitCode = usageError(error.message);
     } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.exitCode = usageError(error.message);
+    } else if (isKascadeError(error)) {
+      printError(error.message);
+      process.exitCode = error.code === ErrorCode.ConfigInvalid ? 2 : 1;
     } else {
-      process.stderr.write(`kascade: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      printError(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exitCode = 1;
     }
   },

@@ -1,6 +1,7 @@
-import type { ConnectionSettings } from '../config/connection.js';
-import { isKafkaAnswering } from '../kafka/probe.js';
-import { probeSchemaRegistry } from '../serde/registry-probe.js';
+import { connectionFromEnv, type ConnectionSettings } from '../../config/connection.js';
+import { isKafkaAnswering } from '../../kafka/probe.js';
+import { probeSchemaRegistry } from '../../serde/registry-probe.js';
+import { print, UsageError, type Command } from '../command.js';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -11,7 +12,6 @@ export interface DoctorCheck {
 
 /** Checks that the services a stage needs answer at the configured addresses. */
 export async function runDoctor(connection: ConnectionSettings): Promise<DoctorCheck[]> {
-  const brokers = connection.brokers.join(',');
   const [kafkaOk, registryError] = await Promise.all([
     isKafkaAnswering(connection),
     probeSchemaRegistry(connection).then(
@@ -22,7 +22,7 @@ export async function runDoctor(connection: ConnectionSettings): Promise<DoctorC
   return [
     {
       name: 'kafka',
-      target: `KAFKA_BROKERS=${brokers}`,
+      target: `KAFKA_BROKERS=${connection.brokers.join(',')}`,
       ok: kafkaOk,
       detail: kafkaOk ? 'answers' : 'no broker answered (start one with `npm run stack:up`, or set KAFKA_BROKERS)',
     },
@@ -38,3 +38,15 @@ export async function runDoctor(connection: ConnectionSettings): Promise<DoctorC
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
   return checks.map((check) => `${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(16)} ${check.target}: ${check.detail}`).join('\n');
 }
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check that Kafka (KAFKA_BROKERS) and the schema registry (SCHEMA_REGISTRY_URL) answer',
+  usage: 'kascade doctor',
+  async run(args) {
+    if (args.length > 0) throw new UsageError(`doctor takes no arguments, got: ${args.join(' ')}`);
+    const checks = await runDoctor(connectionFromEnv());
+    print(formatDoctor(checks));
+    return checks.every((check) => check.ok) ? 0 : 1;
+  },
+};

@@ -1,0 +1,74 @@
+import type { Producer } from 'kafkajs';
+import { ErrorCode, KascadeError } from '../errors.js';
+import type { OutgoingRecord } from '../runtime/record.js';
+import { toTopicMessages } from './messages.js';
+
+interface Waiting {
+  readonly records: readonly OutgoingRecord[];
+  readonly bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Stays well under the broker's default 1 MiB message.max.bytes per partition batch. */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+/**
+ * kafkajs has no linger, so the stage batches its own sends: while one produce request is in
+ * flight, everything sent meanwhile (by the batches of all partitions) queues up and goes out
+ * as the next request. One request at a time keeps per-partition order; callers learn when
+ * their records are acknowledged (acks=all) and only then commit their offsets.
+ */
+export class BatchingSink {
+  private readonly queue: Waiting[] = [];
+  private flushing = false;
+
+  constructor(private readonly producer: Producer) {}
+
+  send(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const bytes = records.reduce((sum, record) => sum + (record.value?.length ?? 0) + 64, 0);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ records, bytes, resolve, reject });
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeRequest();
+        try {
+          await this.producer.sendBatch({ topicMessages: toTopicMessages(batch.flatMap((waiting) => waiting.records)) });
+          for (const waiting of batch) waiting.resolve();
+        } catch (error) {
+          const failure = new KascadeError(ErrorCode.KafkaSendFailed, `producing ${batch.length} batches failed: ${describe(error)}`, {
+            retriable: true,
+            cause: error,
+          });
+          for (const waiting of batch) waiting.reject(failure);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The queued sends that fit one request (always at least one). */
+  private takeRequest(): Waiting[] {
+    let bytes = 0;
+    let count = 0;
+    for (const waiting of this.queue) {
+      if (count > 0 && bytes + waiting.bytes > MAX_REQUEST_BYTES) break;
+      bytes += waiting.bytes;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,203 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
+import type { Logger } from '../runtime/logger.js';
+import { retryWithBackoff } from '../runtime/retry.js';
+import type { SourceRecord } from '../runtime/record.js';
+import type { StagePipeline } from '../runtime/stage-pipeline.js';
+import type { DeliveryGuarantee } from '../topology/spec.js';
+import { BatchingSink } from './batching-sink.js';
+import { createProducer } from './client.js';
+import { toSourceRecord } from './messages.js';
+import { partitionKey, TransactionalWriter } from './transactional-writer.js';
+
+export interface StageServiceOptions {
+  readonly kafka: Kafka;
+  readonly stage: string;
+  readonly groupId: string;
+  readonly inputs: readonly string[];
+  readonly delivery: DeliveryGuarantee;
+  readonly pipeline: StagePipeline;
+  readonly logger: Logger;
+  /** Records handed to the pipeline at once; offsets are resolved after each chunk. */
+  readonly maxBatchSize?: number;
+  /** Input partitions processed at the same time (their outputs share produce requests). */
+  readonly partitionsConsumedConcurrently?: number;
+  /** Where a new consumer group starts: the earliest record (default) or only new ones. */
+  readonly fromBeginning?: boolean;
+}
+
+export type StageExit = { readonly kind: 'stopped' } | { readonly kind: 'failed'; readonly error: Error };
+
+export interface StageCounters {
+  consumed: number;
+  deadLettered: number;
+  skipped: number;
+  written: number;
+}
+
+/**
+ * One stage as a Kafka consumer-group service. Each partition batch is decoded, processed and
+ * written, and only then are its offsets committed: at-least-once through an idempotent
+ * producer with batched sends, exactly-once through one transaction per partition chunk.
+ * Systemic trouble (registry or broker down) pauses consumption and retries the chunk with
+ * backoff; it never turns into dead letters. SIGTERM-style stop() finishes the chunk in flight,
+ * commits and leaves the group.
+ */
+export class KafkaStageService {
+  readonly counters: StageCounters = { consumed: 0, deadLettered: 0, skipped: 0, written: 0 };
+  readonly exited: Promise<StageExit>;
+  private resolveExit!: (exit: StageExit) => void;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private sink: BatchingSink | undefined;
+  private writer: TransactionalWriter | undefined;
+  private stopping: Promise<void> | undefined;
+  private outages = 0;
+
+  constructor(private readonly options: StageServiceOptions) {
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
+  }
+
+  /** Connects, subscribes and resolves once the consumer has joined its group. */
+  async start(): Promise<void> {
+    const { kafka, groupId, delivery, logger, stage } = this.options;
+    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250, retry: { retries: 10 } });
+    this.consumer = consumer;
+    if (delivery === 'exactly-once') {
+      this.writer = new TransactionalWriter(kafka, groupId);
+    } else {
+      this.producer = createProducer(kafka);
+      await this.producer.connect();
+      this.sink = new BatchingSink(this.producer);
+    }
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment;
+      logger.info('joined consumer group', { stage, group: groupId, assignment: JSON.stringify(assignment) });
+      const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => partitionKey(topic, partition))));
+      void this.writer?.retain(owned);
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      logger.error('consumer crashed', { stage, error: error.message, restart });
+      if (!restart) this.fail(error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.options.inputs], fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: delivery === 'at-least-once',
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    await joined;
+    logger.info('stage running', { stage, group: groupId, delivery, inputs: this.options.inputs.join(',') });
+  }
+
+  /** Finishes the chunk in flight, commits what was written, leaves the group, disconnects. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown().then(() => this.resolveExit({ kind: 'stopped' }));
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    await this.writer?.close();
+    this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters });
+  }
+
+  private fail(error: Error): void {
+    this.options.logger.error('stage failed', { stage: this.options.stage, error: error.message });
+    void this.shutdown()
+      .catch(() => undefined)
+      .then(() => this.resolveExit({ kind: 'failed', error }));
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const isRunning = (): boolean => payload.isRunning();
+    const isStale = (): boolean => payload.isStale();
+    const chunkSize = this.options.maxBatchSize ?? 500;
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
+      const last = chunk[chunk.length - 1];
+      if (last === undefined) return;
+      const delivered = await this.deliver(chunk, last, { heartbeat, shouldStop: () => !isRunning() || isStale() });
+      if (!delivered) return;
+      payload.resolveOffset(last.offset);
+      await heartbeat();
+    }
+  }
+
+  /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */
+  private async deliver(chunk: readonly SourceRecord[], last: SourceRecord, control: { heartbeat: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
+    const { pipeline, logger, stage } = this.options;
+    // An object, not a let: the flag is set inside a callback, where flow analysis cannot follow it.
+    const outage = { active: false };
+    try {
+      await retryWithBackoff(
+        async () => {
+          const outcome = await pipeline.processBatch(chunk);
+          if (this.writer !== undefined) {
+            await this.writer.commit(last.topic, last.partition, outcome.outgoing, (BigInt(last.offset) + 1n).toString());
+          } else {
+            await this.sink?.send(outcome.outgoing);
+          }
+          this.counters.consumed += outcome.processed;
+          this.counters.deadLettered += outcome.deadLettered;
+          this.counters.skipped += outcome.skipped;
+          this.counters.written += outcome.outgoing.length - outcome.deadLettered;
+        },
+        {
+          shouldStop: control.shouldStop,
+          beforeWait: async (error, attempt, delayMs) => {
+            if (!outage.active) {
+              outage.active = true;
+              this.enterOutage();
+            }
+            logger.warn('systemic failure, pausing and retrying', {
+              stage,
+              topic: last.topic,
+              partition: last.partition,
+              attempt,
+              retryInMs: Math.round(delayMs),
+              error: error instanceof Error ? error.message : String(error),
+            });
+            // Keeps the group membership alive while waiting; throws if a rebalance took the partition.
+            await control.heartbeat();
+          },
+        },
+      );
+      return true;
+    } catch (error) {
+      if (isKascadeError(error) && error.retriable) return false; // stopping while the world was broken: not committed, redelivered later
+      if (isKascadeError(error) || !isKafkaRebalance(error)) {
+        this.fail(error instanceof Error ? error : new KascadeError(ErrorCode.TransformFailed, String(error)));
+        return false;
+      }
+      throw error;
+    } finally {
+      if (outage.active) this.leaveOutage();
+    }
+  }
+
+  /** While any partition is in an outage, fetching stops for all inputs (no work piles up). */
+  private enterOutage(): void {
+    if (this.outages++ === 0) this.consumer?.pause(this.options.inputs.map((topic) => ({ topic })));
+  }
+
+  private leaveOutage(): void {
+    if (--this.outages === 0) this.consumer?.resume(this.options.inputs.map((topic) => ({ topic })));
+  }
+}
+
+/** kafkajs signals a rebalance by throwing from heartbeat(); it handles that itself. */
+function isKafkaRebalance(error: unknown): boolean {
+  return error instanceof Error && /rebalanc|not a member|generation/i.test(`${error.name} ${error.message} ${String((error as { type?: unknown }).type)}`);
+}

@@ -1,0 +1,102 @@
+import type { ConnectionSettings } from '../config/connection.js';
+import { ErrorCode, KascadeError } from '../errors.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import type { StageHandler } from '../runtime/stage-handler.js';
+import { createStageHandler, type StagePlugins } from '../runtime/stage-handlers.js';
+import { StagePipeline } from '../runtime/stage-pipeline.js';
+import type { Serde } from '../serde/serde.js';
+import { consumerGroupOf, deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { topologyTopics } from '../topology/topics.js';
+import { createKafka } from './client.js';
+import { KafkaStageService, type StageExit } from './stage-service.js';
+import { ensureTopics } from './topic-admin.js';
+
+export interface TopicSerdes {
+  serdeFor(topic: string): Serde;
+  initAll(topics: readonly string[]): Promise<void>;
+}
+
+export interface RunTopologyOptions {
+  readonly spec: TopologySpec;
+  readonly connection: ConnectionSettings;
+  readonly serdes: TopicSerdes;
+  readonly plugins: StagePlugins;
+  readonly logger: Logger;
+  /** Stage names to run; all stages when absent or empty. */
+  readonly stages?: readonly string[];
+  /** Create missing topics before starting (default true; `kascade topics` does it explicitly). */
+  readonly createTopics?: boolean;
+  readonly clock?: Clock;
+}
+
+export interface RunningTopology {
+  readonly services: ReadonlyMap<string, KafkaStageService>;
+  /** Resolves with the first stage that ended on its own (failed), or when all stopped. */
+  readonly firstExit: Promise<{ readonly stage: string; readonly exit: StageExit }>;
+  stop(): Promise<void>;
+}
+
+export function selectStages(spec: TopologySpec, names: readonly string[] | undefined): StageSpec[] {
+  if (names === undefined || names.length === 0) return [...spec.stages];
+  const known = new Map(spec.stages.map((stage) => [stage.name, stage]));
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new KascadeError(ErrorCode.ConfigInvalid, `unknown stage ${unknown.map((name) => `"${name}"`).join(', ')} (stages: ${[...known.keys()].join(', ')})`);
+  }
+  return names.map((name) => known.get(name)).filter((stage): stage is StageSpec => stage !== undefined);
+}
+
+/** Starts the selected stages of a topology as consumer-group services in this process. */
+export async function runTopology(options: RunTopologyOptions): Promise<RunningTopology> {
+  const { spec, logger } = options;
+  const stages = selectStages(spec, options.stages);
+  const kafka = createKafka(options.connection, { clientId: `kascade.${spec.name}`, logLevel: 'warn' });
+  if (options.createTopics ?? true) {
+    const result = await ensureTopics(kafka, topologyTopics(spec, stages));
+    if (result.created.length > 0) logger.info('created topics', { topics: result.created.join(',') });
+  }
+  // Output schemas are registered before any record is read: an incompatible schema stops the start, not a record.
+  await options.serdes.initAll([...new Set(stages.flatMap((stage) => [...stageInputs(stage), ...stageOutputs(stage)]))]);
+
+  const services = new Map<string, KafkaStageService>();
+  const handlers: StageHandler[] = [];
+  for (const stage of stages) {
+    const handler = createStageHandler(stage, options.plugins);
+    await handler.start?.();
+    handlers.push(handler);
+    const pipeline = new StagePipeline({
+      stage: stage.name,
+      handler,
+      serdeFor: (topic) => options.serdes.serdeFor(topic),
+      onError: stage.onError ?? spec.defaults.onError,
+      deadLetterTopic: deadLetterTopicOf(stage),
+      requestId: stage.requestId,
+      clock: options.clock ?? systemClock,
+    });
+    services.set(
+      stage.name,
+      new KafkaStageService({
+        kafka,
+        stage: stage.name,
+        groupId: consumerGroupOf(spec, stage),
+        inputs: stageInputs(stage),
+        delivery: stage.delivery ?? spec.defaults.delivery,
+        pipeline,
+        logger,
+      }),
+    );
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.all([...services.values()].map((service) => service.stop()));
+    await Promise.all(handlers.map((handler) => handler.stop?.()));
+  };
+  try {
+    await Promise.all([...services.values()].map((service) => service.start()));
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  const firstExit = Promise.race([...services].map(([stage, service]) => service.exited.then((exit) => ({ stage, exit }))));
+  return { services, firstExit, stop };
+}

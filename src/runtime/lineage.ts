@@ -1,0 +1,62 @@
+import type { RequestIdSource } from '../topology/spec.js';
+import { decodeHeaders, headerText, type SourceRecord } from './record.js';
+
+/** Header names kascade writes on every output. */
+export const LineageHeader = {
+  sourceTopic: 'kascade.source.topic',
+  sourcePartition: 'kascade.source.partition',
+  sourceOffset: 'kascade.source.offset',
+  stage: 'kascade.stage',
+  requestId: 'kascade.request-id',
+  /** W3C trace context: passed through untouched until telemetry continues the trace. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
+} as const;
+
+/**
+ * The request id of a record: from the configured field or header, else the `kascade.request-id`
+ * header an earlier stage wrote, else derived from the record's position, so that a re-run after
+ * a crash gives the same id (outputs stay deterministic).
+ */
+export function resolveRequestId(source: SourceRecord, value: unknown, from: RequestIdSource | undefined): string {
+  if (from !== undefined && 'field' in from) {
+    const found = fieldAt(value, from.field);
+    if (typeof found === 'string' && found !== '') return found;
+    if (typeof found === 'number' || typeof found === 'bigint') return String(found);
+  }
+  const header = from !== undefined && 'header' in from ? from.header : LineageHeader.requestId;
+  const fromHeader = headerText(source.headers[header]) ?? headerText(source.headers[LineageHeader.requestId]);
+  if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
+  return `${source.topic}/${source.partition}/${source.offset}`;
+}
+
+/** A dotted path into a plain object: `user.id`. */
+function fieldAt(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const part of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/**
+ * Headers of an output: the input's headers carried forward (so experiment, arm and trace
+ * context survive every hop), then the handler's own, then this hop's lineage.
+ */
+export function outputHeaders(
+  stage: string,
+  source: SourceRecord,
+  requestId: string,
+  handlerHeaders: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  return {
+    ...decodeHeaders(source.headers),
+    ...handlerHeaders,
+    [LineageHeader.sourceTopic]: source.topic,
+    [LineageHeader.sourcePartition]: String(source.partition),
+    [LineageHeader.sourceOffset]: source.offset,
+    [LineageHeader.stage]: stage,
+    [LineageHeader.requestId]: requestId,
+  };
+}

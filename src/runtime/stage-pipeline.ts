@@ -1,0 +1,135 @@
+import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
+import type { Serde } from '../serde/serde.js';
+import type { ErrorPolicy, RequestIdSource } from '../topology/spec.js';
+import type { Clock } from './clock.js';
+import { deadLetterRecord } from './dead-letter.js';
+import { outputHeaders, resolveRequestId } from './lineage.js';
+import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
+import type { RecordResult, StageHandler } from './stage-handler.js';
+
+export interface StagePipelineOptions {
+  readonly stage: string;
+  readonly handler: StageHandler;
+  readonly serdeFor: (topic: string) => Serde;
+  readonly onError: ErrorPolicy;
+  readonly deadLetterTopic: string;
+  readonly requestId?: RequestIdSource | undefined;
+  readonly clock: Clock;
+}
+
+export interface BatchOutcome {
+  /** Everything to write, outputs and dead letters, in input order (so per-key order holds). */
+  readonly outgoing: readonly OutgoingRecord[];
+  readonly processed: number;
+  readonly deadLettered: number;
+  readonly skipped: number;
+}
+
+/** A record failed under `onError: fail`: the stage stops instead of writing anything for this batch. */
+export class StageFailure extends KascadeError {
+  readonly source: SourceRecord;
+  constructor(source: SourceRecord, cause: KascadeError) {
+    super(cause.code, `record ${source.topic}/${source.partition}@${source.offset}: ${cause.message}`, { cause });
+    this.source = source;
+  }
+}
+
+type Decoded = { readonly record: StageRecord } | { readonly error: KascadeError };
+
+/**
+ * decode -> handler -> encode -> lineage, for one batch, independent of the transport: the Kafka
+ * stage service and the in-memory test driver both run stages through this.
+ *
+ * Throws a retriable KascadeError for systemic trouble (registry unreachable): nothing of the
+ * batch is written and the caller retries the whole batch. Throws StageFailure under `fail`.
+ */
+export class StagePipeline {
+  constructor(private readonly options: StagePipelineOptions) {}
+
+  async processBatch(sources: readonly SourceRecord[]): Promise<BatchOutcome> {
+    const decoded = await Promise.all(sources.map((source) => this.decode(source)));
+    const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
+    const results = records.length === 0 ? [] : await this.options.handler.process(records);
+    if (results.length !== records.length) {
+      throw new KascadeError(ErrorCode.TransformFailed, `stage ${this.options.stage}: handler returned ${results.length} results for ${records.length} records`);
+    }
+    const outgoing: OutgoingRecord[] = [];
+    let deadLettered = 0;
+    let skipped = 0;
+    let next = 0;
+    for (const [index, entry] of decoded.entries()) {
+      const source = sources[index];
+      if (source === undefined) continue;
+      let failure: KascadeError | undefined;
+      if ('error' in entry) {
+        failure = entry.error;
+      } else {
+        const result = results[next++];
+        if (result === undefined) continue;
+        const encoded = await this.encode(entry.record, result);
+        if (Array.isArray(encoded)) outgoing.push(...encoded);
+        else failure = encoded;
+      }
+      if (failure === undefined) continue;
+      switch (this.options.onError) {
+        case 'fail':
+          throw new StageFailure(source, failure);
+        case 'skip':
+          skipped++;
+          break;
+        case 'dlq':
+          deadLettered++;
+          outgoing.push(deadLetterRecord(source, failure, this.options.stage, this.options.deadLetterTopic, this.options.clock.now()));
+      }
+    }
+    return { outgoing, processed: sources.length, deadLettered, skipped };
+  }
+
+  private async decode(source: SourceRecord): Promise<Decoded> {
+    let value: unknown;
+    try {
+      value = await this.options.serdeFor(source.topic).deserialize(source.value);
+    } catch (error) {
+      return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot decode value from ${source.topic}`) };
+    }
+    return {
+      record: {
+        source,
+        key: source.key === null ? null : source.key.toString('utf8'),
+        value,
+        requestId: resolveRequestId(source, value, this.options.requestId),
+        headers: decodeHeaders(source.headers),
+      },
+    };
+  }
+
+  /** The encoded outputs of one record, or the record-level error that stops all of them. */
+  private async encode(record: StageRecord, result: RecordResult): Promise<OutgoingRecord[] | KascadeError> {
+    if ('error' in result) return result.error;
+    const encoded: OutgoingRecord[] = [];
+    for (const output of result.outputs) {
+      let value: Buffer | null;
+      try {
+        value = await this.options.serdeFor(output.topic).serialize(output.value);
+      } catch (error) {
+        return recordLevel(error, ErrorCode.EncodeFailed, `cannot encode output for ${output.topic}`);
+      }
+      encoded.push({
+        topic: output.topic,
+        key: output.key,
+        value,
+        headers: outputHeaders(this.options.stage, record.source, record.requestId, output.headers),
+      });
+    }
+    return encoded;
+  }
+}
+
+/** Systemic (retriable) errors propagate so the batch is retried; anything else belongs to the record. */
+function recordLevel(error: unknown, code: ErrorCode, context: string): KascadeError {
+  if (isKascadeError(error)) {
+    if (error.retriable) throw error;
+    return error;
+  }
+  return new KascadeError(code, `${context}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}

@@ -1,0 +1,17 @@
+/** What a transform sees besides the value. */
+export interface TransformContext {
+  readonly key: string | null;
+  readonly requestId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string; readonly timestamp: string };
+  /** The stage's `options:` from the topology. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A post-processing step, referenced by name from YAML. Returns the output value; an array
+ * gives one output per element (explode); `null` or `undefined` drops the record (filter).
+ * Throwing sends the record to the dead-letter topic. It must be deterministic (same input,
+ * same output) so re-running after a crash writes the same records.
+ */
+export type TransformFunction = (value: unknown, context: TransformContext) => unknown;
