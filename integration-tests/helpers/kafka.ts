@@ -32,12 +32,15 @@ export interface ReceivedRecord {
   readonly offset: string;
   readonly key: string | null;
   readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface Collector {
   readonly records: ReceivedRecord[];
   /** Resolves once at least `count` records arrived. */
   waitForCount(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once `predicate` holds for the records so far. */
+  waitUntil(predicate: (records: readonly ReceivedRecord[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +56,12 @@ export async function collect(kafka: Kafka, topic: string, options: { readCommit
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
     eachMessage: ({ partition, message }: EachMessagePayload) => {
-      records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(message.headers ?? {})) {
+        const first = Array.isArray(value) ? (value as unknown[])[0] : value;
+        if (first !== undefined) headers[name] = String(first);
+      }
+      records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers });
       return Promise.resolve();
     },
   });
@@ -61,6 +69,7 @@ export async function collect(kafka: Kafka, topic: string, options: { readCommit
     records,
     waitForCount: (count, timeoutMs) =>
       waitFor(() => records.length >= count, { what: () => `${count} records on ${topic} (have ${records.length})`, timeoutMs: timeoutMs ?? 30_000 }),
+    waitUntil: (predicate, what, timeoutMs) => waitFor(() => predicate(records), { what, timeoutMs: timeoutMs ?? 30_000 }),
     stop: () => consumer.disconnect(),
   };
 }

@@ -5,17 +5,12 @@ import type { Logger } from '../runtime/logger.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StagePlugins } from '../runtime/stage-handlers.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
-import type { Serde } from '../serde/serde.js';
+import type { TopicSerdes } from '../serde/serde-factory.js';
 import { consumerGroupOf, deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { topologyTopics } from '../topology/topics.js';
 import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import { ensureTopics } from './topic-admin.js';
-
-export interface TopicSerdes {
-  serdeFor(topic: string): Serde;
-  initAll(topics: readonly string[]): Promise<void>;
-}
 
 export interface RunTopologyOptions {
   readonly spec: TopologySpec;

@@ -4,8 +4,8 @@ import { partitionForKey } from '../runtime/partitioner.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StagePlugins } from '../runtime/stage-handlers.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
-import type { SchemaRegistryClient, Serde } from '../serde/serde.js';
-import { createTopicSerdes } from '../serde/serde-factory.js';
+import type { SchemaRegistryClient } from '../serde/serde.js';
+import { createTopicSerdes, type TopicSerdes } from '../serde/serde-factory.js';
 import { deadLetterTopicOf, stageInputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { TransformRegistry } from '../transforms/transform-registry.js';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
@@ -57,7 +57,7 @@ export class TopologyTestDriver {
   readonly clock: ManualClock;
   readonly registry: SchemaRegistryClient;
   private readonly logs = new Map<string, SourceRecord[][]>();
-  private readonly serdes: { serdeFor(topic: string): Serde; initAll(topics: readonly string[]): Promise<void> };
+  private readonly serdes: TopicSerdes;
   private readonly stages: RunningStage[] = [];
   private started = false;
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
 import { runTopology } from '../../kafka/topology-runner.js';
 import { jsonLogger, type LogLevel } from '../../runtime/logger.js';
-import { HttpSchemaRegistry } from '../../serde/http-schema-registry.js';
+import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { TransformRegistry } from '../../transforms/transform-registry.js';
@@ -41,7 +41,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     await loadTransformModules(values.transforms ?? [], transforms);
     const { spec, baseDir } = await loadTopologyFile(file, { knownFunctions: (name) => transforms.has(name) });
     const connection = connectionFromEnv();
-    const serdes = createTopicSerdes(spec, { registry: new HttpSchemaRegistry(connection), baseDir });
+    const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
     const running = await runTopology({
       spec,
       connection,

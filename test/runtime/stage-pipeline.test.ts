@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCode, isKascadeError, KascadeError } from '../../src/errors.js';
+import type { SourceRecord } from '../../src/runtime/record.js';
+import { StageFailure, StagePipeline } from '../../src/runtime/stage-pipeline.js';
+import type { StageHandler } from '../../src/runtime/stage-handler.js';
+import { createJsonSerde } from '../../src/serde/json-serde.js';
+import type { Serde } from '../../src/serde/serde.js';
+import type { ErrorPolicy } from '../../src/topology/spec.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
+
+const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+const json = createJsonSerde();
+
+function source(offset: number, value: string | null, headers: Record<string, string> = {}): SourceRecord {
+  return {
+    topic: 'in',
+    partition: 2,
+    offset: String(offset),
+    key: Buffer.from(`k${offset}`),
+    value: value === null ? null : Buffer.from(value),
+    headers,
+    timestamp: '1700000000000',
+  };
+}
+
+/** Doubles `n`; fails the record when `n` is negative. */
+const doubler: StageHandler = {
+  process: (records) =>
+    Promise.resolve(
+      records.map((record) => {
+        const n = (record.value as { n: number }).n;
+        return n < 0
+          ? { error: new KascadeError(ErrorCode.TransformFailed, `negative: ${n}`) }
+          : { outputs: [{ topic: 'out', key: record.key, value: { n: n * 2 }, headers: { 'x-handler': 'yes' } }] };
+      }),
+    ),
+};
+
+function pipeline(onError: ErrorPolicy = 'dlq', serdeFor: (topic: string) => Serde = () => json, handler: StageHandler = doubler) {
+  return new StagePipeline({ stage: 'double', handler, serdeFor, onError, deadLetterTopic: 'in.dlq', requestId: { field: 'id' }, clock });
+}
+
+test('outputs carry lineage headers, the request id and the input headers; order follows the input', async () => {
+  const outcome = await pipeline().processBatch([source(10, '{"n":1,"id":"req-a"}', { traceparent: '00-abc-def-01', 'x-arm': 'b' }), source(11, '{"n":2}')]);
+  assert.equal(outcome.outgoing.length, 2);
+  const [first, second] = outcome.outgoing;
+  assert.deepEqual(JSON.parse(String(first!.value)), { n: 2 });
+  assert.equal(first!.key, 'k10');
+  assert.deepEqual(first!.headers, {
+    traceparent: '00-abc-def-01',
+    'x-arm': 'b',
+    'x-handler': 'yes',
+    'kascade.source.topic': 'in',
+    'kascade.source.partition': '2',
+    'kascade.source.offset': '10',
+    'kascade.stage': 'double',
+    'kascade.request-id': 'req-a',
+  });
+  // No id field and no header: derived from the position, so a re-run gives the same id.
+  assert.equal(second!.headers['kascade.request-id'], 'in/2/11');
+});
+
+test('a request id header from an earlier stage is carried on when the field is absent', async () => {
+  const outcome = await pipeline().processBatch([source(1, '{"n":1}', { 'kascade.request-id': 'req-upstream' })]);
+  assert.equal(outcome.outgoing[0]!.headers['kascade.request-id'], 'req-upstream');
+});
+
+test('undecodable and failing records become dead letters with the original bytes and the reason', async () => {
+  const outcome = await pipeline().processBatch([source(1, '{"n":1}'), source(2, 'not json', { origin: 'x' }), source(3, '{"n":-5}'), source(4, '{"n":3}')]);
+  assert.deepEqual({ processed: outcome.processed, deadLettered: outcome.deadLettered, skipped: outcome.skipped }, { processed: 4, deadLettered: 2, skipped: 0 });
+  assert.deepEqual(
+    outcome.outgoing.map((record) => record.topic),
+    ['out', 'in.dlq', 'in.dlq', 'out'],
+  );
+  const decodeFailure = outcome.outgoing[1]!;
+  assert.equal(String(decodeFailure.value), 'not json');
+  assert.equal(String(decodeFailure.key), 'k2');
+  assert.equal(decodeFailure.headers['origin'], 'x');
+  assert.equal(decodeFailure.headers['kascade.error.code'], 'KASCADE_DECODE_FAILED');
+  assert.equal(decodeFailure.headers['kascade.error.stage'], 'double');
+  assert.equal(decodeFailure.headers['kascade.error.source.topic'], 'in');
+  assert.equal(decodeFailure.headers['kascade.error.source.partition'], '2');
+  assert.equal(decodeFailure.headers['kascade.error.source.offset'], '2');
+  assert.equal(decodeFailure.headers['kascade.error.time'], '2026-11-25T12:00:00.000Z');
+  const transformFailure = outcome.outgoing[2]!;
+  assert.equal(transformFailure.headers['kascade.error.code'], 'KASCADE_TRANSFORM_FAILED');
+  assert.equal(transformFailure.headers['kascade.error.message'], 'negative: -5');
+});
+
+test('onError: skip drops bad records and counts them', async () => {
+  const outcome = await pipeline('skip').processBatch([source(1, 'nope'), source(2, '{"n":4}')]);
+  assert.deepEqual({ written: outcome.outgoing.length, skipped: outcome.skipped, deadLettered: outcome.deadLettered }, { written: 1, skipped: 1, deadLettered: 0 });
+});
+
+test('onError: fail stops the batch with the record position and writes nothing', async () => {
+  await assert.rejects(pipeline('fail').processBatch([source(1, '{"n":1}'), source(7, '{"n":-1}')]), (error: unknown) => {
+    assert.ok(error instanceof StageFailure);
+    assert.equal(error.message, 'record in/2@7: negative: -1');
+    assert.equal(error.code, ErrorCode.TransformFailed);
+    return true;
+  });
+});
+
+test('an output the output serde cannot encode dead-letters its input record', async () => {
+  const handler: StageHandler = { process: (records) => Promise.resolve(records.map(() => ({ outputs: [{ topic: 'out', key: null, value: { big: 10n } }] }))) };
+  const outcome = await pipeline('dlq', () => json, handler).processBatch([source(1, '{"n":1}')]);
+  assert.equal(outcome.deadLettered, 1);
+  assert.equal(outcome.outgoing[0]!.headers['kascade.error.code'], 'KASCADE_ENCODE_FAILED');
+});
+
+test('a systemic (retriable) serde error fails the whole batch so it is retried, never dead-lettered', async () => {
+  const registryDown: Serde = {
+    ...json,
+    deserialize: () => Promise.reject(new KascadeError(ErrorCode.RegistryUnreachable, 'registry down', { retriable: true })),
+  };
+  await assert.rejects(
+    pipeline('dlq', () => registryDown).processBatch([source(1, '{"n":1}')]),
+    (error: unknown) => isKascadeError(error, ErrorCode.RegistryUnreachable) && error.retriable,
+  );
+});
