@@ -61,6 +61,8 @@ function packageVersion(): string {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Idle keep-alive sockets (registry HTTP, Kafka) must not hold a finished command open; unref'd, so a clean exit is not delayed.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
