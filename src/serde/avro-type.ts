@@ -60,7 +60,7 @@ const LONG = avro.types.LongType.__with({
 });
 
 /** An avsc Type with kascade's value mapping. Throws avsc's error when `schema` is not valid Avro. */
-export function createAvroType(schema: avro.Schema): avro.Type {
+export function createAvroType(schema: avro.schema.AvroSchema): avro.Type {
   // A fresh registry per call: avsc adds the schema's named types to it.
   const registry: Record<string, avro.Type> = { long: LONG };
   return avro.Type.forSchema(schema, { registry });

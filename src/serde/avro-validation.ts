@@ -22,7 +22,8 @@ export function explainInvalid(type: avro.Type, value: unknown): string | undefi
 export function describeType(type: avro.Type): string {
   if (type.name !== undefined) return `${type.typeName} ${type.name}`;
   if (type.typeName === 'abstract:long') return 'long';
-  const schema = JSON.stringify(type.schema());
+  const exported = type.schema();
+  const schema = typeof exported === 'string' ? exported : JSON.stringify(exported);
   return schema.length > 80 ? `${schema.slice(0, 77)}...` : schema;
 }
 

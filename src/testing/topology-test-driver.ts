@@ -129,7 +129,7 @@ export class TopologyTestDriver {
 
   /** Stops every stage's handler (releases models and the like). */
   async close(): Promise<void> {
-    await Promise.all(this.stages.map((stage) => stage.handler.stop?.()));
+    for (const stage of this.stages) await stage.handler.stop?.();
   }
 
   private toOutput(record: SourceRecord, value: unknown): TestOutput {

@@ -1,0 +1,207 @@
+import type avro from 'avsc';
+import { ErrorCode, KascadeError } from '../errors.js';
+import { createAvroType, toPlainValue } from './avro-type.js';
+import { describeType, explainInvalid } from './avro-validation.js';
+import { encodeConfluentFrame, readConfluentFrame } from './confluent-wire-format.js';
+import type { SchemaRegistryClient, Serde } from './serde.js';
+
+/**
+ * An Avro schema as JSON (what an .avsc file holds, parsed), or how to load it (called until a
+ * load succeeds, e.g. reading the file at init). Not an avsc Type: kascade builds its own, with
+ * its value mapping (see avro-type.ts).
+ */
+export type AvroSchemaSource = avro.schema.AvroSchema | (() => Promise<avro.schema.AvroSchema>);
+
+export interface AvroSerdeOptions {
+  readonly topic: string;
+  readonly registry: SchemaRegistryClient;
+  /**
+   * The topic's schema: the writer schema for `serialize` and the reader schema for
+   * `deserialize` (records written with another schema are resolved into it). Without one,
+   * records decode in their writer's shape and `serialize` fails with ConfigInvalid.
+   */
+  readonly schema?: AvroSchemaSource;
+  /** Defaults to `<topic>-value` (Confluent's TopicNameStrategy). */
+  readonly subject?: string;
+  /**
+   * Whether `init()` registers the schema (default true). False for topics written outside the
+   * topology: their schema is only a reader schema, and kascade must not add versions to the
+   * producer's subject. `serialize` registers on first use either way (it needs the id).
+   */
+  readonly registerAtInit?: boolean;
+}
+
+interface OwnSchema {
+  readonly type: avro.Type;
+  /** What is registered: the schema as the user wrote it, so docs and attributes stay. */
+  readonly text: string;
+}
+
+interface RegisteredSchema {
+  readonly type: avro.Type;
+  readonly id: number;
+}
+
+/** Decodes an Avro body written with one particular schema id. */
+type BodyReader = (body: Buffer) => unknown;
+
+/** Confluent-framed Avro values with avsc and a schema registry. */
+export function createAvroSerde(options: AvroSerdeOptions): Serde {
+  return new AvroSerde(options);
+}
+
+class AvroSerde implements Serde {
+  readonly format = 'avro' as const;
+  readonly #topic: string;
+  readonly #subject: string;
+  readonly #registry: SchemaRegistryClient;
+  readonly #source: AvroSchemaSource | undefined;
+  readonly #registerAtInit: boolean;
+  #own: Promise<OwnSchema | undefined> | undefined;
+  #registered: Promise<RegisteredSchema> | undefined;
+  /** Per writer schema id; ids are immutable, so a reader (and its resolver) is built once. */
+  readonly #readers = new Map<number, Promise<BodyReader>>();
+
+  constructor(options: AvroSerdeOptions) {
+    this.#topic = options.topic;
+    this.#subject = options.subject ?? `${options.topic}-value`;
+    this.#registry = options.registry;
+    this.#source = options.schema;
+    this.#registerAtInit = options.registerAtInit ?? true;
+  }
+
+  async init(): Promise<void> {
+    if (this.#source === undefined) return;
+    if (this.#registerAtInit) await this.#registration();
+    else await this.#ownSchema();
+  }
+
+  async serialize(value: unknown): Promise<Buffer | null> {
+    // null is a tombstone, as with Confluent's serializer: no value, whatever the schema.
+    if (value === null) return null;
+    const own = await this.#registration();
+    // Checked before encoding: avsc's encoder does not say which field is wrong. Properties the
+    // schema does not declare are ignored (not written), as with every Avro serializer.
+    if (!own.type.isValid(value)) {
+      const problem = explainInvalid(own.type, value) ?? 'value does not fit the schema';
+      throw new KascadeError(ErrorCode.EncodeFailed, `value does not fit the Avro schema ${describeType(own.type)} of topic "${this.#topic}": ${problem}`);
+    }
+    let body: Buffer;
+    try {
+      body = own.type.toBuffer(value);
+    } catch (error) {
+      throw new KascadeError(ErrorCode.EncodeFailed, `cannot encode value as Avro for topic "${this.#topic}": ${message(error)}`, { cause: error });
+    }
+    return encodeConfluentFrame(own.id, body);
+  }
+
+  async deserialize(data: Buffer | null): Promise<unknown> {
+    const frame = readConfluentFrame(data);
+    const read = await this.#readerFor(frame.schemaId);
+    let value: unknown;
+    try {
+      value = read(frame.body);
+    } catch (error) {
+      // avsc says "truncated buffer", "trailing data", "invalid union index"...
+      throw new KascadeError(ErrorCode.DecodeFailed, `Avro body written with schema id ${frame.schemaId} cannot be decoded: ${message(error)}`, {
+        cause: error,
+      });
+    }
+    return toPlainValue(value);
+  }
+
+  /** The topic's own schema, loaded and checked once. */
+  #ownSchema(): Promise<OwnSchema | undefined> {
+    return (this.#own ??= retryable(
+      async () => {
+        const source = this.#source;
+        if (source === undefined) return undefined;
+        const schema = typeof source === 'function' ? await source() : source;
+        try {
+          return { type: createAvroType(schema), text: schemaText(schema) };
+        } catch (error) {
+          throw new KascadeError(ErrorCode.ConfigInvalid, `topic "${this.#topic}": the Avro schema is not valid: ${message(error)}`, { cause: error });
+        }
+      },
+      () => (this.#own = undefined),
+    ));
+  }
+
+  /** Registers the topic's schema under its subject; once, unless it failed. */
+  #registration(): Promise<RegisteredSchema> {
+    return (this.#registered ??= retryable(
+      async () => {
+        const own = await this.#ownSchema();
+        if (own === undefined) {
+          // Every record would fail the same way: a configuration problem, not a bad record.
+          throw new KascadeError(ErrorCode.ConfigInvalid, `topic "${this.#topic}" has format avro but declares no schema: kascade cannot write to it`);
+        }
+        const id = await this.#registry.register(this.#subject, own.text);
+        return { type: own.type, id };
+      },
+      () => (this.#registered = undefined),
+    ));
+  }
+
+  #readerFor(writerId: number): Promise<BodyReader> {
+    let reader = this.#readers.get(writerId);
+    if (reader === undefined) {
+      reader = retryable(
+        () => this.#buildReader(writerId),
+        () => this.#readers.delete(writerId),
+      );
+      this.#readers.set(writerId, reader);
+    }
+    return reader;
+  }
+
+  async #buildReader(writerId: number): Promise<BodyReader> {
+    const readerType = (await this.#ownSchema())?.type;
+    const registered = this.#registered === undefined ? undefined : await this.#registered.catch(() => undefined);
+    if (readerType !== undefined && registered?.id === writerId) return (body) => decodeBody(readerType, body);
+
+    const text = await this.#registry.schemaById(writerId);
+    let writerType: avro.Type;
+    try {
+      writerType = createAvroType(JSON.parse(text) as avro.schema.AvroSchema);
+    } catch (error) {
+      throw new KascadeError(ErrorCode.DecodeFailed, `schema id ${writerId} from the registry is not a valid Avro schema: ${message(error)}`, {
+        cause: error,
+      });
+    }
+    if (readerType === undefined) return (body) => decodeBody(writerType, body);
+    let resolver: ReturnType<avro.Type['createResolver']>;
+    try {
+      resolver = readerType.createResolver(writerType);
+    } catch (error) {
+      throw new KascadeError(
+        ErrorCode.DecodeFailed,
+        `records written with schema id ${writerId} cannot be read with the schema of topic "${this.#topic}": ${message(error)}`,
+        { cause: error },
+      );
+    }
+    return (body) => decodeBody(readerType, body, resolver);
+  }
+}
+
+/** Decodes the whole body (avsc throws on truncated input and on trailing bytes). */
+function decodeBody(type: avro.Type, body: Buffer, resolver?: ReturnType<avro.Type['createResolver']>): unknown {
+  const value: unknown = resolver === undefined ? type.fromBuffer(body) : type.fromBuffer(body, resolver);
+  return value;
+}
+
+function schemaText(schema: avro.schema.AvroSchema): string {
+  return JSON.stringify(schema);
+}
+
+/** Memoizes nothing on failure: `forget` runs when the attempt rejects, so the next call tries again. */
+function retryable<T>(attempt: () => Promise<T>, forget: () => void): Promise<T> {
+  const pending = attempt();
+  // The caller sees the rejection through `pending`; this branch only forgets it.
+  void pending.catch(forget);
+  return pending;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

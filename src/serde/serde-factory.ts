@@ -1,0 +1,109 @@
+import { readFile as readFileFromDisk } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type avro from 'avsc';
+import { ErrorCode, KascadeError } from '../errors.js';
+import { stageOutputs, type TopicSpec, type TopologySpec } from '../topology/spec.js';
+import { createAvroSerde } from './avro-serde.js';
+import { createAvroType } from './avro-type.js';
+import { createBytesSerde } from './bytes-serde.js';
+import { createJsonSerde } from './json-serde.js';
+import type { SchemaRegistryClient, Serde } from './serde.js';
+
+export interface TopicSerdesOptions {
+  readonly registry: SchemaRegistryClient;
+  /** Schema files are relative to this folder (the topology file's). */
+  readonly baseDir: string;
+  /** Reads a schema file as UTF-8 text; defaults to the file system. */
+  readonly readFile?: (path: string) => Promise<string>;
+}
+
+/** The serdes of one topology's topics. */
+export interface TopicSerdes {
+  /** The topic's serde, from `topics.<name>.format` and `schema`; undeclared topics are JSON. One instance per topic. */
+  serdeFor(topic: string): Serde;
+  /** Initializes the serdes of these topics (reads and checks schema files, registers output schemas). */
+  initAll(topics: readonly string[]): Promise<void>;
+}
+
+export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOptions): TopicSerdes {
+  const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));
+  const serdes = new Map<string, Serde>();
+  // Written by a stage: such an Avro topic needs a schema, or every output would fail.
+  const outputs = new Set(spec.stages.flatMap((stage) => stageOutputs(stage)));
+
+  function create(topic: string): Serde {
+    const topicSpec = spec.topics[topic];
+    switch (topicSpec?.format ?? 'json') {
+      case 'json':
+        return createJsonSerde();
+      case 'bytes':
+        return createBytesSerde();
+      case 'avro': {
+        const file = topicSpec?.schema;
+        return createAvroSerde({
+          topic,
+          registry: options.registry,
+          ...(file === undefined ? {} : { schema: () => loadAvroSchema(topic, resolve(options.baseDir, file), readFile) }),
+          registerAtInit: topicSpec?.external !== true,
+        });
+      }
+    }
+  }
+
+  function serdeFor(topic: string): Serde {
+    let serde = serdes.get(topic);
+    if (serde === undefined) {
+      serde = create(topic);
+      serdes.set(topic, serde);
+    }
+    return serde;
+  }
+
+  async function initAll(topics: readonly string[]): Promise<void> {
+    const unique = [...new Set(topics)];
+    for (const topic of unique) checkWritable(topic, spec.topics[topic], outputs);
+    const results = await Promise.allSettled(unique.map((topic) => serdeFor(topic).init()));
+    // Report the first failure in the caller's order, after every init has settled.
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  return { serdeFor, initAll };
+}
+
+function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs: ReadonlySet<string>): void {
+  if (topicSpec?.format === 'avro' && topicSpec.schema === undefined && outputs.has(topic)) {
+    throw new KascadeError(
+      ErrorCode.ConfigInvalid,
+      `topic "${topic}" has format avro and a stage writes to it, but it declares no schema: add topics.${topic}.schema (an .avsc file)`,
+    );
+  }
+}
+
+/** Reads, parses and checks an .avsc file; every failure is ConfigInvalid naming the topic and the file. */
+async function loadAvroSchema(topic: string, file: string, readFile: (path: string) => Promise<string>): Promise<avro.schema.AvroSchema> {
+  const fail = (problem: string, cause: unknown): KascadeError =>
+    new KascadeError(ErrorCode.ConfigInvalid, `topic "${topic}": Avro schema file ${file} ${problem}: ${message(cause)}`, { cause });
+  let text: string;
+  try {
+    text = await readFile(file);
+  } catch (error) {
+    throw fail('cannot be read', error);
+  }
+  let schema: avro.schema.AvroSchema;
+  try {
+    schema = JSON.parse(text) as avro.schema.AvroSchema;
+  } catch (error) {
+    throw fail('is not JSON', error);
+  }
+  try {
+    createAvroType(schema);
+  } catch (error) {
+    throw fail('is not a valid Avro schema', error);
+  }
+  return schema;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
