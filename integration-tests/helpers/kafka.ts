@@ -58,8 +58,8 @@ export async function collect(kafka: Kafka, topic: string, options: { readCommit
     eachMessage: ({ partition, message }: EachMessagePayload) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(message.headers ?? {})) {
-        const first = Array.isArray(value) ? (value as unknown[])[0] : value;
-        if (first !== undefined) headers[name] = String(first);
+        const first = Array.isArray(value) ? (value as (Buffer | string)[])[0] : (value as Buffer | string | undefined);
+        if (first !== undefined) headers[name] = first.toString();
       }
       records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers });
       return Promise.resolve();

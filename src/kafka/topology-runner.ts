@@ -84,7 +84,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
   }
   const stop = async (): Promise<void> => {
     await Promise.all([...services.values()].map((service) => service.stop()));
-    await Promise.all(handlers.map((handler) => handler.stop?.()));
+    for (const handler of handlers) await handler.stop?.();
   };
   try {
     await Promise.all([...services.values()].map((service) => service.start()));

@@ -39,7 +39,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
 
     const transforms = new TransformRegistry();
     await loadTransformModules(values.transforms ?? [], transforms);
-    const { spec, baseDir } = await loadTopologyFile(file, { knownFunctions: (name) => transforms.has(name) });
+    const { spec, baseDir } = await loadTopologyFile(file, { knownFunctions: transforms });
     const connection = connectionFromEnv();
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
     const running = await runTopology({

@@ -18,7 +18,7 @@ export const validateCommand: Command = {
     const modules = values.transforms ?? [];
     const registry = new TransformRegistry();
     await loadTransformModules(modules, registry);
-    const loaded = await loadTopologyFile(file, modules.length > 0 ? { knownFunctions: (name) => registry.has(name) } : {});
+    const loaded = await loadTopologyFile(file, modules.length > 0 ? { knownFunctions: registry } : {});
     print(`ok: ${file}: topology "${loaded.spec.name}", ${loaded.spec.stages.length} stages, ${topologyTopics(loaded.spec).length} topics`);
     return 0;
   },

@@ -1,0 +1,187 @@
+import type { Provenance } from './provenance.js';
+import { pathKey, type LocatedProblem, type PathSegment, type YamlPath } from './yaml-path.js';
+
+/**
+ * `${VAR}` and `${VAR:-default}` in topology strings, like a shell or docker compose:
+ * the default applies when VAR is unset or empty; `$${VAR}` stays a literal `${VAR}`.
+ * Nothing else is evaluated: no commands, no nesting, no expressions.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface InterpolatedText {
+  readonly text: string;
+  /** At least one reference was replaced: the text now depends on the environment. */
+  readonly interpolated: boolean;
+  /** Variables referenced without a default that are not set (each once, in order). */
+  readonly missing: readonly string[];
+  /** A `${` that does not start a well-formed reference. */
+  readonly malformed: boolean;
+  /** Environment values that went into the text; defaults are not listed (they are in the file). */
+  readonly envValues: readonly string[];
+}
+
+const REFERENCE_BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
+
+export function interpolateString(source: string, env: Env): InterpolatedText {
+  let text = '';
+  let interpolated = false;
+  let malformed = false;
+  const missing: string[] = [];
+  const envValues: string[] = [];
+  let index = 0;
+  while (index < source.length) {
+    const dollar = source.indexOf('$', index);
+    if (dollar === -1) break;
+    text += source.slice(index, dollar);
+    if (source.startsWith('$${', dollar)) {
+      text += '${'; // escaped: what follows is plain text
+      index = dollar + 3;
+      continue;
+    }
+    if (!source.startsWith('${', dollar)) {
+      text += '$';
+      index = dollar + 1;
+      continue;
+    }
+    const close = source.indexOf('}', dollar + 2);
+    const match = close === -1 ? null : REFERENCE_BODY.exec(source.slice(dollar + 2, close));
+    if (match === null) {
+      malformed = true;
+      text += source.slice(dollar);
+      index = source.length;
+      break;
+    }
+    const name = match[1] ?? '';
+    const fallback = match[2];
+    const value = env[name];
+    interpolated = true;
+    if (fallback !== undefined && (value === undefined || value === '')) {
+      text += fallback;
+    } else if (value === undefined) {
+      if (!missing.includes(name)) missing.push(name);
+    } else {
+      text += value;
+      envValues.push(value);
+    }
+    index = close + 1;
+  }
+  text += source.slice(index);
+  return { text, interpolated, missing, malformed, envValues };
+}
+
+/** YAML 1.2 core-schema typing of a plain scalar's text (numbers and booleans; anything else stays text). */
+function typedAsYaml(text: string): number | boolean | string {
+  if (/^[-+]?[0-9]+$/.test(text)) {
+    const value = Number(text);
+    return Number.isSafeInteger(value) ? value : text;
+  }
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
+  if (/^(true|True|TRUE)$/.test(text)) return true;
+  if (/^(false|False|FALSE)$/.test(text)) return false;
+  return text;
+}
+
+const MALFORMED = 'malformed variable reference: write ${NAME} or ${NAME:-default} (and $${ for a literal ${)';
+
+/**
+ * Interpolates the scalars of one document and remembers, by path, what the file said there, so
+ * that every later message can show `${VAR}` instead of the value (which may be a secret).
+ */
+export class Interpolator {
+  readonly problems: LocatedProblem[] = [];
+  private readonly values = new Map<string, string>();
+  private readonly keys = new Map<string, string>();
+  private readonly used = new Set<string>();
+  private readonly plain = new Map<string, YamlPath>();
+
+  constructor(private readonly env: Env = process.env) {}
+
+  /** What came from the environment, for messages. */
+  get provenance(): Provenance {
+    return { values: this.values, keys: this.keys };
+  }
+
+  /** Every environment value used: messages are scrubbed of them as a last line of defence. */
+  get secrets(): ReadonlySet<string> {
+    return this.used;
+  }
+
+  /**
+   * A string scalar at `path`; the result is a string. Plain (unquoted) interpolated scalars
+   * are remembered: `typeScalars` may turn them into numbers or booleans where the schema wants one.
+   */
+  value(path: YamlPath, source: string, plain: boolean): string {
+    const result = interpolateString(source, this.env);
+    this.record(path, result);
+    if (!result.interpolated) return result.text;
+    this.values.set(pathKey(path), source);
+    if (plain) this.plain.set(pathKey(path), path);
+    return result.text;
+  }
+
+  /**
+   * `partitions: ${PARTITIONS}` holds a string after interpolation. Where the schema expected a
+   * number or a boolean (zod's invalid_type issues) and the scalar was plain, it is typed the way
+   * YAML would type the text, in place; returns whether anything changed (then parse again).
+   * Only there: `input: ${TOPIC}` stays a string even when TOPIC is `2024`, and a quoted
+   * `"${X}"` always stays a string.
+   */
+  typeScalars(data: unknown, issues: readonly { readonly code?: string; readonly expected?: string; readonly path: readonly PropertyKey[] }[]): boolean {
+    let changed = false;
+    for (const issue of issues) {
+      if (issue.code !== 'invalid_type' || !['number', 'int', 'boolean'].includes(issue.expected ?? '')) continue;
+      const path = this.plain.get(pathKey(issue.path.map((key) => (typeof key === 'number' ? key : String(key)))));
+      const parent = path === undefined ? undefined : containerAt(data, path.slice(0, -1));
+      const key = path?.[path.length - 1];
+      if (parent === undefined || key === undefined) continue;
+      const text = parent[key];
+      const typed = typeof text === 'string' ? typedAsYaml(text) : text;
+      if (typeof typed === (issue.expected === 'boolean' ? 'boolean' : 'number')) {
+        parent[key] = typed;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** A map key under `parent`; keys stay strings. Paths through an interpolated key show it as written. */
+  key(parent: YamlPath, source: string): string {
+    const result = interpolateString(source, this.env);
+    const path = [...parent, result.text];
+    if (result.interpolated) this.keys.set(pathKey(path), source);
+    this.record(path, result);
+    return result.text;
+  }
+
+  private record(path: YamlPath, result: InterpolatedText): void {
+    for (const value of result.envValues) this.used.add(value);
+    if (result.malformed) this.problems.push({ path, message: MALFORMED });
+    for (const name of result.missing) this.problems.push({ path, message: `environment variable ${name} is not set` });
+  }
+}
+
+function containerAt(data: unknown, path: YamlPath): Record<PathSegment, unknown> | undefined {
+  let current: unknown = data;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PathSegment, unknown>)[segment];
+  }
+  return typeof current === 'object' && current !== null ? (current as Record<PathSegment, unknown>) : undefined;
+}
+
+/** Shorter values are too likely to match ordinary words of a message; they are covered by provenance instead. */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/**
+ * Replaces environment values in a message with `***`, except those the file itself spells out
+ * (they are no secret to its reader). A backstop: messages are built from provenance already.
+ */
+export function scrubSecrets(message: string, secrets: ReadonlySet<string>, source: string): string {
+  let out = message;
+  // Longest first, so a secret that contains another is not left half-replaced.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= MIN_SCRUBBED_LENGTH && !source.includes(secret)) out = out.split(secret).join('***');
+  }
+  return out;
+}
