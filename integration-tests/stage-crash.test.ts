@@ -20,6 +20,8 @@ async function killMidStreamAndRestart(delivery: 'at-least-once' | 'exactly-once
   await waitForRecords(kafka, fixture.scored, 1000);
   const exit = await first.kill('SIGKILL');
   assert.equal(exit.signal, 'SIGKILL');
+  const committedAtKill = await fixture.committed(kafka, 'score', fixture.requests);
+  assert.ok(committedAtKill < RECORDS, `killed mid-stream: ${committedAtKill} of ${RECORDS} inputs were committed`);
 
   const second = await StageProcess.start(args, fixture.env, 1);
   try {

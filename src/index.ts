@@ -1,5 +1,39 @@
+// The public API of kascade. Explicit named exports only: what is not listed here is internal.
+
 export { ErrorCode, KascadeError, isKascadeError } from './errors.js';
 export type { KascadeErrorOptions } from './errors.js';
 export { connectionFromEnv, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from './config/connection.js';
 export type { ConnectionSettings } from './config/connection.js';
 export { redactUrl } from './config/redact-url.js';
+
+// Topologies: YAML files or the builder, the same validated spec either way.
+export { loadTopologyFile, parseTopology } from './topology/load.js';
+export type { LoadedTopology, LoadOptions } from './topology/load.js';
+export { topology, TopologyBuilder } from './topology/builder.js';
+export type { StageInput, TopicInput } from './topology/builder.js';
+export { TopologyError } from './topology/topology-error.js';
+export type { TopologyProblem } from './topology/topology-error.js';
+export { describeTopology } from './topology/describe.js';
+export { topologyTopics } from './topology/topics.js';
+export { Topology, consumerGroupOf, deadLetterTopicOf } from './topology/spec.js';
+export type { TopologySpec, TopologyInput, StageSpec, TopicSpec, DeliveryGuarantee, ErrorPolicy } from './topology/spec.js';
+
+// Transforms users register by name and reference from YAML.
+export { TransformRegistry } from './transforms/transform-registry.js';
+export type { TransformFunction, TransformContext } from './transforms/transform-function.js';
+
+// Running on Kafka.
+export { runTopology, selectStages } from './kafka/topology-runner.js';
+export type { RunTopologyOptions, RunningTopology } from './kafka/topology-runner.js';
+export type { StageExit } from './kafka/stage-service.js';
+export { createTopicSerdes } from './serde/serde-factory.js';
+export type { TopicSerdes } from './serde/serde-factory.js';
+export { createHttpSchemaRegistryClient } from './serde/http-schema-registry.js';
+export type { Serde, SchemaRegistryClient } from './serde/serde.js';
+export { jsonLogger, silentLogger } from './runtime/logger.js';
+export type { Logger, LogLevel } from './runtime/logger.js';
+export { LineageHeader } from './runtime/lineage.js';
+export { DeadLetterHeader } from './runtime/dead-letter.js';
+export { partitionForKey } from './runtime/partitioner.js';
+export type { StageHandler, RecordResult } from './runtime/stage-handler.js';
+export type { StageRecord, StageOutput, SourceRecord } from './runtime/record.js';

@@ -58,7 +58,7 @@ export async function collect(kafka: Kafka, topic: string, options: { readCommit
     eachMessage: ({ partition, message }: EachMessagePayload) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(message.headers ?? {})) {
-        const first = Array.isArray(value) ? (value as (Buffer | string)[])[0] : (value as Buffer | string | undefined);
+        const first = Array.isArray(value) ? value[0] : value;
         if (first !== undefined) headers[name] = first.toString();
       }
       records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers });

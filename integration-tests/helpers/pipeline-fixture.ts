@@ -78,6 +78,18 @@ export class PipelineFixture {
     return id;
   }
 
+  /** Records of `topic` the stage's group has committed past, summed over partitions. */
+  async committed(kafka: Kafka, stage: string, topic: string): Promise<number> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.group(stage), topics: [topic] });
+      return (committed[0]?.partitions ?? []).reduce((sum, entry) => sum + Math.max(0, Number(entry.offset)), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Waits until `group` has committed offsets up to the end of every partition of `topic`. */
   async waitForCaughtUp(kafka: Kafka, stage: string, topic: string, timeoutMs = 120_000): Promise<void> {
     const admin = kafka.admin();

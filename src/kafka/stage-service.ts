@@ -4,7 +4,7 @@ import type { Logger } from '../runtime/logger.js';
 import { retryWithBackoff } from '../runtime/retry.js';
 import type { SourceRecord } from '../runtime/record.js';
 import type { StagePipeline } from '../runtime/stage-pipeline.js';
-import type { DeliveryGuarantee } from '../topology/spec.js';
+import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
 import { BatchingSink } from './batching-sink.js';
 import { createProducer } from './client.js';
 import { toSourceRecord } from './messages.js';
@@ -18,10 +18,7 @@ export interface StageServiceOptions {
   readonly delivery: DeliveryGuarantee;
   readonly pipeline: StagePipeline;
   readonly logger: Logger;
-  /** Records handed to the pipeline at once; offsets are resolved after each chunk. */
-  readonly maxBatchSize?: number;
-  /** Input partitions processed at the same time (their outputs share produce requests). */
-  readonly partitionsConsumedConcurrently?: number;
+  readonly tuning?: ConsumerTuning | undefined;
   /** Where a new consumer group starts: the earliest record (default) or only new ones. */
   readonly fromBeginning?: boolean;
 }
@@ -63,7 +60,15 @@ export class KafkaStageService {
   /** Connects, subscribes and resolves once the consumer has joined its group. */
   async start(): Promise<void> {
     const { kafka, groupId, delivery, logger, stage } = this.options;
-    const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250, retry: { retries: 10 } });
+    const sessionTimeout = this.options.tuning?.sessionTimeoutMs ?? 30_000;
+    const consumer = kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+      retry: { retries: 10 },
+    });
     this.consumer = consumer;
     if (delivery === 'exactly-once') {
       this.writer = new TransactionalWriter(kafka, groupId);
@@ -89,7 +94,7 @@ export class KafkaStageService {
     await consumer.run({
       autoCommit: delivery === 'at-least-once',
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      partitionsConsumedConcurrently: this.options.tuning?.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.onBatch(payload),
     });
     await joined;
@@ -122,7 +127,7 @@ export class KafkaStageService {
     const heartbeat = (): Promise<void> => payload.heartbeat();
     const isRunning = (): boolean => payload.isRunning();
     const isStale = (): boolean => payload.isStale();
-    const chunkSize = this.options.maxBatchSize ?? 500;
+    const chunkSize = this.options.tuning?.maxBatchSize ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));

@@ -79,6 +79,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         delivery: stage.delivery ?? spec.defaults.delivery,
         pipeline,
         logger,
+        tuning: stage.consumer,
       }),
     );
   }

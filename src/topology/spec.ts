@@ -27,6 +27,16 @@ export const TopicSpec = z.strictObject({
   external: z.boolean().default(false),
 });
 
+/** Consumer tuning of one stage. kafkajs heartbeats between batches, so a session must outlast the slowest batch. */
+export const ConsumerTuning = z.strictObject({
+  /** How long the group waits for a silent member before moving its partitions (default 30000; broker minimum 6000). */
+  sessionTimeoutMs: z.number().int().min(1000).optional(),
+  /** Records handed to the stage at once; offsets advance after each batch (default 500). */
+  maxBatchSize: z.number().int().min(1).optional(),
+  /** Input partitions processed at the same time; their outputs share produce requests (default 4). */
+  partitionsConsumedConcurrently: z.number().int().min(1).optional(),
+});
+
 export const DeliveryGuarantee = z.enum(['at-least-once', 'exactly-once']);
 /** What a stage does with a record it cannot process: dead-letter it (default), stop the stage, or drop it (counted). */
 export const ErrorPolicy = z.enum(['dlq', 'fail', 'skip']);
@@ -48,6 +58,7 @@ const StageCommon = {
   /** Dead-letter topic; defaults to `<first input>.dlq`. */
   deadLetterTopic: TopicName.optional(),
   requestId: RequestIdSource.optional(),
+  consumer: ConsumerTuning.optional(),
 };
 
 export const TransformStage = z.strictObject({
@@ -88,6 +99,7 @@ export type TopicFormat = z.output<typeof TopicFormat>;
 export type DeliveryGuarantee = z.output<typeof DeliveryGuarantee>;
 export type ErrorPolicy = z.output<typeof ErrorPolicy>;
 export type RequestIdSource = z.output<typeof RequestIdSource>;
+export type ConsumerTuning = z.output<typeof ConsumerTuning>;
 
 export function stageInputs(stage: StageSpec): readonly string[] {
   return typeof stage.input === 'string' ? [stage.input] : stage.input;

@@ -56,3 +56,53 @@ test('doctor exits 1 and names the address when nothing answers there', async ()
   assert.match(result.stdout, new RegExp(`^FAIL schema-registry +SCHEMA_REGISTRY_URL=http://127\\.0\\.0\\.1:${registryPort}: `, 'm'));
   assert.doesNotMatch(result.stdout + result.stderr, /pa55word/);
 });
+
+test('validate on a broken topology prints every problem with file and YAML path, and exits 1', () => {
+  const file = 'test/fixtures/topologies/broken-shape.yaml';
+  const result = kascade(['validate', file]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  const lines = result.stderr.replace(/^kascade: /, '').trimEnd().split('\n');
+  assert.deepEqual(lines, [
+    `${file}: name: must start with a letter or digit and hold only letters, digits, ".", "_", "-"`,
+    `${file}: stages[0].type: unknown stage type "infer" (expected one of: transform)`,
+    `${file}: stages[1].input: required`,
+    `${file}: stages[1].function: required`,
+    `${file}: stages[1]: unknown key "fucntion" (did you mean "function"?)`,
+    `${file}: stages[1]: unknown key "colour"`,
+  ]);
+});
+
+test('validate accepts a good topology and checks transform names against --transforms modules', () => {
+  const env = { RUN: 'cli' };
+  const ok = kascade(['validate', 'integration-tests/fixtures/pipeline.yaml', '--transforms', 'integration-tests/fixtures/transforms.ts'], env);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, 'ok: integration-tests/fixtures/pipeline.yaml: topology "it-cli", 2 stages, 5 topics\n');
+  const missing = kascade(['validate', 'test/fixtures/topologies/cascade.yaml', '--transforms', 'integration-tests/fixtures/transforms.ts']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /stages\[\d\]\.function: unknown transform "\w+" \(registered: label, score\)/);
+});
+
+test('describe prints the topics and stages, sources first', () => {
+  const result = kascade(['describe', 'integration-tests/fixtures/pipeline.yaml'], { RUN: 'cli' });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^ {2}cli\.requests -> score \(transform, group it-cli\.score, at-least-once, dlq cli\.requests\.dlq\) -> cli\.scored$/m);
+  assert.ok(result.stdout.indexOf('-> score (') < result.stdout.indexOf('-> label ('));
+});
+
+test('every command has --help', () => {
+  for (const command of ['validate', 'describe', 'topics', 'run', 'doctor']) {
+    const result = kascade([command, '--help']);
+    assert.equal(result.code, 0, command);
+    assert.match(result.stdout, new RegExp(`^Usage: kascade ${command}`), command);
+  }
+});
+
+test('run names an unknown stage and the stages there are', () => {
+  const result = kascade(['run', 'integration-tests/fixtures/pipeline.yaml', '--stage', 'nope', '--transforms', 'integration-tests/fixtures/transforms.ts'], {
+    RUN: 'cli',
+    KAFKA_BROKERS: '127.0.0.1:1',
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /unknown stage "nope" \(stages: score, label\)/);
+});
