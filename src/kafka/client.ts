@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, type Producer, Partitioners } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type Producer, Partitioners } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 
 export type ClientLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -31,9 +31,26 @@ export function createKafka(connection: ConnectionSettings, options: KafkaClient
   });
 }
 
+/** Places a keyed record: (topic, key, partition count) -> partition. */
+export type KeyPartitioner = (topic: string, key: string, partitions: number) => number;
+
 export interface ProducerOptions {
   /** Set to produce inside Kafka transactions (exactly-once); omit for idempotent at-least-once. */
   readonly transactionalId?: string;
+  /** Placement of keyed records (e.g. model colocation); murmur2 of the key, as the Java client, when absent. */
+  readonly partitioner?: KeyPartitioner;
+}
+
+/** A kafkajs partitioner from a KeyPartitioner; keyless records keep kafkajs's default placement. */
+export function kafkaPartitioner(place: KeyPartitioner): ICustomPartitioner {
+  return () => {
+    const fallback = Partitioners.DefaultPartitioner();
+    return (args) => {
+      const { topic, partitionMetadata, message } = args;
+      if (message.key === null || message.key === undefined) return fallback(args);
+      return place(topic, message.key.toString(), partitionMetadata.length);
+    };
+  };
 }
 
 /**
@@ -45,7 +62,7 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: options.partitioner === undefined ? Partitioners.DefaultPartitioner : kafkaPartitioner(options.partitioner),
     ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
   });
 }

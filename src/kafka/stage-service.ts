@@ -1,12 +1,12 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { retryWithBackoff } from '../runtime/retry.js';
 import type { SourceRecord } from '../runtime/record.js';
 import type { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
 import { BatchingSink } from './batching-sink.js';
-import { createProducer } from './client.js';
+import { createProducer, type KeyPartitioner } from './client.js';
 import { toSourceRecord } from './messages.js';
 import { partitionKey, TransactionalWriter } from './transactional-writer.js';
 
@@ -19,9 +19,16 @@ export interface StageServiceOptions {
   readonly pipeline: StagePipeline;
   readonly logger: Logger;
   readonly tuning?: ConsumerTuning | undefined;
+  /** Placement of keyed outputs (model colocation); key hash when absent. */
+  readonly partitioner?: KeyPartitioner;
+  /** The handler's counters, logged when the stage stops. */
+  readonly stats?: () => Readonly<Record<string, number | string>>;
   /** Where a new consumer group starts: the earliest record (default) or only new ones. */
   readonly fromBeginning?: boolean;
 }
+
+/** How often a batch in progress heartbeats; kafkajs sends at most one per heartbeatInterval anyway. */
+const KEEP_ALIVE_MS = 1000;
 
 export type StageExit = { readonly kind: 'stopped' } | { readonly kind: 'failed'; readonly error: Error };
 
@@ -71,9 +78,9 @@ export class KafkaStageService {
     });
     this.consumer = consumer;
     if (delivery === 'exactly-once') {
-      this.writer = new TransactionalWriter(kafka, groupId);
+      this.writer = new TransactionalWriter(kafka, groupId, this.options.partitioner);
     } else {
-      this.producer = createProducer(kafka);
+      this.producer = createProducer(kafka, this.options.partitioner === undefined ? {} : { partitioner: this.options.partitioner });
       await this.producer.connect();
       this.sink = new BatchingSink(this.producer);
     }
@@ -112,7 +119,7 @@ export class KafkaStageService {
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.writer?.close();
-    this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters });
+    this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });
   }
 
   private fail(error: Error): void {
@@ -133,7 +140,14 @@ export class KafkaStageService {
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = chunk[chunk.length - 1];
       if (last === undefined) return;
-      const delivered = await this.deliver(chunk, last, { heartbeat, shouldStop: () => !isRunning() || isStale() });
+      // kafkajs heartbeats only when asked; a long model run must not look like a dead member.
+      const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
+      let delivered: boolean;
+      try {
+        delivered = await this.deliver(chunk, last, { heartbeat, shouldStop: () => !isRunning() || isStale() });
+      } finally {
+        clearInterval(keepAlive);
+      }
       if (!delivered) return;
       payload.resolveOffset(last.offset);
       await heartbeat();

@@ -1,13 +1,15 @@
 import type { ConnectionSettings } from '../config/connection.js';
 import { ErrorCode, KascadeError } from '../errors.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
-import { createStageHandler, type StagePlugins } from '../runtime/stage-handlers.js';
+import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import { consumerGroupOf, deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { topologyTopics } from '../topology/topics.js';
+import { resolveModelsRoot } from '../topology/models-root.js';
+import { topicPartitioner } from '../routing/colocation.js';
 import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import { ensureTopics } from './topic-admin.js';
@@ -20,6 +22,8 @@ export interface RunTopologyOptions {
   readonly logger: Logger;
   /** Stage names to run; all stages when absent or empty. */
   readonly stages?: readonly string[];
+  /** Folder model paths resolve under (LoadedTopology.modelsRoot); default resolveModelsRoot(spec, cwd). */
+  readonly modelsRoot?: string;
   /** Create missing topics before starting (default true; `kascade topics` does it explicitly). */
   readonly createTopics?: boolean;
   readonly clock?: Clock;
@@ -29,6 +33,8 @@ export interface RunningTopology {
   readonly services: ReadonlyMap<string, KafkaStageService>;
   /** Resolves with the first stage that ended on its own (failed), or when all stopped. */
   readonly firstExit: Promise<{ readonly stage: string; readonly exit: StageExit }>;
+  /** Per stage: records consumed, written, dead-lettered, and the handler's own counters (models, batches). */
+  stats(): Record<string, Readonly<Record<string, number | string>>>;
   stop(): Promise<void>;
 }
 
@@ -51,15 +57,34 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     const result = await ensureTopics(kafka, topologyTopics(spec, stages));
     if (result.created.length > 0) logger.info('created topics', { topics: result.created.join(',') });
   }
-  // Output schemas are registered before any record is read: an incompatible schema stops the start, not a record.
-  await options.serdes.initAll([...new Set(stages.flatMap((stage) => [...stageInputs(stage), ...stageOutputs(stage)]))]);
-
+  const context: StageContext = {
+    plugins: options.plugins,
+    serdes: options.serdes,
+    modelsRoot: options.modelsRoot ?? resolveModelsRoot(spec, process.cwd()),
+    logger,
+  };
+  const partitioner = topicPartitioner(spec);
   const services = new Map<string, KafkaStageService>();
-  const handlers: StageHandler[] = [];
+  const handlers = new Map<string, StageHandler>();
+  const stopHandlers = async (): Promise<void> => {
+    for (const handler of handlers.values()) await handler.stop?.();
+  };
+  try {
+    for (const stage of stages) {
+      const handler = createStageHandler(stage, context);
+      handlers.set(stage.name, handler);
+      // Handlers start first: an inference stage loads its models and provides its prediction schema.
+      await handler.start?.();
+    }
+    // Output schemas are registered before any record is read: an incompatible schema stops the start, not a record.
+    await options.serdes.initAll([...new Set(stages.flatMap((stage) => [...stageInputs(stage), ...stageOutputs(stage)]))]);
+  } catch (error) {
+    await stopHandlers().catch(() => undefined);
+    throw error;
+  }
   for (const stage of stages) {
-    const handler = createStageHandler(stage, options.plugins);
-    await handler.start?.();
-    handlers.push(handler);
+    const handler = handlers.get(stage.name);
+    if (handler === undefined) continue;
     const pipeline = new StagePipeline({
       stage: stage.name,
       handler,
@@ -80,12 +105,14 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         pipeline,
         logger,
         tuning: stage.consumer,
+        partitioner,
+        stats: () => handler.stats?.() ?? {},
       }),
     );
   }
   const stop = async (): Promise<void> => {
     await Promise.all([...services.values()].map((service) => service.stop()));
-    for (const handler of handlers) await handler.stop?.();
+    await stopHandlers();
   };
   try {
     await Promise.all([...services.values()].map((service) => service.start()));
@@ -94,5 +121,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     throw error;
   }
   const firstExit = Promise.race([...services].map(([stage, service]) => service.exited.then((exit) => ({ stage, exit }))));
-  return { services, firstExit, stop };
+  const stats = (): Record<string, Readonly<Record<string, number | string>>> =>
+    Object.fromEntries([...services].map(([name, service]) => [name, { ...service.counters, ...handlers.get(name)?.stats?.() }]));
+  return { services, firstExit, stats, stop };
 }

@@ -1,7 +1,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
-import { createProducer } from './client.js';
+import { createProducer, type KeyPartitioner } from './client.js';
 import { toTopicMessages } from './messages.js';
 
 /**
@@ -18,6 +18,7 @@ export class TransactionalWriter {
   constructor(
     private readonly kafka: Kafka,
     private readonly groupId: string,
+    private readonly partitioner?: KeyPartitioner,
   ) {}
 
   static transactionalId(groupId: string, topic: string, partition: number): string {
@@ -61,7 +62,10 @@ export class TransactionalWriter {
     const key = partitionKey(topic, partition);
     let producer = this.producers.get(key);
     if (producer === undefined) {
-      const created = createProducer(this.kafka, { transactionalId: TransactionalWriter.transactionalId(this.groupId, topic, partition) });
+      const created = createProducer(this.kafka, {
+        transactionalId: TransactionalWriter.transactionalId(this.groupId, topic, partition),
+        ...(this.partitioner === undefined ? {} : { partitioner: this.partitioner }),
+      });
       producer = created.connect().then(() => created);
       producer.catch(() => this.producers.delete(key));
       this.producers.set(key, producer);

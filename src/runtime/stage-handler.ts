@@ -15,5 +15,7 @@ export type RecordResult = { readonly outputs: readonly StageOutput[] } | { read
 export interface StageHandler {
   start?(): Promise<void>;
   process(records: readonly StageRecord[]): Promise<readonly RecordResult[]>;
+  /** Counters worth reporting (model loads and evictions, batch sizes). */
+  stats?(): Readonly<Record<string, number | string>>;
   stop?(): Promise<void>;
 }

@@ -23,11 +23,19 @@ export interface TopicSerdes {
   serdeFor(topic: string): Serde;
   /** Initializes the serdes of these topics (reads and checks schema files, registers output schemas). */
   initAll(topics: readonly string[]): Promise<void>;
+  /**
+   * Gives an Avro topic without a schema file the schema a stage generated for it (e.g. the
+   * prediction records of an inference stage). Call before the topic's serde is first used.
+   */
+  provideSchema(topic: string, schema: avro.schema.AvroSchema): void;
+  /** The Avro schema of a topic, from its file or a provided one; undefined for other formats. */
+  avroSchemaOf(topic: string): Promise<avro.schema.AvroSchema | undefined>;
 }
 
 export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOptions): TopicSerdes {
   const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));
   const serdes = new Map<string, Serde>();
+  const provided = new Map<string, avro.schema.AvroSchema>();
   // Written by a stage: such an Avro topic needs a schema, or every output would fail.
   const outputs = new Set(spec.stages.flatMap((stage) => stageOutputs(stage)));
 
@@ -39,15 +47,33 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
       case 'bytes':
         return createBytesSerde();
       case 'avro': {
-        const file = topicSpec?.schema;
+        const schema = schemaSource(topic);
         return createAvroSerde({
           topic,
           registry: options.registry,
-          ...(file === undefined ? {} : { schema: () => loadAvroSchema(topic, resolve(options.baseDir, file), readFile) }),
+          ...(schema === undefined ? {} : { schema }),
           registerAtInit: topicSpec?.external !== true,
         });
       }
     }
+  }
+
+  function schemaSource(topic: string): (() => Promise<avro.schema.AvroSchema>) | undefined {
+    const file = spec.topics[topic]?.schema;
+    if (file !== undefined) return () => loadAvroSchema(topic, resolve(options.baseDir, file), readFile);
+    const generated = provided.get(topic);
+    return generated === undefined ? undefined : () => Promise.resolve(generated);
+  }
+
+  function provideSchema(topic: string, schema: avro.schema.AvroSchema): void {
+    if (spec.topics[topic]?.schema !== undefined) return; // a declared schema file wins
+    if (serdes.has(topic)) throw new KascadeError(ErrorCode.ConfigInvalid, `topic "${topic}": a schema was provided after its serde was created`);
+    provided.set(topic, schema);
+  }
+
+  async function avroSchemaOf(topic: string): Promise<avro.schema.AvroSchema | undefined> {
+    if (spec.topics[topic]?.format !== 'avro') return undefined;
+    return schemaSource(topic)?.();
   }
 
   function serdeFor(topic: string): Serde {
@@ -61,18 +87,18 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
 
   async function initAll(topics: readonly string[]): Promise<void> {
     const unique = [...new Set(topics)];
-    for (const topic of unique) checkWritable(topic, spec.topics[topic], outputs);
+    for (const topic of unique) checkWritable(topic, spec.topics[topic], outputs, provided.has(topic));
     const results = await Promise.allSettled(unique.map((topic) => serdeFor(topic).init()));
     // Report the first failure in the caller's order, after every init has settled.
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }
 
-  return { serdeFor, initAll };
+  return { serdeFor, initAll, provideSchema, avroSchemaOf };
 }
 
-function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs: ReadonlySet<string>): void {
-  if (topicSpec?.format === 'avro' && topicSpec.schema === undefined && outputs.has(topic)) {
+function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs: ReadonlySet<string>, generated: boolean): void {
+  if (topicSpec?.format === 'avro' && topicSpec.schema === undefined && !generated && outputs.has(topic)) {
     throw new KascadeError(
       ErrorCode.ConfigInvalid,
       `topic "${topic}" has format avro and a stage writes to it, but it declares no schema: add topics.${topic}.schema (an .avsc file)`,

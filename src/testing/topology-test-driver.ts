@@ -1,12 +1,14 @@
 import { ErrorCode, KascadeError } from '../errors.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord } from '../runtime/record.js';
-import { partitionForKey } from '../runtime/partitioner.js';
+import { topicPartitioner } from '../routing/colocation.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
-import { createStageHandler, type StagePlugins } from '../runtime/stage-handlers.js';
+import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
+import { silentLogger, type Logger } from '../telemetry/logger.js';
+import { resolveModelsRoot } from '../topology/models-root.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { SchemaRegistryClient } from '../serde/serde.js';
 import { createTopicSerdes, type TopicSerdes } from '../serde/serde-factory.js';
-import { deadLetterTopicOf, stageInputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { deadLetterTopicOf, stageInputs, stageOutputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { TransformRegistry } from '../transforms/transform-registry.js';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
 import { ManualClock } from './manual-clock.js';
@@ -34,6 +36,10 @@ export interface TopologyTestDriverOptions {
   /** Folder that relative paths in the topology (schema files) are resolved against. */
   readonly baseDir?: string;
   readonly clock?: ManualClock;
+  /** Folder of model files; default: the topology's modelsRoot resolved against baseDir. */
+  readonly modelsRoot?: string;
+  /** Where stages log (model loads, reloads); silent by default. */
+  readonly logger?: Logger;
   /** Records handed to a stage at once (default 100), like a fetched batch. */
   readonly maxBatchSize?: number;
 }
@@ -59,6 +65,7 @@ export class TopologyTestDriver {
   private readonly logs = new Map<string, SourceRecord[][]>();
   private readonly serdes: TopicSerdes;
   private readonly stages: RunningStage[] = [];
+  private readonly placeKey: (topic: string, key: string, partitions: number) => number;
   private started = false;
 
   constructor(
@@ -67,6 +74,7 @@ export class TopologyTestDriver {
   ) {
     this.clock = options.clock ?? new ManualClock();
     this.registry = options.registry ?? new InMemorySchemaRegistry();
+    this.placeKey = topicPartitioner(spec);
     this.serdes = createTopicSerdes(spec, { registry: this.registry, baseDir: options.baseDir ?? process.cwd() });
   }
 
@@ -74,13 +82,24 @@ export class TopologyTestDriver {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const plugins: StagePlugins = { transforms: this.options.plugins?.transforms ?? new TransformRegistry() };
+    const plugins: StagePlugins = {
+      transforms: this.options.plugins?.transforms ?? new TransformRegistry(),
+      ...(this.options.plugins?.createModelRunner === undefined ? {} : { createModelRunner: this.options.plugins.createModelRunner }),
+    };
+    const baseDir = this.options.baseDir ?? process.cwd();
+    const context: StageContext = {
+      plugins,
+      serdes: this.serdes,
+      modelsRoot: this.options.modelsRoot ?? resolveModelsRoot(this.spec, baseDir),
+      logger: this.options.logger ?? silentLogger,
+    };
+    const handlers = this.spec.stages.map((spec) => ({ spec, handler: createStageHandler(spec, context) }));
+    // Handlers first: an inference stage provides its prediction schema when it starts.
+    for (const { handler } of handlers) await handler.start?.();
     const topics = new Set<string>(Object.keys(this.spec.topics));
-    for (const stage of this.spec.stages) for (const topic of stageInputs(stage)) topics.add(topic);
+    for (const stage of this.spec.stages) for (const topic of [...stageInputs(stage), ...stageOutputs(stage)]) topics.add(topic);
     await this.serdes.initAll([...topics]);
-    for (const spec of this.spec.stages) {
-      const handler = createStageHandler(spec, plugins);
-      await handler.start?.();
+    for (const { spec, handler } of handlers) {
       const pipeline = new StagePipeline({
         stage: spec.name,
         handler,
@@ -127,6 +146,11 @@ export class TopologyTestDriver {
     return [...this.logs.keys()].filter((topic) => this.records(topic).length > 0).sort();
   }
 
+  /** Each stage's handler counters (model loads, evictions, batch sizes). */
+  stats(): Record<string, Readonly<Record<string, number | string>>> {
+    return Object.fromEntries(this.stages.map((stage) => [stage.spec.name, stage.handler.stats?.() ?? {}]));
+  }
+
   /** Stops every stage's handler (releases models and the like). */
   async close(): Promise<void> {
     for (const stage of this.stages) await stage.handler.stop?.();
@@ -160,7 +184,7 @@ export class TopologyTestDriver {
   private append(record: OutgoingRecord): void {
     const partitions = this.partitionsOf(record.topic);
     // Keyless records go to partition 0: deterministic, where Kafka would spread them.
-    const partition = record.key === null ? 0 : partitionForKey(record.key, partitions.length);
+    const partition = record.key === null ? 0 : this.placeKey(record.topic, record.key.toString(), partitions.length);
     const log = partitions[partition];
     if (log === undefined) throw new KascadeError(ErrorCode.ConfigInvalid, `no partition ${partition} in ${record.topic}`);
     log.push({

@@ -5,6 +5,7 @@ import { Interpolator, scrubSecrets, type Env } from './interpolate.js';
 import { displayPath } from './provenance.js';
 import { Topology, type TopologySpec } from './spec.js';
 import { TopologyError, type TopologyProblem } from './topology-error.js';
+import { resolveModelsRoot } from './models-root.js';
 import { graphProblems, type KnownFunctions, type ValidateOptions } from './validate.js';
 import { documentData } from './yaml-data.js';
 import { isUnder, type LocatedProblem } from './yaml-path.js';
@@ -37,6 +38,8 @@ export interface LoadedTopology {
   readonly file: string;
   /** Absolute folder of the file: relative paths in the topology (schema files) are resolved against it. */
   readonly baseDir: string;
+  /** Absolute folder model paths are resolved under (see resolveModelsRoot). */
+  readonly modelsRoot: string;
 }
 
 export async function loadTopologyFile(path: string, options: LoadOptions = {}): Promise<LoadedTopology> {
@@ -78,9 +81,11 @@ export function parseTopology(text: string, file: string, options: LoadOptions =
       );
   if (!parsed.success || early.length > 0) throw topologyError(file, [...early, ...shape], interpolator, text);
 
+  const modelsRoot = resolveModelsRoot(parsed.data, baseDir, options.env ?? process.env);
   const graph = graphProblems(parsed.data, {
     file,
     baseDir,
+    modelsRoot,
     provenance: interpolator.provenance,
     ...(options.knownFunctions === undefined ? {} : { knownFunctions: options.knownFunctions }),
     ...(options.fileExists === undefined ? {} : { fileExists: options.fileExists }),
@@ -88,7 +93,7 @@ export function parseTopology(text: string, file: string, options: LoadOptions =
     ...(options.realPath === undefined ? {} : { realPath: options.realPath }),
   });
   if (graph.length > 0) throw topologyError(file, graph, interpolator, text);
-  return { spec: parsed.data, file, baseDir };
+  return { spec: parsed.data, file, baseDir, modelsRoot };
 }
 
 function topologyError(file: string, problems: readonly LocatedProblem[], interpolator: Interpolator, source: string): TopologyError {

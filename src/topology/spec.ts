@@ -25,6 +25,11 @@ export const TopicSpec = z.strictObject({
   schema: z.string().min(1).optional(),
   /** Written by something outside this topology (the topic is an entry point). */
   external: z.boolean().default(false),
+  /**
+   * Model colocation: the keyed inference stage that reads this topic. Records are then
+   * partitioned by model cohort instead of by key hash, so each stage instance sees few models.
+   */
+  colocateFor: Name.optional(),
 });
 
 /** Consumer tuning of one stage. kafkajs heartbeats between batches, so a session must outlast the slowest batch. */
@@ -71,7 +76,75 @@ export const TransformStage = z.strictObject({
   output: TopicName,
 });
 
-export const Stage = z.discriminatedUnion('type', [TransformStage]);
+/** An ONNX model file, relative to the topology's models root. */
+export const ModelRef = z.strictObject({
+  id: Name,
+  path: z.string().min(1),
+  /** Declared version; when absent the version is a hash of the file's content. */
+  version: z.string().min(1).optional(),
+});
+
+/** Beam's KeyModelMapping: records whose key (or `modelKey` field) is one of `keys` go to this model. */
+export const KeyedModel = z.strictObject({
+  ...ModelRef.shape,
+  keys: z.array(z.string().min(1)).min(1),
+});
+
+export const TensorDtype = z.enum(['float32', 'float64', 'int32', 'int64']);
+
+/** How record values become one named model input: one row per record. */
+export const TensorInput = z.union([
+  /** Numeric fields, in this order, packed into a vector. */
+  z.strictObject({ fields: z.array(z.string().min(1)).min(1), dtype: TensorDtype.default('float32') }),
+  /** One field holding an array of numbers (its length must match the model's fixed dimension). */
+  z.strictObject({ field: z.string().min(1), dtype: TensorDtype.default('float32') }),
+]);
+
+/** A prediction field taken from a model output: the record's row of that output (a number when it has one element). */
+export const TensorOutput = z.strictObject({ output: z.string().min(1) });
+
+export const BatchSpec = z.strictObject({
+  /** Records per model run, gathered across all assigned partitions. */
+  maxSize: z.number().int().min(1).default(64),
+  /** How long a partial batch waits for more records before it runs anyway. */
+  maxWaitMs: z.number().int().min(0).default(5),
+});
+
+export const OnnxSessionSpec = z.strictObject({
+  intraOpThreads: z.number().int().min(1).optional(),
+  interOpThreads: z.number().int().min(1).optional(),
+  graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
+});
+
+export const InferenceStage = z.strictObject({
+  ...StageCommon,
+  type: z.literal('inference'),
+  /** One model for every record (Beam's RunInference)... */
+  model: ModelRef.optional(),
+  /** ...or several, picked by key (Beam's KeyedModelHandler). Exactly one of model / models. */
+  models: z.array(KeyedModel).min(1).optional(),
+  /** With `models`: the record field holding the model key; the record key by default. */
+  modelKey: z.strictObject({ field: z.string().min(1) }).optional(),
+  /** With `models`: the model id for keys no mapping names; without it such records are dead-lettered. */
+  defaultModel: Name.optional(),
+  /** Beam's max_models_per_worker_hint: loaded models per stage instance; least recently used are released. */
+  maxModelsPerWorker: z.number().int().min(1).optional(),
+  batch: BatchSpec.default({ maxSize: 64, maxWaitMs: 5 }),
+  /** Model input name -> how to build it from the record. */
+  inputs: z.record(z.string().min(1), TensorInput),
+  /** Prediction field -> model output. */
+  outputs: z.record(z.string().min(1), TensorOutput),
+  /** Input fields copied onto the prediction as they are (ids that attribute outcomes, e.g. user, ad). */
+  passthrough: z.array(z.string().min(1)).default([]),
+  /** Worker threads that run the model sessions (the event loop never runs a model). */
+  workers: z.number().int().min(1).optional(),
+  session: OnnxSessionSpec.optional(),
+  /** Hot reload: watch model files and switch to a changed file between batches (default on). */
+  reload: z.strictObject({ watch: z.boolean().default(true), intervalMs: z.number().int().min(100).default(1000) }).optional(),
+  output: TopicName,
+});
+
+export const Stage = z.discriminatedUnion('type', [TransformStage, InferenceStage]);
 
 export const StageDefaults = z.strictObject({
   delivery: DeliveryGuarantee.default('at-least-once'),
@@ -83,6 +156,8 @@ export const Topology = z.strictObject({
   description: z.string().optional(),
   topics: z.record(TopicName, TopicSpec).default({}),
   defaults: StageDefaults.default({ delivery: 'at-least-once', onError: 'dlq' }),
+  /** Folder model paths are relative to, itself relative to the topology file (default: the file's folder). KASCADE_MODELS_ROOT overrides. */
+  modelsRoot: z.string().min(1).optional(),
   /** Cycles between stages are rejected unless a topology says it really means one. */
   allowCycles: z.boolean().default(false),
   stages: z.array(Stage).min(1),
@@ -94,6 +169,13 @@ export type TopologySpec = z.output<typeof Topology>;
 export type TopologyInput = z.input<typeof Topology>;
 export type StageSpec = z.output<typeof Stage>;
 export type TransformStageSpec = z.output<typeof TransformStage>;
+export type InferenceStageSpec = z.output<typeof InferenceStage>;
+export type ModelRefSpec = z.output<typeof ModelRef>;
+export type KeyedModelSpec = z.output<typeof KeyedModel>;
+export type TensorInputSpec = z.output<typeof TensorInput>;
+export type TensorOutputSpec = z.output<typeof TensorOutput>;
+export type TensorDtype = z.output<typeof TensorDtype>;
+export type OnnxSessionSpec = z.output<typeof OnnxSessionSpec>;
 export type TopicSpec = z.output<typeof TopicSpec>;
 export type TopicFormat = z.output<typeof TopicFormat>;
 export type DeliveryGuarantee = z.output<typeof DeliveryGuarantee>;

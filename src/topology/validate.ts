@@ -4,6 +4,7 @@ import avro from 'avsc';
 import { displayPath, NO_PROVENANCE, quoteAt, rawOrValue, type Provenance } from './provenance.js';
 import { deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from './spec.js';
 import { findStageCycles } from './stage-graph.js';
+import { inferenceProblems } from './validate-inference.js';
 import { TopologyError, type TopologyProblem } from './topology-error.js';
 import type { LocatedProblem, YamlPath } from './yaml-path.js';
 
@@ -31,6 +32,8 @@ export interface ValidateOptions {
   readonly realPath?: (path: string) => string;
   /** What came from environment variables (the loader's business): messages show it as written. */
   readonly provenance?: Provenance;
+  /** Absolute folder of model files (see resolveModelsRoot); default: baseDir. */
+  readonly modelsRoot?: string;
 }
 
 /** Every graph problem of an already well-shaped spec. */
@@ -56,6 +59,9 @@ export function graphProblems(spec: TopologySpec, options: ValidateOptions): Loc
   checkDeadLetterTopics(context);
   checkFunctions(context);
   checkCycles(context);
+  context.problems.push(
+    ...inferenceProblems(spec, { modelsRoot: resolve(options.modelsRoot ?? options.baseDir), fileExists: options.fileExists ?? defaultFileExists }),
+  );
   // Stable sort into file order (topics, then stage by stage, then the graph as a whole), rule order within.
   const rank = (path: YamlPath): number => (path[0] === 'topics' ? -1 : typeof path[1] === 'number' ? path[1] : Number.MAX_SAFE_INTEGER);
   return context.problems.map((problem, index) => ({ problem, index })).sort((a, b) => rank(a.problem.path) - rank(b.problem.path) || a.index - b.index).map(({ problem }) => problem);
@@ -190,7 +196,8 @@ function checkTopicDeclarations(context: Context): void {
       const problem = schemaFileProblem(declaration.schema, rawOrValue(schemaPath, declaration.schema, context.provenance), context.options);
       if (problem !== undefined) context.problems.push({ path: schemaPath, message: problem });
     } else if (declaration.format === 'avro') {
-      const writer = spec.stages.findIndex((stage) => stageOutputs(stage).includes(topic));
+      // Inference stages generate their prediction schema; every other writer needs a file.
+      const writer = spec.stages.findIndex((stage) => stage.type !== 'inference' && stageOutputs(stage).includes(topic));
       if (writer !== -1) {
         context.problems.push({ path: schemaPath, message: `required: stage ${stageName(context, writer)} writes this avro topic` });
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Partitioners } from 'kafkajs';
-import { murmur2, partitionForKey } from '../../src/runtime/partitioner.js';
+import { murmur2, partitionForKey } from '../../src/routing/partitioner.js';
 
 test('partitionForKey picks the partition kafkajs (and the Java client) pick for a key', () => {
   const partitioner = Partitioners.DefaultPartitioner();

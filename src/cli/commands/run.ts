@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
 import { runTopology } from '../../kafka/topology-runner.js';
-import { jsonLogger, type LogLevel } from '../../runtime/logger.js';
+import { jsonLogger, type LogLevel } from '../../telemetry/logger.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
@@ -39,7 +39,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
 
     const transforms = new TransformRegistry();
     await loadTransformModules(values.transforms ?? [], transforms);
-    const { spec, baseDir } = await loadTopologyFile(file, { knownFunctions: transforms });
+    const { spec, baseDir, modelsRoot } = await loadTopologyFile(file, { knownFunctions: transforms });
     const connection = connectionFromEnv();
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
     const running = await runTopology({
@@ -48,6 +48,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       serdes,
       plugins: { transforms },
       logger,
+      modelsRoot,
       ...(values.stage === undefined ? {} : { stages: values.stage }),
       createTopics: values['no-create-topics'] !== true,
     });

@@ -1,0 +1,157 @@
+import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
+
+export interface ModelCacheStats {
+  /** Models loaded because a record needed one that was not loaded. */
+  loads: number;
+  /** Loaded models released to make room (least recently used first). */
+  evictions: number;
+  /** Batches served by a model that was already loaded. */
+  hits: number;
+  /** Hot reloads: new versions switched in, and new versions that failed (the old one kept serving). */
+  reloads: number;
+  reloadFailures: number;
+}
+
+interface Version<M> {
+  readonly model: M;
+  /** Runs using this version right now: it is released only when they are done. */
+  pins: number;
+  retired: boolean;
+}
+
+interface Entry<M> {
+  current?: Version<M>;
+  loading?: Promise<Version<M>>;
+  lastUsed: number;
+}
+
+export interface ModelCacheOptions<M> {
+  /** Beam's max_models_per_worker_hint. Exceeded only while every loaded model is in use. */
+  readonly capacity: number;
+  readonly load: (id: string) => Promise<M>;
+  readonly release: (model: M) => Promise<void>;
+}
+
+/**
+ * Loaded models by id, least recently used released first. A model is pinned while a batch
+ * runs on it, so eviction and hot reload never pull a session from under a running batch;
+ * they release it when the batch is done. Records for a model that is loading wait for that
+ * load alone: batches of other models go on.
+ */
+export class ModelCache<M> {
+  readonly stats: ModelCacheStats = { loads: 0, evictions: 0, hits: 0, reloads: 0, reloadFailures: 0 };
+  private readonly entries = new Map<string, Entry<M>>();
+  private tick = 0;
+
+  constructor(private readonly options: ModelCacheOptions<M>) {}
+
+  /** Runs `work` with the current version of model `id`, loading it first if needed. */
+  async use<R>(id: string, work: (model: M) => Promise<R>): Promise<R> {
+    const version = await this.acquire(id);
+    try {
+      return await work(version.model);
+    } finally {
+      version.pins--;
+      if (version.retired && version.pins === 0) await this.options.release(version.model);
+      await this.trim();
+    }
+  }
+
+  /** Switches model `id` to `model` for the next batches (hot reload); false when `id` is not loaded. */
+  async replace(id: string, model: M): Promise<boolean> {
+    const entry = this.entries.get(id);
+    const old = entry?.current;
+    if (entry === undefined || old === undefined) {
+      await this.options.release(model);
+      return false;
+    }
+    entry.current = { model, pins: 0, retired: false };
+    this.stats.reloads++;
+    await this.retire(old);
+    return true;
+  }
+
+  /** Ids of the models loaded now, most recently used first. */
+  loadedIds(): string[] {
+    return [...this.entries]
+      .filter(([, entry]) => entry.current !== undefined)
+      .sort(([, a], [, b]) => b.lastUsed - a.lastUsed)
+      .map(([id]) => id);
+  }
+
+  /** The loaded version of `id` without loading or pinning it (for the reload watcher). */
+  peek(id: string): M | undefined {
+    return this.entries.get(id)?.current?.model;
+  }
+
+  async close(): Promise<void> {
+    const versions = [...this.entries.values()].flatMap((entry) => (entry.current === undefined ? [] : [entry.current]));
+    this.entries.clear();
+    for (const version of versions) await this.retire(version);
+  }
+
+  private async acquire(id: string): Promise<Version<M>> {
+    let entry = this.entries.get(id);
+    let version = entry?.current;
+    if (entry !== undefined && version !== undefined) {
+      this.stats.hits++;
+    } else {
+      let loading = entry?.loading;
+      if (entry === undefined || loading === undefined) {
+        loading = this.loadVersion(id);
+        entry = { loading, lastUsed: this.tick };
+        this.entries.set(id, entry);
+        this.stats.loads++;
+      }
+      try {
+        version = entry.current ?? (await loading);
+        entry.current = version;
+      } catch (error) {
+        if (this.entries.get(id) === entry) this.entries.delete(id);
+        throw error;
+      } finally {
+        delete entry.loading;
+      }
+    }
+    version.pins++;
+    entry.lastUsed = ++this.tick;
+    // Re-inserted so iteration order is least recently used first.
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    await this.trim();
+    return version;
+  }
+
+  private async loadVersion(id: string): Promise<Version<M>> {
+    try {
+      return { model: await this.options.load(id), pins: 0, retired: false };
+    } catch (error) {
+      // A model that cannot be loaded now is a systemic fault (file gone, disk full): the stage pauses and retries rather than dead-lettering every record of that model.
+      if (isKascadeError(error) && error.code === ErrorCode.ConfigInvalid) throw error;
+      throw new KascadeError(ErrorCode.ModelLoadFailed, `model ${id}: ${error instanceof Error ? error.message : String(error)}`, { retriable: true, cause: error });
+    }
+  }
+
+  /** Evicts least recently used models that no batch is using until the cache fits its capacity. */
+  private async trim(): Promise<void> {
+    for (const [id, entry] of this.entries) {
+      if (this.loadedCount() <= this.options.capacity) return;
+      const version = entry.current;
+      if (version === undefined || version.pins > 0) continue;
+      this.entries.delete(id);
+      this.stats.evictions++;
+      await this.retire(version);
+    }
+  }
+
+  private loadedCount(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.current !== undefined) count++;
+    return count;
+  }
+
+  private async retire(version: Version<M>): Promise<void> {
+    version.retired = true;
+    if (version.pins === 0) await this.options.release(version.model);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Dotted field paths into decoded record values (`user.age`), split once when a stage starts so
+ * that reading a field on the hot path does no string work.
+ */
+
+/** The path's segments: `user.age` -> ['user', 'age']. */
+export type RecordPath = readonly string[];
+
+export function parseRecordPath(path: string): RecordPath {
+  return path.split('.');
+}
+
+/** The value at `path`, or undefined when a segment is missing or a parent is not an object. */
+export function valueAtPath(value: unknown, path: RecordPath): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** True for what decoders give for records (plain objects), not arrays, bytes or primitives. */
+export function isRecordValue(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
