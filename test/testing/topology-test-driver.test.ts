@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { partitionForKey } from '../../src/runtime/partitioner.js';
+import { partitionForKey } from '../../src/routing/partitioner.js';
 import { TopologyTestDriver, ManualClock } from '../../src/testing/index.js';
 import { Topology } from '../../src/topology/spec.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
