@@ -7,6 +7,8 @@ import { runTopology, type RunningTopology } from '../../src/kafka/topology-runn
 import { createHttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../src/serde/serde-factory.js';
 import { jsonLogger } from '../../src/telemetry/logger.js';
+import type { ModelRunner } from '../../src/inference/model-runner.js';
+import { onnxRunner } from '../../src/runtime/stage-handlers.js';
 import { topicPartitioner } from '../../src/routing/colocation.js';
 import { loadTopologyFile, type LoadedTopology } from '../../src/topology/load.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
@@ -39,14 +41,19 @@ export class InferenceFixture {
     return this.loaded;
   }
 
+  /** Sessions loaded in each stage instance's worker pool right now (load adds a handle, release removes it). */
+  readonly liveSessions: Set<string>[] = [];
+
   /** Starts one stage instance (a consumer-group member) of the fixture in this process. */
   async start(stage: 'score' | 'cohorts'): Promise<RunningTopology> {
+    const live = new Set<string>();
+    this.liveSessions.push(live);
     const { spec, baseDir, modelsRoot } = await this.load();
     return runTopology({
       spec,
       connection,
       serdes: createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir }),
-      plugins: { transforms: new TransformRegistry() },
+      plugins: { transforms: new TransformRegistry(), createModelRunner: (inference) => trackSessions(onnxRunner(inference), live) },
       logger: jsonLogger('info', {}, (line) => this.logs.push(line)),
       modelsRoot,
       stages: [stage],
@@ -72,6 +79,23 @@ export class InferenceFixture {
       await producer.disconnect();
     }
   }
+}
+
+/** The real runner, watched: which session handles are alive. */
+function trackSessions(runner: ModelRunner, live: Set<string>): ModelRunner {
+  return {
+    load: async (handle, model, options) => {
+      const metadata = await runner.load(handle, model, options);
+      live.add(handle);
+      return metadata;
+    },
+    run: (handle, feeds) => runner.run(handle, feeds),
+    release: async (handle) => {
+      await runner.release(handle);
+      live.delete(handle);
+    },
+    close: () => runner.close(),
+  };
 }
 
 export function requests(count: number, users: readonly string[], prefix = 'r', offset = 0): { id: string; user: string; index: number }[] {
