@@ -132,12 +132,17 @@ export class ModelCache<M> {
     }
   }
 
-  /** Evicts least recently used models that no batch is using until the cache fits its capacity. */
+  /**
+   * Evicts least recently used models until the cache fits its capacity. It stops at a model in
+   * use rather than skip it: evicting a more recently used model instead would thrash, so the
+   * cache overflows until the older model's batch is done and it can go.
+   */
   private async trim(): Promise<void> {
     for (const [id, entry] of this.entries) {
       if (this.loadedCount() <= this.options.capacity) return;
       const version = entry.current;
-      if (version === undefined || version.pins > 0) continue;
+      if (version === undefined) continue;
+      if (version.pins > 0) return;
       this.entries.delete(id);
       this.stats.evictions++;
       await this.retire(version);
