@@ -23,6 +23,14 @@ export const ErrorCode = {
   UnknownPlugin: 'KASCADE_UNKNOWN_PLUGIN',
   /** Producing to or committing in Kafka failed after retries (systemic). */
   KafkaSendFailed: 'KASCADE_KAFKA_SEND_FAILED',
+  /** A model file cannot be read or is not a model onnxruntime can load. */
+  ModelLoadFailed: 'KASCADE_MODEL_LOAD_FAILED',
+  /** A model run failed (bad feeds, runtime error); retriable when its worker died. */
+  InferenceFailed: 'KASCADE_INFERENCE_FAILED',
+  /** A record does not fit the model's inputs (missing field, wrong length, not a number). */
+  TensorMappingFailed: 'KASCADE_TENSOR_MAPPING_FAILED',
+  /** A keyed inference stage has no model for a record's key and no default model. */
+  UnknownModelKey: 'KASCADE_UNKNOWN_MODEL_KEY',
   /** The stage was stopped (SIGTERM, shutdown) while work was in flight; that work is not committed. */
   StageStopped: 'KASCADE_STAGE_STOPPED',
 } as const;
