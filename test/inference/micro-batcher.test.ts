@@ -36,5 +36,5 @@ test('groups are batched separately and a failed run fails only its own items', 
   });
   const [good, bad] = await Promise.allSettled([batcher.submit('ok', 1), batcher.submit('broken', 2)]);
   assert.deepEqual(good, { status: 'fulfilled', value: 1 });
-  assert.equal(bad?.status, 'rejected');
+  assert.equal(bad.status, 'rejected');
 });

@@ -12,12 +12,15 @@ export interface TransferableTensors {
  * not use it afterwards). An array that is a window on a larger buffer (a pooled Node Buffer,
  * a slice) is copied first: moving its buffer would detach memory the caller still uses, and
  * structured cloning would copy the whole buffer, not just the window. Arrays on a
- * SharedArrayBuffer are shared as they are.
+ * SharedArrayBuffer are shared as they are. Throws a plain Error naming the tensor when its
+ * buffer is already detached (moved by an earlier call): Node's postMessage would drop such a
+ * message without a word, and the request would never be answered.
  */
 export function prepareTransfer(tensors: Readonly<Record<string, TensorData>>): TransferableTensors {
   const prepared: Record<string, TensorData> = {};
   const transfer = new Set<ArrayBuffer>();
   for (const [name, tensor] of Object.entries(tensors)) {
+    if (isDetached(tensor.data)) throw new Error(`tensor ${name}: its buffer was already moved to another thread (detached)`);
     const data = isWindow(tensor.data) ? copyOf(tensor.data) : tensor.data;
     const buffer = data.buffer;
     if (buffer instanceof ArrayBuffer) transfer.add(buffer);
@@ -25,6 +28,18 @@ export function prepareTransfer(tensors: Readonly<Record<string, TensorData>>): 
   }
   // A Set, because two tensors may share one buffer and a buffer can be listed only once.
   return { tensors: prepared, transfer: [...transfer] };
+}
+
+function isDetached(data: TensorArray): boolean {
+  const buffer = data.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength > 0) return false;
+  try {
+    // Node 20 has no ArrayBuffer.prototype.detached; constructing a view on a detached buffer throws.
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** True when the array covers only part of an (unshared) ArrayBuffer. */

@@ -3,6 +3,7 @@ import { ErrorCode, KascadeError } from '../../errors.js';
 import type { RunResult } from '../model-runner.js';
 import type { ModelMetadata, TensorData } from '../tensor.js';
 import { prepareTransfer } from './tensor-transfer.js';
+import type { TransferableTensors } from './tensor-transfer.js';
 import { startOnnxWorker } from './worker-launch.js';
 import type { WorkerMessage, WorkerRequest, WorkerResponse, WorkerSessionOptions } from './worker-protocol.js';
 
@@ -91,7 +92,13 @@ export class WorkerSlot {
   }
 
   async run(handle: string, feeds: Readonly<Record<string, TensorData>>): Promise<OnnxRunResult> {
-    const { tensors, transfer } = prepareTransfer(feeds);
+    let prepared: TransferableTensors;
+    try {
+      prepared = prepareTransfer(feeds);
+    } catch (error) {
+      throw new KascadeError(ErrorCode.InferenceFailed, `model ${handle}: ${messageOf(error)}; build fresh feeds for each run`, { cause: error });
+    }
+    const { tensors, transfer } = prepared;
     this.runs++;
     try {
       const response = await this.request({ kind: 'run', id: this.nextId++, handle, feeds: tensors }, transfer);

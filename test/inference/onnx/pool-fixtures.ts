@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { ErrorCode, isKascadeError } from '../../../src/errors.js';
-import type { KascadeError } from '../../../src/errors.js';
+import { isKascadeError } from '../../../src/errors.js';
+import type { ErrorCode, KascadeError } from '../../../src/errors.js';
 import type { OnnxWorkerPool } from '../../../src/inference/onnx/onnx-worker-pool.js';
 import type { TensorData } from '../../../src/inference/tensor.js';
 import { matMulChainModel } from './tiny-onnx.js';
