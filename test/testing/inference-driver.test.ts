@@ -76,3 +76,54 @@ test('an inference stage scores records with the real model in memory; records t
     await driver.close();
   }
 });
+
+test('keyed models: the record key picks the model; an unknown key is dead-lettered unless a default model is set', async () => {
+  const keyed = (defaultModel: string) =>
+    parseTopology(
+      `
+name: keyed
+topics:
+  requests: { external: true }
+stages:
+  - name: score
+    type: inference
+    input: requests
+    models:
+      - { id: cohort-a, path: ctr-cohort-a.onnx, keys: [alice] }
+      - { id: cohort-b, path: ctr-cohort-b.onnx, keys: [bob] }
+${defaultModel}
+    inputs:
+      features: { field: features }
+    outputs:
+      probability: { output: probability }
+    output: predictions
+`,
+      'keyed.yaml',
+      { baseDir: modelsRoot },
+    ).spec;
+  const inputs = ['alice', 'bob', 'mallory'].map((key, index) => ({ key, value: { features: featuresFor(index) } }));
+
+  const strict = new TopologyTestDriver(keyed(''), { modelsRoot });
+  try {
+    await strict.pipe('requests', inputs);
+    const predictions = await strict.read('predictions');
+    assert.deepEqual(predictions.map((record) => `${record.key} ${(record.value as { modelId: string }).modelId}`).sort(), ['alice cohort-a', 'bob cohort-b']);
+    const [dead] = strict.readRaw('requests.dlq');
+    assert.equal(dead?.key, 'mallory');
+    assert.equal(dead.headers['kascade.error.code'], 'KASCADE_UNKNOWN_MODEL_KEY');
+    assert.equal(dead.headers['kascade.error.message'], 'no model for record key "mallory" and no defaultModel');
+  } finally {
+    await strict.close();
+  }
+
+  const lenient = new TopologyTestDriver(keyed('    defaultModel: cohort-b'), { modelsRoot });
+  try {
+    await lenient.pipe('requests', inputs);
+    const byKey = new Map((await lenient.read('predictions')).map((record) => [record.key, record.value as { modelId: string; probability: number }]));
+    assert.equal(byKey.get('mallory')?.modelId, 'cohort-b');
+    assert.ok(Math.abs(byKey.get('mallory')!.probability - logistic(readWeights('ctr-cohort-b'), featuresFor(2))) < 1e-5);
+    assert.deepEqual(lenient.readRaw('requests.dlq'), []);
+  } finally {
+    await lenient.close();
+  }
+});
