@@ -5,6 +5,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { InferenceStageSpec, StageSpec } from '../topology/spec.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { inferenceStageHandler } from './inference-stage-handler.js';
+import { routerHandler } from './router-handler.js';
 import type { StageHandler } from './stage-handler.js';
 import { transformHandler } from './transform-handler.js';
 
@@ -32,6 +33,7 @@ type HandlerFactories = {
 /** One factory per stage kind; the mapped type makes a new kind in the spec a compile error here until it has one. */
 const FACTORIES: HandlerFactories = {
   transform: (stage, context) => transformHandler(stage, context.plugins.transforms.get(stage.function)),
+  router: (stage) => routerHandler(stage),
   inference: (stage, context) =>
     inferenceStageHandler(stage, {
       serdes: context.serdes,

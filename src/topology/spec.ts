@@ -144,7 +144,33 @@ export const InferenceStage = z.strictObject({
   output: TopicName,
 });
 
-export const Stage = z.discriminatedUnion('type', [TransformStage, InferenceStage]);
+export const RouterArm = z.strictObject({
+  name: Name,
+  /** Relative share of units; weights need not sum to 100. */
+  weight: z.number().positive(),
+  output: TopicName,
+});
+
+/**
+ * The A/B pattern's weighted, sticky topic router: hash(salt + unit id) picks a bucket, weight
+ * ranges over the buckets pick the arm. The same unit lands in the same arm across restarts,
+ * instances and replays; changing weights moves only the units whose bucket changed range.
+ */
+export const RouterStage = z.strictObject({
+  ...StageCommon,
+  type: z.literal('router'),
+  /** Experiment id, written on every routed record. */
+  experiment: Name,
+  /** Hash salt; defaults to the experiment id. A new salt reshuffles every unit. */
+  salt: z.string().min(1).optional(),
+  /** The randomisation unit: the record key (default) or a field (e.g. user id). */
+  unit: z.union([z.literal('key'), z.strictObject({ field: z.string().min(1) })]).default('key'),
+  arms: z.array(RouterArm).min(1),
+  /** Shadow traffic: a sticky percentage of units is also copied to a mirror topic. */
+  mirror: z.strictObject({ name: Name, percent: z.number().min(0).max(100), output: TopicName }).optional(),
+});
+
+export const Stage = z.discriminatedUnion('type', [TransformStage, InferenceStage, RouterStage]);
 
 export const StageDefaults = z.strictObject({
   delivery: DeliveryGuarantee.default('at-least-once'),
@@ -170,6 +196,8 @@ export type TopologyInput = z.input<typeof Topology>;
 export type StageSpec = z.output<typeof Stage>;
 export type TransformStageSpec = z.output<typeof TransformStage>;
 export type InferenceStageSpec = z.output<typeof InferenceStage>;
+export type RouterStageSpec = z.output<typeof RouterStage>;
+export type RouterArmSpec = z.output<typeof RouterArm>;
 export type ModelRefSpec = z.output<typeof ModelRef>;
 export type KeyedModelSpec = z.output<typeof KeyedModel>;
 export type TensorInputSpec = z.output<typeof TensorInput>;
@@ -189,8 +217,8 @@ export function stageInputs(stage: StageSpec): readonly string[] {
 
 /** Every topic a stage writes to in normal operation (not its dead-letter topic). */
 export function stageOutputs(stage: StageSpec): readonly string[] {
-  // Every stage kind so far has one `output`; routers (several arms) will extend this.
-  return [stage.output];
+  if (stage.type !== 'router') return [stage.output];
+  return [...stage.arms.map((arm) => arm.output), ...(stage.mirror === undefined ? [] : [stage.mirror.output])];
 }
 
 export function consumerGroupOf(topology: TopologySpec, stage: StageSpec): string {
