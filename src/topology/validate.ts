@@ -5,6 +5,7 @@ import { displayPath, NO_PROVENANCE, quoteAt, rawOrValue, type Provenance } from
 import { deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from './spec.js';
 import { findStageCycles } from './stage-graph.js';
 import { inferenceProblems } from './validate-inference.js';
+import { routerProblems } from './validate-router.js';
 import { TopologyError, type TopologyProblem } from './topology-error.js';
 import type { LocatedProblem, YamlPath } from './yaml-path.js';
 
@@ -59,6 +60,7 @@ export function graphProblems(spec: TopologySpec, options: ValidateOptions): Loc
   checkDeadLetterTopics(context);
   checkFunctions(context);
   checkCycles(context);
+  context.problems.push(...routerProblems(spec));
   context.problems.push(
     ...inferenceProblems(spec, { modelsRoot: resolve(options.modelsRoot ?? options.baseDir), fileExists: options.fileExists ?? defaultFileExists }),
   );

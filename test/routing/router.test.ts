@@ -132,3 +132,33 @@ stages:
   const [dead] = driver.readRaw('requests.dlq');
   assert.equal(dead?.headers['kascade.error.message'], 'router split: the record has no unit id (a "user" field)');
 });
+
+test('arm names must be unique and the mirror must not borrow one', () => {
+  assert.throws(
+    () =>
+      parseTopology(
+        `
+name: ab
+topics:
+  requests: { external: true }
+stages:
+  - name: split
+    type: router
+    input: requests
+    experiment: e
+    arms:
+      - { name: a, weight: 1, output: x }
+      - { name: a, weight: 1, output: y }
+    mirror: { name: a, percent: 5, output: z }
+`,
+        'ab.yaml',
+      ),
+    (error: unknown) =>
+      error instanceof Error &&
+      error.message ===
+        [
+          'ab.yaml: stages[0].arms[1].name: duplicate arm name "a" (also arms[0])',
+          'ab.yaml: stages[0].mirror.name: the mirror is named like arm "a": its copies would be counted as that arm\'s',
+        ].join('\n'),
+  );
+});
