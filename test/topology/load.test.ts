@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadTopologyFile, parseTopology } from '../../src/topology/load.js';
 import { TopologyError } from '../../src/topology/topology-error.js';
+import { stageOutputs } from '../../src/topology/spec.js';
 import { catchTopologyError, lines, rejectsWithTopologyError } from './topology-error-assert.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/topologies/', import.meta.url));
@@ -19,7 +20,7 @@ test('a valid topology loads with defaults applied; baseDir is the file folder',
   assert.deepEqual(loaded.spec.topics['labelled'], { partitions: 3, format: 'json', external: false });
   assert.equal(loaded.spec.allowCycles, false);
   assert.deepEqual(
-    loaded.spec.stages.map((stage) => [stage.name, stage.input, stage.output]),
+    loaded.spec.stages.map((stage) => [stage.name, stage.input, stageOutputs(stage)[0]]),
     [
       ['enrich', 'ad-requests', 'enriched'],
       ['score', 'enriched', 'scored'],

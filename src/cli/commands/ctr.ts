@@ -1,0 +1,289 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { connectionFromEnv } from '../../config/connection.js';
+import { ClickJoin, type AnalysedRange } from '../../experiments/ctr/click-join.js';
+import { buildCtrReport, type SkippedRecords } from '../../experiments/ctr/ctr-report.js';
+import { clickOf, impressionOf } from '../../experiments/ctr/ctr-records.js';
+import { formatDuration, parseDuration } from '../../experiments/ctr/duration.js';
+import { formatCtrHtml } from '../../experiments/ctr/report-html.js';
+import { formatCtrJson } from '../../experiments/ctr/report-json.js';
+import { formatCtrTable } from '../../experiments/ctr/report-table.js';
+import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
+import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
+import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';
+import { createKafka } from '../../kafka/client.js';
+import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/topic-reader.js';
+import { createAvroSerde } from '../../serde/avro-serde.js';
+import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
+import { print, printError, UsageError, type Command } from '../command.js';
+
+const DEFAULT_WINDOW = '24h';
+
+/** What the records of one topic are. */
+type TopicRole = { readonly kind: 'arm'; readonly arm: string } | { readonly kind: 'impressions' } | { readonly kind: 'clicks' };
+
+interface CtrOptions {
+  readonly roles: ReadonlyMap<string, TopicRole>;
+  /** Arm -> topic, with one topic per arm. */
+  readonly armTopics: ReadonlyMap<string, string> | undefined;
+  readonly clicksTopic: string;
+  readonly arms: readonly string[];
+  readonly champion: string | undefined;
+  readonly weights: ArmWeights | undefined;
+  readonly windowMs: number;
+  readonly from: TimePoint | undefined;
+  readonly to: TimePoint | undefined;
+  readonly baselineCtr: number | undefined;
+  readonly json: boolean;
+  readonly html: string | undefined;
+  readonly progress: boolean;
+}
+
+export const ctrCommand: Command = {
+  name: 'ctr',
+  summary: 'champion/challenger click-through rates from the arms\' output topics and a clicks topic',
+  usage: `kascade ctr --arm NAME=TOPIC --arm NAME=TOPIC... --clicks TOPIC [options]
+       kascade ctr --impressions TOPIC... --clicks TOPIC [options]
+
+  --arm NAME=TOPIC       an arm and its predictions (impressions) topic; the first is the champion
+                         unless --champion or --weights say otherwise
+  --impressions TOPIC    one topic for all arms: the kascade.arm header names each record's arm
+  --clicks TOPIC         click records: requestId (field, else header kascade.request-id) and an
+                         optional timestamp field (else the record's timestamp)
+  --weights A=W,B=W      the router's weights: enables the sample-ratio-mismatch check (units per arm)
+  --champion NAME        the arm the others are compared with (default: largest weight, else first arm)
+  --window DURATION      attribution window, click time minus impression time (default ${DEFAULT_WINDOW})
+  --from T, --to T       read impressions from T (inclusive) to T (exclusive): ISO 8601 time, relative
+                         (-2h, -7d), now, or offset:N; clicks are read until --to plus the window
+  --baseline-ctr P       the champion's CTR known before the test: fixes the mSPRT's mixing variance
+  --json                 print the report as JSON (stable field names) instead of a table
+  --html FILE            also write a self-contained HTML report with a CTR-over-time chart
+  --progress             show reading progress on stderr even when it is not a terminal
+
+Impression values may be JSON or Confluent-framed Avro (decoded with the writer's schema from
+SCHEMA_REGISTRY_URL), record by record. Offsets are never committed; the read stops at the end
+offsets captured at start. The verdict comes from an always-valid sequential test (mSPRT), so
+re-running while the experiment goes on is safe.`,
+  async run(args) {
+    const options = parseOptions(args);
+    const connection = connectionFromEnv();
+    const kafka = createKafka(connection, { clientId: 'kascade-ctr', logLevel: 'error', connectionTimeoutMs: 5000 });
+    const registry = createHttpSchemaRegistryClient(connection);
+    const decoders = new Map<string, ValueDecoder>();
+    for (const topic of options.roles.keys()) decoders.set(topic, createValueDecoder(createAvroSerde({ topic, registry })));
+
+    const join = new ClickJoin({ windowMs: options.windowMs, arms: options.arms });
+    const skipped = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0 }, clicks: { unreadable: 0 } };
+    const onRecord = async (record: TopicRecord): Promise<void> => {
+      const role = options.roles.get(record.topic);
+      const decoder = decoders.get(record.topic);
+      if (role === undefined || decoder === undefined) return;
+      let value: unknown;
+      try {
+        value = await decoder.decode(record.value);
+      } catch (error) {
+        if (!isRecordDecodeFailure(error)) throw error;
+        if (role.kind === 'clicks') skipped.clicks.unreadable++;
+        else skipped.impressions.unreadable++;
+        return;
+      }
+      if (role.kind === 'clicks') {
+        const click = clickOf(record, value);
+        if (click === undefined) skipped.clicks.unreadable++;
+        else join.addClick(click);
+        return;
+      }
+      const read = impressionOf(record, value, role.kind === 'arm' ? role.arm : undefined);
+      if ('impression' in read) join.addImpression(read.impression);
+      else if (read.skipped === 'no-arm') skipped.impressions.withoutArm++;
+      else skipped.impressions.withoutRequestId++;
+    };
+
+    const progress = options.progress ? progressBar(process.stderr) : undefined;
+    const summary = await readTopics(kafka, readRanges(options), {
+      onRecord,
+      groupIdPrefix: 'kascade-ctr',
+      ...(progress === undefined ? {} : { onProgress: progress.update }),
+    });
+    progress?.finish(summary.records, summary.elapsedMs);
+
+    const report = buildCtrReport({
+      join: join.result(analysedRange(options)),
+      champion: options.champion,
+      weights: options.weights,
+      topics: options.armTopics,
+      range: { from: formatTimePoint(options.from), to: formatTimePoint(options.to) },
+      skipped: skipped satisfies SkippedRecords,
+      baselineCtr: options.baselineCtr,
+    });
+    if (options.html !== undefined) {
+      await writeFile(options.html, formatCtrHtml(report), 'utf8');
+      printError(`wrote the HTML report to ${options.html}`);
+    }
+    print(options.json ? formatCtrJson(report) : formatCtrTable(report));
+    return 0;
+  },
+};
+
+function parseOptions(args: readonly string[]): CtrOptions {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      arm: { type: 'string', multiple: true },
+      impressions: { type: 'string', multiple: true },
+      clicks: { type: 'string' },
+      weights: { type: 'string' },
+      champion: { type: 'string' },
+      window: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'baseline-ctr': { type: 'string' },
+      json: { type: 'boolean' },
+      html: { type: 'string' },
+      progress: { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`ctr takes no positional arguments, got: ${positionals.join(' ')}`);
+  const clicksTopic = values.clicks;
+  if (clicksTopic === undefined || clicksTopic === '') throw new UsageError('ctr needs --clicks TOPIC');
+  const armSpecs = values.arm ?? [];
+  const impressionTopics = values.impressions ?? [];
+  if ((armSpecs.length === 0) === (impressionTopics.length === 0)) {
+    throw new UsageError('ctr needs either --arm NAME=TOPIC (one per arm, at least two) or --impressions TOPIC (arms from the kascade.arm header)');
+  }
+
+  const armTopics = new Map<string, string>();
+  for (const spec of armSpecs) {
+    const match = /^([^=]+)=(.+)$/.exec(spec);
+    if (match === null) throw new UsageError(`--arm ${spec}: expected NAME=TOPIC, e.g. --arm champion=impressions.champion`);
+    const [, name = '', topic = ''] = match;
+    if (armTopics.has(name)) throw new UsageError(`--arm: arm "${name}" is given twice`);
+    armTopics.set(name, topic);
+  }
+  if (armSpecs.length === 1) throw new UsageError('ctr needs at least two --arm options (a champion and a challenger)');
+
+  const roles = new Map<string, TopicRole>();
+  const claim = (topic: string, role: TopicRole): void => {
+    if (roles.has(topic)) throw new UsageError(`topic "${topic}" is named twice (each arm, and the clicks, need their own topic)`);
+    roles.set(topic, role);
+  };
+  for (const [arm, topic] of armTopics) claim(topic, { kind: 'arm', arm });
+  for (const topic of impressionTopics) claim(topic, { kind: 'impressions' });
+  claim(clicksTopic, { kind: 'clicks' });
+
+  let weights: ArmWeights | undefined;
+  if (values.weights !== undefined) {
+    const parsed = parseWeights(values.weights);
+    if ('problem' in parsed) throw new UsageError(`--weights: ${parsed.problem}`);
+    weights = parsed.weights;
+    if (armTopics.size > 0) {
+      const missing = [...armTopics.keys()].filter((arm) => !parsed.weights.has(arm));
+      const extra = [...parsed.weights.keys()].filter((arm) => !armTopics.has(arm));
+      if (missing.length > 0 || extra.length > 0) {
+        throw new UsageError(`--weights must name exactly the arms (${[...armTopics.keys()].join(', ')}); got ${[...parsed.weights.keys()].join(', ')}`);
+      }
+    }
+  }
+
+  const champion = values.champion;
+  if (champion !== undefined) {
+    const known = armTopics.size > 0 ? [...armTopics.keys()] : weights === undefined ? undefined : [...weights.keys()];
+    if (known !== undefined && !known.includes(champion)) throw new UsageError(`--champion ${champion}: not an arm (arms: ${known.join(', ')})`);
+  }
+
+  const windowText = values.window ?? DEFAULT_WINDOW;
+  const windowMs = parseDuration(windowText);
+  if (windowMs === undefined) throw new UsageError(`--window ${windowText}: expected a duration such as 24h, 30m, 7d or 1h30m`);
+
+  const now = Date.now();
+  const point = (name: string, text: string | undefined): TimePoint | undefined => {
+    if (text === undefined) return undefined;
+    const parsed = parseTimePoint(text, now);
+    if (parsed === undefined) throw new UsageError(`--${name} ${text}: expected an ISO 8601 time (2024-05-01T12:00:00Z), a relative time (-2h), now, or offset:N`);
+    return parsed;
+  };
+  const from = point('from', values.from);
+  const to = point('to', values.to);
+  if (from?.kind === 'timestamp' && to?.kind === 'timestamp' && to.ms <= from.ms) throw new UsageError('--to must be after --from');
+
+  let baselineCtr: number | undefined;
+  if (values['baseline-ctr'] !== undefined) {
+    baselineCtr = Number(values['baseline-ctr']);
+    if (!(baselineCtr > 0 && baselineCtr < 1)) throw new UsageError(`--baseline-ctr ${values['baseline-ctr']}: expected a rate between 0 and 1, e.g. 0.03`);
+  }
+
+  const configuredArms = armTopics.size > 0 ? [...armTopics.keys()] : [...(weights?.keys() ?? [])];
+  const chosenChampion = champion ?? (weights === undefined ? undefined : heaviestArm(weights)) ?? (armTopics.size > 0 ? configuredArms[0] : undefined);
+  return {
+    roles,
+    armTopics: armTopics.size > 0 ? armTopics : undefined,
+    clicksTopic,
+    arms: chosenChampion === undefined ? configuredArms : [chosenChampion, ...configuredArms.filter((arm) => arm !== chosenChampion)],
+    champion: chosenChampion,
+    weights,
+    windowMs,
+    from,
+    to,
+    baselineCtr,
+    json: values.json === true,
+    html: values.html,
+    progress: values.progress === true || process.stderr.isTTY,
+  };
+}
+
+/**
+ * Impression topics between --from and --to. Clicks come after their impressions: with time
+ * bounds they are read from --from to --to plus the window; offsets of one topic mean nothing in
+ * another, so with offset bounds the clicks topic is read whole.
+ */
+function readRanges(options: CtrOptions): TopicRange[] {
+  return [...options.roles].map(([topic, role]): TopicRange => {
+    if (role.kind !== 'clicks') return { topic, from: options.from, to: options.to };
+    return {
+      topic,
+      from: options.from?.kind === 'timestamp' ? options.from : undefined,
+      to: options.to?.kind === 'timestamp' ? { kind: 'timestamp', ms: options.to.ms + options.windowMs } : undefined,
+    };
+  });
+}
+
+/** Where orphan clicks count as out of range: the time bounds, or the impressions' own span for offset bounds. */
+function analysedRange(options: CtrOptions): AnalysedRange {
+  const bound = (point: TimePoint | undefined): number | 'impressions' | undefined =>
+    point === undefined ? undefined : point.kind === 'timestamp' ? point.ms : 'impressions';
+  return { from: bound(options.from), to: bound(options.to) };
+}
+
+interface ProgressBar {
+  readonly update: (read: number, total: number) => void;
+  readonly finish: (records: number, elapsedMs: number) => void;
+}
+
+/** `reading [#####-----] 123,456 / 500,000 (24.7%) 45,120 rec/s` on stderr: redrawn in place on a terminal, a line a second otherwise. */
+function progressBar(stream: NodeJS.WriteStream): ProgressBar {
+  const started = Date.now();
+  const interactive = stream.isTTY;
+  let shownAt = 0;
+  let drawn = false;
+  const line = (read: number, total: number): string => {
+    const fraction = total === 0 ? 1 : read / total;
+    const filled = Math.round(fraction * 30);
+    const rate = read / Math.max(0.001, (Date.now() - started) / 1000);
+    return `reading [${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${read.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} (${(fraction * 100).toFixed(1)}%) ${Math.round(rate).toLocaleString('en-US')} rec/s`;
+  };
+  return {
+    update(read, total) {
+      const now = Date.now();
+      if (now - shownAt < (interactive ? 100 : 1000) && read < total) return;
+      shownAt = now;
+      drawn = true;
+      stream.write(interactive ? `\r${line(read, total)}\u001b[K` : `${line(read, total)}\n`);
+    },
+    finish(records, elapsedMs) {
+      if (drawn && interactive) stream.write('\r\u001b[K');
+      const rate = records / Math.max(0.001, elapsedMs / 1000);
+      stream.write(`read ${records.toLocaleString('en-US')} records in ${formatDuration(elapsedMs)} (${Math.round(rate).toLocaleString('en-US')} rec/s)\n`);
+    },
+  };
+}

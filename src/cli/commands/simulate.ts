@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+import { connectionFromEnv } from '../../config/connection.js';
+import { clickDelaySeconds, clicks, type ClickModel } from '../../experiments/click-model.js';
+import { simulatedRequest } from '../../experiments/traffic.js';
+import type { Message } from 'kafkajs';
+import { createKafka, createProducer } from '../../kafka/client.js';
+import { readTopics } from '../../kafka/topic-reader.js';
+import { LineageHeader } from '../../runtime/lineage.js';
+import { decodeHeaders } from '../../runtime/record.js';
+import { ExperimentHeader } from '../../routing/experiment-headers.js';
+import { print, UsageError, type Command } from '../command.js';
+
+const USAGE = `kascade simulate requests --topic TOPIC [--requests 10000] [--users 2000] [--seed demo] [--from-index 0]
+       kascade simulate clicks --impressions TOPIC... --clicks TOPIC --ctr ARM=P,ARM=P [--seed demo]
+
+  requests   produce ad requests (JSON: id, user, 32 features) keyed by user, deterministic in the seed
+  clicks     read the impressions on the given topics (up to their current end) and produce a click
+             (JSON: requestId, timestamp) for those the hidden click model says are clicked: user u
+             clicks an impression of arm a with probability ctr[a] * f(u), f uniform in [0.5, 1.5)
+             per user (see src/experiments/click-model.ts); the arm comes from the kascade.arm header`;
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'produce simulated ad requests, or clicks on served impressions from a known click model',
+  usage: USAGE,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: {
+        topic: { type: 'string' },
+        requests: { type: 'string', default: '10000' },
+        users: { type: 'string', default: '2000' },
+        seed: { type: 'string', default: 'demo' },
+        'from-index': { type: 'string', default: '0' },
+        impressions: { type: 'string', multiple: true },
+        clicks: { type: 'string' },
+        ctr: { type: 'string' },
+      },
+      allowPositionals: true,
+    });
+    const [mode, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`simulate takes one mode, got: ${positionals.join(' ')}`);
+    const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-simulate', logLevel: 'error' });
+    if (mode === 'requests') {
+      if (values.topic === undefined) throw new UsageError('simulate requests needs --topic');
+      const count = positiveInteger(values.requests, '--requests');
+      const users = positiveInteger(values.users, '--users');
+      const from = Number(values['from-index']);
+      const producer = createProducer(kafka);
+      await producer.connect();
+      try {
+        for (let start = 0; start < count; start += 1000) {
+          const messages = Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
+            const request = simulatedRequest(values.seed, from + start + offset, users);
+            return { key: request.user, value: JSON.stringify(request) };
+          });
+          await producer.send({ topic: values.topic, messages });
+        }
+      } finally {
+        await producer.disconnect();
+      }
+      print(`produced ${count} requests from ${users} users to ${values.topic} (seed ${values.seed})`);
+      return 0;
+    }
+    if (mode === 'clicks') {
+      const topics = values.impressions ?? [];
+      if (topics.length === 0 || values.clicks === undefined || values.ctr === undefined) {
+        throw new UsageError('simulate clicks needs --impressions TOPIC (one or more), --clicks TOPIC and --ctr ARM=P,...');
+      }
+      const model: ClickModel = { ctr: parseCtr(values.ctr), seed: values.seed };
+      const producer = createProducer(kafka);
+      await producer.connect();
+      let impressions = 0;
+      let produced = 0;
+      try {
+        let pending: Message[] = [];
+        const flush = async (): Promise<void> => {
+          if (pending.length === 0) return;
+          const batch = pending;
+          pending = [];
+          await producer.send({ topic: values.clicks ?? '', messages: batch });
+          produced += batch.length;
+        };
+        await readTopics(
+          kafka,
+          topics.map((topic) => ({ topic })),
+          {
+            onRecord: async (record) => {
+              impressions++;
+              const headers = decodeHeaders(record.headers);
+              const arm = headers[ExperimentHeader.arm];
+              const user = headers[ExperimentHeader.unit] ?? record.key?.toString();
+              const requestId = headers[LineageHeader.requestId];
+              if (arm === undefined || user === undefined || requestId === undefined) return;
+              if (!clicks(model, arm, user, requestId)) return;
+              const timestamp = record.timestamp + clickDelaySeconds(model, requestId) * 1000;
+              pending.push({ key: user, value: JSON.stringify({ requestId, timestamp }), timestamp: String(timestamp) });
+              if (pending.length >= 1000) await flush();
+            },
+          },
+        );
+        await flush();
+      } finally {
+        await producer.disconnect();
+      }
+      print(`read ${impressions} impressions, produced ${produced} clicks to ${values.clicks}`);
+      return 0;
+    }
+    throw new UsageError(`simulate: unknown mode "${mode ?? ''}" (requests | clicks)`);
+  },
+};
+
+function positiveInteger(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${option} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+function parseCtr(text: string): Record<string, number> {
+  const entries = text.split(',').map((pair) => {
+    const [arm, value] = pair.split('=');
+    const p = Number(value);
+    if (arm === undefined || arm === '' || !(p >= 0 && p <= 1)) throw new UsageError(`--ctr: "${pair}" is not ARM=P with P in [0, 1]`);
+    return [arm, p] as const;
+  });
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,33 @@
+/** Number formatting shared by the terminal and HTML reports. */
+
+/** 12345 -> `12,345`. */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** A rate as a percentage with enough digits to tell arms apart: 0.031234 -> `3.123%`. */
+export function formatRate(value: number | null, digits = 3): string {
+  return value === null ? '-' : `${(value * 100).toFixed(digits)}%`;
+}
+
+/** A difference of rates in percentage points, signed: 0.0036 -> `+0.360 pp`. */
+export function formatPoints(value: number, digits = 3): string {
+  return `${value >= 0 ? '+' : ''}${(value * 100).toFixed(digits)} pp`;
+}
+
+/** A relative change, signed: 0.116 -> `+11.6%`. */
+export function formatRelative(value: number): string {
+  return `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+}
+
+/** A p-value: 3 significant digits, `<1e-12` below that. */
+export function formatP(value: number | null): string {
+  if (value === null) return '-';
+  if (value < 1e-12) return '<1e-12';
+  return value >= 0.001 ? value.toFixed(3) : value.toExponential(2);
+}
+
+/** `[low, high]` of two rates. */
+export function formatRange(low: number, high: number, format: (value: number) => string): string {
+  return `[${format(low)}, ${format(high)}]`;
+}
