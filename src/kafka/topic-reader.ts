@@ -10,7 +10,10 @@ import { ErrorCode, KascadeError } from '../errors.js';
  * id, one member, so it gets every partition), never commits, seeks each partition to its start
  * and pauses it once it reached its end; the group is deleted afterwards. Bounds are resolved to
  * offsets before reading starts: the end defaults to each partition's end offset captured at
- * start, so records produced while reading are not waited for.
+ * start, so records produced while reading are not waited for. A timestamp bound gives the
+ * offset span from the broker's time index (the first record at or after the time), and within
+ * the span records timestamped outside [from, to) are skipped too, since producers' timestamps
+ * need not be in offset order.
  */
 
 /** A point in a partition: a timestamp (the first offset whose record is at or after it) or an offset. */
@@ -35,12 +38,14 @@ export interface TopicRecord {
   readonly headers: IHeaders;
 }
 
-/** The offsets one partition is read between: [start, end). */
+/** The offsets one partition is read between: [start, end), and the timestamps records must have: [fromMs, toMs). */
 export interface PartitionSpan {
   readonly topic: string;
   readonly partition: number;
   readonly start: string;
   readonly end: string;
+  readonly fromMs?: number;
+  readonly toMs?: number;
 }
 
 export interface ReadTopicsOptions {
@@ -58,6 +63,8 @@ export interface ReadSummary {
   readonly spans: readonly PartitionSpan[];
   /** Records handed to onRecord. */
   readonly records: number;
+  /** Records in the offset spans but timestamped outside the time bounds. */
+  readonly outsideTime: number;
   /** Offsets in all spans (records plus transaction markers and compacted-away gaps). */
   readonly total: number;
   readonly elapsedMs: number;
@@ -76,7 +83,14 @@ export async function readTopics(kafka: Kafka, ranges: readonly TopicRange[], op
   if (repeated !== undefined) throw new KascadeError(ErrorCode.ConfigInvalid, `topic "${repeated}" is named twice in one read`);
 
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new KascadeError(ErrorCode.BrokerUnreachable, `cannot reach Kafka to read ${topics.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, {
+      retriable: true,
+      cause: error,
+    });
+  }
   let spans: PartitionSpan[];
   try {
     spans = await planSpans(admin, ranges);
@@ -86,10 +100,10 @@ export async function readTopics(kafka: Kafka, ranges: readonly TopicRange[], op
   const total = spans.reduce((sum, span) => sum + Number(BigInt(span.end) - BigInt(span.start)), 0);
   if (total === 0) {
     options.onProgress?.(0, 0);
-    return { spans, records: 0, total, elapsedMs: Date.now() - started };
+    return { spans, records: 0, outsideTime: 0, total, elapsedMs: Date.now() - started };
   }
-  const records = await consumeSpans(kafka, spans, total, options);
-  return { spans, records, total, elapsedMs: Date.now() - started };
+  const { records, outsideTime } = await consumeSpans(kafka, spans, total, options);
+  return { spans, records, outsideTime, total, elapsedMs: Date.now() - started };
 }
 
 /** Resolves every range to per-partition offsets; ConfigInvalid names topics that do not exist. */
@@ -109,7 +123,14 @@ export async function planSpans(admin: Admin, ranges: readonly TopicRange[]): Pr
     for (const { partition } of [...offsets].sort((a, b) => a.partition - b.partition)) {
       const start = starts.get(partition) ?? 0n;
       const end = ends.get(partition) ?? start;
-      spans.push({ topic: range.topic, partition, start: start.toString(), end: (end > start ? end : start).toString() });
+      spans.push({
+        topic: range.topic,
+        partition,
+        start: start.toString(),
+        end: (end > start ? end : start).toString(),
+        ...(range.from?.kind === 'timestamp' ? { fromMs: range.from.ms } : {}),
+        ...(range.to?.kind === 'timestamp' ? { toMs: range.to.ms } : {}),
+      });
     }
   }
   return spans;
@@ -149,7 +170,12 @@ interface PartitionState {
   paused: boolean;
 }
 
-async function consumeSpans(kafka: Kafka, spans: readonly PartitionSpan[], total: number, options: ReadTopicsOptions): Promise<number> {
+async function consumeSpans(
+  kafka: Kafka,
+  spans: readonly PartitionSpan[],
+  total: number,
+  options: ReadTopicsOptions,
+): Promise<{ records: number; outsideTime: number }> {
   const states = new Map<string, PartitionState>();
   const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
   for (const span of spans) {
@@ -160,19 +186,24 @@ async function consumeSpans(kafka: Kafka, spans: readonly PartitionSpan[], total
   const consumer: Consumer = kafka.consumer({
     groupId,
     maxWaitTimeInMs: 250,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 10 * 1024 * 1024,
     // A failure ends the read (reported to the caller) instead of restarting the consumer.
     retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
   });
 
   let records = 0;
+  let outsideTime = 0;
   let lastMove = Date.now();
   let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   // A failure may come before `finished` is awaited: mark it handled here; the await below still sees it.
   finished.catch(() => undefined);
-  const fail = (error: unknown): void => settle?.reject(error);
+  let failed = false;
+  const fail = (error: unknown): void => {
+    failed = true;
+    settle?.reject(error);
+  };
 
   const progress = (): number => {
     let read = 0;
@@ -212,24 +243,37 @@ async function consumeSpans(kafka: Kafka, spans: readonly PartitionSpan[], total
 
   const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
     const state = states.get(keyOf(batch.topic, batch.partition));
-    if (state === undefined) return;
+    if (state === undefined || failed) return;
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       // Skips what an earlier fetch (before the seek applied) already handed over, and what lies past the end.
       if (offset < state.next || offset >= state.end) continue;
-      const handled = options.onRecord({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        timestamp: Number(message.timestamp),
-        key: message.key ?? null,
-        value: message.value,
-        headers: message.headers ?? {},
-      });
-      if (handled !== undefined) await handled;
-      records++;
+      const timestamp = Number(message.timestamp);
+      const { fromMs, toMs } = state.span;
+      if ((fromMs !== undefined && timestamp < fromMs) || (toMs !== undefined && timestamp >= toMs)) {
+        outsideTime++;
+        state.next = offset + 1n;
+        continue;
+      }
+      try {
+        const handled = options.onRecord({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          timestamp,
+          key: message.key ?? null,
+          value: message.value,
+          headers: message.headers ?? {},
+        });
+        if (handled !== undefined) await handled;
+      } catch (error) {
+        // The caller's failure ends the read as it is, not wrapped in a kafkajs error after its retries.
+        fail(error);
+        return;
+      }
       state.next = offset + 1n;
       lastMove = Date.now();
+      records++;
     }
     advance(batch.topic, batch.partition, batch.lastOffset());
   };
@@ -259,7 +303,7 @@ async function consumeSpans(kafka: Kafka, spans: readonly PartitionSpan[], total
     pauseDone();
     await finished;
     options.onProgress?.(progress(), total);
-    return records;
+    return { records, outsideTime };
   } finally {
     clearInterval(watchdog);
     await consumer.disconnect().catch(() => undefined);

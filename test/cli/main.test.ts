@@ -65,7 +65,7 @@ test('validate on a broken topology prints every problem with file and YAML path
   const lines = result.stderr.replace(/^kascade: /, '').trimEnd().split('\n');
   assert.deepEqual(lines, [
     `${file}: name: must start with a letter or digit and hold only letters, digits, ".", "_", "-"`,
-    `${file}: stages[0].type: unknown stage type "infer" (expected one of: transform, inference)`,
+    `${file}: stages[0].type: unknown stage type "infer" (expected one of: transform, inference, router)`,
     `${file}: stages[1].input: required`,
     `${file}: stages[1].function: required`,
     `${file}: stages[1]: unknown key "fucntion" (did you mean "function"?)`,

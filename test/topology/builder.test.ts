@@ -75,5 +75,5 @@ test('a stage of an unknown type is reported like in YAML', () => {
   // A cast stands for a caller without types (plain JS): the runtime check is the same.
   const stage = { name: 'a', type: 'teleport', input: 'in', output: 'o' } as unknown as Parameters<ReturnType<typeof topology>['stage']>[0];
   const error = catchTopologyError(() => topology('t').stage(stage).build());
-  assert.deepEqual(lines(error), ['<builder>: stages[0].type: unknown stage type "teleport" (expected one of: transform, inference)']);
+  assert.deepEqual(lines(error), ['<builder>: stages[0].type: unknown stage type "teleport" (expected one of: transform, inference, router)']);
 });

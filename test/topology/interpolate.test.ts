@@ -114,7 +114,7 @@ test('a secret never appears in an error, even when the interpolated value is wh
     'topologies/x.yaml: topics["${TOPIC}"]: key is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
     'topologies/x.yaml: stages[0].output: is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
     'topologies/x.yaml: stages[1].name: must start with a letter or digit and hold only letters, digits, ".", "_", "-"',
-    'topologies/x.yaml: stages[2].type: unknown stage type "${TYPE}" (expected one of: transform, inference)',
+    'topologies/x.yaml: stages[2].type: unknown stage type "${TYPE}" (expected one of: transform, inference, router)',
   ]);
 
   // Valid values, but graph rules that quote them: they show the text of the file instead.

@@ -57,13 +57,13 @@ test('every shape problem is reported: unknown stage type, unknown keys, require
   const error = await rejectsWithTopologyError(loadTopologyFile('broken-shape.yaml', { cwd: FIXTURES }));
   assert.deepEqual(lines(error), [
     'broken-shape.yaml: name: must start with a letter or digit and hold only letters, digits, ".", "_", "-"',
-    'broken-shape.yaml: stages[0].type: unknown stage type "infer" (expected one of: transform, inference)',
+    'broken-shape.yaml: stages[0].type: unknown stage type "infer" (expected one of: transform, inference, router)',
     'broken-shape.yaml: stages[1].input: required',
     'broken-shape.yaml: stages[1].function: required',
     'broken-shape.yaml: stages[1]: unknown key "fucntion" (did you mean "function"?)',
     'broken-shape.yaml: stages[1]: unknown key "colour"',
   ]);
-  assert.deepEqual(error.problems[1], { path: 'stages[0].type', message: 'unknown stage type "infer" (expected one of: transform, inference)' });
+  assert.deepEqual(error.problems[1], { path: 'stages[0].type', message: 'unknown stage type "infer" (expected one of: transform, inference, router)' });
 });
 
 test('unknown keys at the top, in topics and in defaults', () => {
@@ -97,7 +97,7 @@ test('type and value problems say what was expected and what kind of value was f
     'topologies/x.yaml: stages[0].requestId: expected one of: { field }, { header }',
     'topologies/x.yaml: stages[1].input[1]: is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
     'topologies/x.yaml: stages[1].options: expected a mapping, got a list',
-    'topologies/x.yaml: stages[2].type: required (one of: transform, inference)',
+    'topologies/x.yaml: stages[2].type: required (one of: transform, inference, router)',
     'topologies/x.yaml: stages[3]: expected a mapping, got a number',
   ]);
 });
@@ -115,7 +115,7 @@ test('topologies are data: tags, merge keys and __proto__ keys are not interpret
   ]);
   const merge = ['base: &base { type: transform }', 'name: t', 'stages:', '  - { <<: *base, name: a, input: in, function: f, output: o }', ''].join('\n');
   assert.deepEqual(lines(catchTopologyError(() => parseTopology(merge, FILE))), [
-    'topologies/x.yaml: stages[0].type: required (one of: transform, inference)',
+    'topologies/x.yaml: stages[0].type: required (one of: transform, inference, router)',
     'topologies/x.yaml: unknown key "base"',
   ]);
   const proto = ['name: t', '__proto__: { polluted: true }', 'stages:', '  - { name: a, type: transform, input: in, function: f, output: o }', ''].join('\n');

@@ -67,7 +67,7 @@ re-running while the experiment goes on is safe.`,
   async run(args) {
     const options = parseOptions(args);
     const connection = connectionFromEnv();
-    const kafka = createKafka(connection, { clientId: 'kascade-ctr', logLevel: 'error', connectionTimeoutMs: 5000 });
+    const kafka = createKafka(connection, { clientId: 'kascade-ctr', logLevel: 'nothing', connectionTimeoutMs: 5000 });
     const registry = createHttpSchemaRegistryClient(connection);
     const decoders = new Map<string, ValueDecoder>();
     for (const topic of options.roles.keys()) decoders.set(topic, createValueDecoder(createAvroSerde({ topic, registry })));

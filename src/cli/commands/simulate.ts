@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
 import { clickDelaySeconds, clicks, type ClickModel } from '../../experiments/click-model.js';
 import { simulatedRequest } from '../../experiments/traffic.js';
-import type { Message } from 'kafkajs';
 import { createKafka, createProducer } from '../../kafka/client.js';
 import { readTopics } from '../../kafka/topic-reader.js';
 import { LineageHeader } from '../../runtime/lineage.js';
@@ -73,7 +72,7 @@ export const simulateCommand: Command = {
       let impressions = 0;
       let produced = 0;
       try {
-        let pending: Message[] = [];
+        let pending: { key: string; value: string; timestamp: string }[] = [];
         const flush = async (): Promise<void> => {
           if (pending.length === 0) return;
           const batch = pending;

@@ -9,8 +9,9 @@ import type { Click, Impression } from './ctr-records.js';
  * each; ~500k records of each fit comfortably in a default Node heap).
  *
  * Rules, each click counted in exactly one bucket:
- * - `orphans`: no impression has the click's request id (`outOfRange` instead when the click
- *   lies outside the analysed time range, where its impression was simply not read);
+ * - `orphans`: no impression has the click's request id, though its impression would have been
+ *   read (`outOfRange` instead when the impression may lie outside the analysed range, see
+ *   AnalysedRange);
  * - `early`: the click is before its impression (clock skew between producers);
  * - `late`: the click is more than `windowMs` after its impression;
  * - `joined`: the first click in the window of an impression (the impression counts as clicked);
@@ -27,9 +28,11 @@ export interface ClickJoinOptions {
 }
 
 /**
- * The time range the impressions were read from: orphan clicks before `from` or more than the
- * window after `to` are `outOfRange` (their impressions were simply not read). `'impressions'`
- * stands for the earliest (latest) impression read, for reads bounded by offsets.
+ * The time range [from, to) the impressions were read from. A click at time t without an
+ * impression had its impression in [t - window, t]; when that may reach outside the range
+ * (t - window < from, or t >= to) the impression may simply not have been read, so the click is
+ * `outOfRange`, not an orphan. `'impressions'` stands for the earliest (latest) impression read,
+ * for reads bounded by offsets. Without bounds, every click without an impression is an orphan.
  */
 export interface AnalysedRange {
   readonly from?: number | 'impressions' | undefined;
@@ -148,7 +151,7 @@ export class ClickJoin {
       const time = this.#clickTimes[index] ?? 0;
       const impression = this.#impressions.get(requestId);
       if (impression === undefined) {
-        const outside = (rangeFrom !== undefined && time < rangeFrom) || (rangeTo !== undefined && time > rangeTo + windowMs);
+        const outside = (rangeFrom !== undefined && time - windowMs < rangeFrom) || (rangeTo !== undefined && time >= rangeTo);
         if (outside) outOfRange++;
         else orphans++;
         continue;
