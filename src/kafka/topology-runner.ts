@@ -38,8 +38,9 @@ export interface RunningTopology {
   stop(): Promise<void>;
 }
 
-export function selectStages(spec: TopologySpec, names: readonly string[] | undefined): StageSpec[] {
-  if (names === undefined || names.length === 0) return [...spec.stages];
+/** The named stages; all of them (the spec's own array, so callers can tell) when no name is given. */
+export function selectStages(spec: TopologySpec, names: readonly string[] | undefined): readonly StageSpec[] {
+  if (names === undefined || names.length === 0) return spec.stages;
   const known = new Map(spec.stages.map((stage) => [stage.name, stage]));
   const unknown = names.filter((name) => !known.has(name));
   if (unknown.length > 0) {
