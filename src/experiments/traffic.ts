@@ -4,8 +4,12 @@ import { uniform } from './click-model.js';
 export interface SimulatedRequest {
   readonly id: string;
   readonly user: string;
+  /** The user's region (fixed per user): picks the regional model in the per-key pattern. */
+  readonly region: string;
   readonly features: number[];
 }
+
+export const REGIONS = ['eu', 'us', 'apac', 'latam'] as const;
 
 /**
  * Requests of a population: request i comes from user U(seed, "who", i) * users, so users ask
@@ -14,6 +18,7 @@ export interface SimulatedRequest {
  */
 export function simulatedRequest(seed: string, index: number, users: number): SimulatedRequest {
   const user = `user-${Math.floor(uniform(seed, 'who', String(index)) * users)}`;
+  const region = REGIONS[Math.floor(uniform(seed, 'region', user) * REGIONS.length)] ?? 'us';
   const features = Array.from({ length: 32 }, (_, feature) => Math.fround(uniform(seed, `feature-${feature}`, String(index)) * 2 - 1));
-  return { id: `${seed}-${index}`, user, features };
+  return { id: `${seed}-${index}`, user, region, features };
 }

@@ -1,9 +1,11 @@
 import { InferenceHandler } from '../inference/inference-handler.js';
 import type { ModelRunner } from '../inference/model-runner.js';
 import { ModelSource } from '../inference/model-source.js';
+import { PredictionHeader } from '../inference/prediction.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
+import { appendModelLineage, LineageHeader } from './lineage.js';
 import type { StageHandler } from './stage-handler.js';
 
 export interface InferenceStageContext {
@@ -35,11 +37,14 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
     },
     async process(records) {
       const results = await running().infer(records);
-      return results.map((result, index) =>
-        'error' in result
-          ? result
-          : { outputs: [{ topic: stage.output, key: records[index]?.key ?? null, value: result.prediction, headers: result.headers }] },
-      );
+      return results.map((result, index) => {
+        if ('error' in result) return result;
+        const record = records[index];
+        const modelId = result.headers[PredictionHeader.modelId] ?? '';
+        const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
+        const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record?.headers[LineageHeader.models], modelId, modelVersion) };
+        return { outputs: [{ topic: stage.output, key: record?.key ?? null, value: result.prediction, headers }] };
+      });
     },
     stats: () => {
       const stats = running().stats();

@@ -8,6 +8,8 @@ export const LineageHeader = {
   sourceOffset: 'kascade.source.offset',
   stage: 'kascade.stage',
   requestId: 'kascade.request-id',
+  /** Every model the record passed through, in order: `id@version,id@version`. */
+  models: 'kascade.lineage.models',
   /** W3C trace context: passed through untouched until telemetry continues the trace. */
   traceparent: 'traceparent',
   tracestate: 'tracestate',
@@ -59,4 +61,10 @@ export function outputHeaders(
     [LineageHeader.stage]: stage,
     [LineageHeader.requestId]: requestId,
   };
+}
+
+/** The models lineage after one more model: the incoming list with `id@version` appended. */
+export function appendModelLineage(incoming: string | undefined, modelId: string, modelVersion: string): string {
+  const hop = `${modelId}@${modelVersion}`;
+  return incoming === undefined || incoming === '' ? hop : `${incoming},${hop}`;
 }
