@@ -18,7 +18,8 @@ export function transformHandler(stage: TransformStageSpec, transform: Transform
         options,
       });
     } catch (error) {
-      if (isKascadeError(error) && error.retriable) throw error;
+      // Retriable trouble pauses the stage; a configuration error (bad options) stops it: neither is the record's fault.
+      if (isKascadeError(error) && (error.retriable || error.code === ErrorCode.ConfigInvalid)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       return { error: new KascadeError(ErrorCode.TransformFailed, `transform "${stage.function}" threw: ${reason}`, { cause: error }) };
     }
