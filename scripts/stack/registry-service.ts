@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionFromEnv } from '../../src/config/connection.js';
 import { isSchemaRegistryAnswering, probeSchemaRegistry } from '../../src/serde/registry-probe.js';
@@ -11,7 +12,7 @@ import { REGISTRY_MANAGEMENT_PORT, REGISTRY_MIN_JAVA, REGISTRY_PORT } from './ve
 const HOST = '127.0.0.1';
 const connection = connectionFromEnv({ SCHEMA_REGISTRY_URL: `http://${HOST}:${REGISTRY_PORT}/apis/ccompat/v7` });
 
-/** Apicurio Registry 3 with in-memory storage, serving the Confluent API under /apis/ccompat/v7. */
+/** Apicurio Registry 3 with file-backed H2 storage in .stack/data, serving the Confluent API under /apis/ccompat/v7. */
 export const registryService: LocalService = {
   name: 'schema-registry',
   address: connection.schemaRegistryUrl,
@@ -23,6 +24,10 @@ export const registryService: LocalService = {
 
   async prepare(log) {
     const [bundle, java] = await Promise.all([ensureRegistryBundle(log), findJava(REGISTRY_MIN_JAVA)]);
+    // Schemas must outlive a restart like the broker's data does: records in Kafka name schemas by
+    // id, and an in-memory registry would hand those ids to other schemas after a restart.
+    const database = join(stackPaths.data, 'schema-registry', 'registry');
+    mkdirSync(join(stackPaths.data, 'schema-registry'), { recursive: true });
     return {
       command: java,
       args: [
@@ -32,6 +37,7 @@ export const registryService: LocalService = {
         `-Dquarkus.http.port=${REGISTRY_PORT}`,
         `-Dquarkus.management.host=${HOST}`,
         `-Dquarkus.management.port=${REGISTRY_MANAGEMENT_PORT}`,
+        `-Dapicurio.datasource.url=jdbc:h2:file:${database};DB_CLOSE_ON_EXIT=FALSE`,
         this.marker,
         '-jar',
         'quarkus-run.jar',
