@@ -3,6 +3,7 @@ import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { InferenceStageSpec, ModelRefSpec } from '../topology/spec.js';
 import { MicroBatcher, type BatchStats } from './micro-batcher.js';
+import { parseRecordPath, textAtPath, type RecordPath } from './record-path.js';
 import { ModelCache, type ModelCacheStats } from './model-cache.js';
 import { ModelReloader } from './model-reloader.js';
 import type { ModelRunner } from './model-runner.js';
@@ -57,6 +58,7 @@ interface Pending {
 export class InferenceHandler {
   private readonly models: ReadonlyMap<string, ModelRefSpec>;
   private readonly modelByKey: ReadonlyMap<string, string>;
+  private readonly modelKeyPath: RecordPath | undefined;
   private readonly cache: ModelCache<LoadedModel>;
   private readonly batcher: MicroBatcher<Pending, InferenceResult>;
   private readonly reloader: ModelReloader<LoadedModel> | undefined;
@@ -66,6 +68,7 @@ export class InferenceHandler {
     const { stage } = options;
     const refs = stage.model === undefined ? (stage.models ?? []) : [stage.model];
     this.models = new Map(refs.map((ref) => [ref.id, ref]));
+    this.modelKeyPath = stage.modelKey === undefined ? undefined : parseRecordPath(stage.modelKey.field);
     this.modelByKey = new Map((stage.models ?? []).flatMap((model) => model.keys.map((key) => [key, model.id] as const)));
     this.cache = new ModelCache<LoadedModel>({
       capacity: stage.model === undefined ? (stage.maxModelsPerWorker ?? this.models.size) : 1,
@@ -145,7 +148,7 @@ export class InferenceHandler {
   private modelFor(request: InferenceRequest): string | KascadeError {
     const { stage } = this.options;
     if (stage.model !== undefined) return stage.model.id;
-    const key = stage.modelKey === undefined ? request.key : fieldText(request.value, stage.modelKey.field);
+    const key = this.modelKeyPath === undefined ? request.key : (textAtPath(request.value, this.modelKeyPath) ?? null);
     const id = (key === null ? undefined : this.modelByKey.get(key)) ?? stage.defaultModel;
     if (id !== undefined) return id;
     const where = stage.modelKey === undefined ? 'record key' : `field "${stage.modelKey.field}"`;
@@ -198,13 +201,4 @@ export class InferenceHandler {
       return results;
     });
   }
-}
-
-function fieldText(value: unknown, path: string): string | null {
-  let current: unknown = value;
-  for (const part of path.split('.')) {
-    if (typeof current !== 'object' || current === null) return null;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return typeof current === 'string' || typeof current === 'number' ? String(current) : null;
 }

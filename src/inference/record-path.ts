@@ -20,6 +20,12 @@ export function valueAtPath(value: unknown, path: RecordPath): unknown {
   return current;
 }
 
+/** The value at `path` as text when it is a string or a number (ids, keys, units), else undefined. */
+export function textAtPath(value: unknown, path: RecordPath): string | undefined {
+  const found = valueAtPath(value, path);
+  return typeof found === 'string' || typeof found === 'number' || typeof found === 'bigint' ? String(found) : undefined;
+}
+
 /** True for what decoders give for records (plain objects), not arrays, bytes or primitives. */
 export function isRecordValue(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);

@@ -1,3 +1,4 @@
+import { parseRecordPath, textAtPath } from '../inference/record-path.js';
 import type { RequestIdSource } from '../topology/spec.js';
 import { decodeHeaders, headerText, type SourceRecord } from './record.js';
 
@@ -22,24 +23,13 @@ export const LineageHeader = {
  */
 export function resolveRequestId(source: SourceRecord, value: unknown, from: RequestIdSource | undefined): string {
   if (from !== undefined && 'field' in from) {
-    const found = fieldAt(value, from.field);
-    if (typeof found === 'string' && found !== '') return found;
-    if (typeof found === 'number' || typeof found === 'bigint') return String(found);
+    const found = textAtPath(value, parseRecordPath(from.field));
+    if (found !== undefined && found !== '') return found;
   }
   const header = from !== undefined && 'header' in from ? from.header : LineageHeader.requestId;
   const fromHeader = headerText(source.headers[header]) ?? headerText(source.headers[LineageHeader.requestId]);
   if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
   return `${source.topic}/${source.partition}/${source.offset}`;
-}
-
-/** A dotted path into a plain object: `user.id`. */
-function fieldAt(value: unknown, path: string): unknown {
-  let current: unknown = value;
-  for (const part of path.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return current;
 }
 
 /**

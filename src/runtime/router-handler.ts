@@ -1,6 +1,7 @@
 import { ErrorCode, KascadeError } from '../errors.js';
 import { armForBucket, armRanges, assignmentBucket, isMirrored, weightsVersion } from '../routing/assignment.js';
 import { ExperimentHeader } from '../routing/experiment-headers.js';
+import { parseRecordPath, textAtPath } from '../inference/record-path.js';
 import type { RouterStageSpec } from '../topology/spec.js';
 import type { StageOutput, StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
@@ -13,12 +14,13 @@ import type { RecordResult, StageHandler } from './stage-handler.js';
  */
 export function routerHandler(stage: RouterStageSpec): StageHandler {
   const ranges = armRanges(stage.arms);
+  const unitOf = unitReader(stage);
   const salt = stage.salt ?? stage.experiment;
   const version = weightsVersion(stage.arms);
   const counts = new Map<string, number>([...stage.arms.map((arm) => [arm.name, 0] as const), ...(stage.mirror === undefined ? [] : [[stage.mirror.name, 0] as const])]);
 
   const route = (record: StageRecord): RecordResult => {
-    const unit = unitOf(stage, record);
+    const unit = unitOf(record);
     if (unit === undefined) {
       const where = stage.unit === 'key' ? 'a key' : `a "${stage.unit.field}" field`;
       return { error: new KascadeError(ErrorCode.TransformFailed, `router ${stage.name}: the record has no unit id (${where})`) };
@@ -49,12 +51,9 @@ export function routerHandler(stage: RouterStageSpec): StageHandler {
   };
 }
 
-function unitOf(stage: RouterStageSpec, record: StageRecord): string | undefined {
-  if (stage.unit === 'key') return record.key ?? undefined;
-  let current: unknown = record.value;
-  for (const part of stage.unit.field.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<string, unknown>)[part];
-  }
-  return typeof current === 'string' || typeof current === 'number' ? String(current) : undefined;
+/** Reads the unit id of a record: its key, or a field (path split once, not per record). */
+function unitReader(stage: RouterStageSpec): (record: StageRecord) => string | undefined {
+  if (stage.unit === 'key') return (record) => record.key ?? undefined;
+  const path = parseRecordPath(stage.unit.field);
+  return (record) => textAtPath(record.value, path);
 }
