@@ -8,23 +8,38 @@ which holds the exact float32 values in the model (each JSON number is the float
 itself, written as the shortest decimal that parses back to that same double), so a test can
 recompute the model's output independently of onnxruntime.
 
-The weights are synthetic: drawn from numpy's PCG64 generator with a fixed seed per model, no
-training involved. Running this script twice gives byte-identical files (no timestamps, no
-dictionaries in the protobufs, weights stored as little-endian raw data, and no BLAS/LAPACK
-call on the path from the random draws to the bytes written).
+Two families of models:
+
+- synthetic (ctr-*, heavy-mlp, ranker, ad-scorer): weights drawn from numpy's PCG64 generator with
+  a fixed seed per model, no training involved. Running this script twice gives byte-identical
+  files (no timestamps, no dictionaries in the protobufs, weights stored as little-endian raw
+  data, and no BLAS/LAPACK call on the path from the random draws to the bytes written).
+- the demo world (ad-candidates, ranker-<region>, ranker-bilinear): a hidden click model over 16
+  ads, written to demo-world.json (and its public half to topologies/data/ad-catalog.json); a
+  simulated log of 200,000 impressions drawn from it; models trained on that log with full-batch
+  Adam for a fixed number of steps, then evaluated as serving policies on fresh simulated users.
+  The world files are exact (random draws on a 1/64 grid, no arithmetic that can differ between
+  machines). Training uses numpy matmul (BLAS) and exp/log (SIMD): the same machine always gives
+  the same bytes; another machine can differ in the last bits of float64 intermediates, far
+  below the float32 rounding of the written weights, so the files come out the same in practice,
+  but that is not guaranteed (the script prints a SHA-256 of the trained files to compare).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 OUT_DIR = Path(__file__).resolve().parent
+CATALOG_PATH = OUT_DIR.parent / "topologies" / "data" / "ad-catalog.json"
 
 # Opset 17 with IR version 8 (the pair onnx 1.12 introduced), well within what onnxruntime 1.30 reads.
 OPSET = 17
@@ -49,6 +64,13 @@ SEEDS = {
     "heavy-mlp": 3001,
     "ranker": 4001,
     "ad-scorer": 5001,
+    # the demo world's trained models: the seed draws the small random initial weights
+    "ad-candidates": 6101,
+    "ranker-eu": 6201,
+    "ranker-us": 6202,
+    "ranker-apac": 6203,
+    "ranker-latam": 6204,
+    "ranker-bilinear": 6301,
 }
 
 
@@ -69,7 +91,8 @@ def initializer(name: str, array: np.ndarray) -> onnx.TensorProto:
     return numpy_helper.from_array(np.ascontiguousarray(array), name)
 
 
-def make_model(name: str, graph: onnx.GraphProto, description: str) -> onnx.ModelProto:
+def make_model(name: str, graph: onnx.GraphProto, description: str, trained_on: str | None = None) -> onnx.ModelProto:
+    """trained_on=None: a synthetic model (random weights); otherwise what the model was trained on."""
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", OPSET)],
@@ -79,7 +102,11 @@ def make_model(name: str, graph: onnx.GraphProto, description: str) -> onnx.Mode
     )
     model.ir_version = IR_VERSION
     model.model_version = 1
-    helper.set_model_props(model, {"kascade.model_id": name, "kascade.seed": str(SEEDS[name]), "kascade.synthetic": "true"})
+    if trained_on is None:
+        props = {"kascade.model_id": name, "kascade.seed": str(SEEDS[name]), "kascade.synthetic": "true"}
+    else:
+        props = {"kascade.model_id": name, "kascade.seed": str(SEEDS[name]), "kascade.synthetic": "false", "kascade.trained_on": trained_on}
+    helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
     return model
 

@@ -2,11 +2,13 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { retryWithBackoff } from '../runtime/retry.js';
-import type { SourceRecord } from '../runtime/record.js';
-import type { StagePipeline } from '../runtime/stage-pipeline.js';
+import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
+import type { BatchOutcome, StagePipeline } from '../runtime/stage-pipeline.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
+import type { RecordHolder } from '../runtime/stage-handler.js';
 import { BatchingSink } from './batching-sink.js';
 import { createProducer, type KeyPartitioner } from './client.js';
+import { KeyedLock } from './keyed-lock.js';
 import { toSourceRecord } from './messages.js';
 import { partitionKey, TransactionalWriter } from './transactional-writer.js';
 
@@ -57,8 +59,16 @@ export class KafkaStageService {
   private writer: TransactionalWriter | undefined;
   private stopping: Promise<void> | undefined;
   private outages = 0;
+  /** Set when the handler holds records back (collect): offsets are then committed here, not by kafkajs. */
+  private readonly holder: RecordHolder | undefined;
+  private readonly locks = new KeyedLock();
+  /** Per partition: the offset after the last chunk written, and the last offset committed. */
+  private readonly positions = new Map<string, string>();
+  private readonly committedOffsets = new Map<string, string>();
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StageServiceOptions) {
+    this.holder = options.pipeline.holder;
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -90,6 +100,11 @@ export class KafkaStageService {
       logger.info('joined consumer group', { stage, group: groupId, assignment: JSON.stringify(assignment) });
       const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => partitionKey(topic, partition))));
       void this.writer?.retain(owned);
+      // kafkajs resumes every assigned partition from its committed offset after a join, and a
+      // holder never commits past what it holds: its state is rebuilt by reading again.
+      this.holder?.reset();
+      this.positions.clear();
+      this.committedOffsets.clear();
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -99,12 +114,16 @@ export class KafkaStageService {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.options.inputs], fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
-      autoCommit: delivery === 'at-least-once',
+      autoCommit: delivery === 'at-least-once' && this.holder === undefined,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.tuning?.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.onBatch(payload),
     });
     await joined;
+    if (this.holder !== undefined) {
+      const holder = this.holder;
+      this.expiryTimer = setInterval(() => void this.expireHeld(holder), holder.expiryCheckMs);
+    }
     logger.info('stage running', { stage, group: groupId, delivery, inputs: this.options.inputs.join(',') });
   }
 
@@ -115,6 +134,7 @@ export class KafkaStageService {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.expiryTimer);
     await this.consumer?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
@@ -144,7 +164,8 @@ export class KafkaStageService {
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
       let delivered: boolean;
       try {
-        delivered = await this.deliver(chunk, last, { heartbeat, shouldStop: () => !isRunning() || isStale() });
+        const control = { heartbeat, shouldStop: () => !isRunning() || isStale() };
+        delivered = await this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, control));
       } finally {
         clearInterval(keepAlive);
       }
@@ -162,11 +183,15 @@ export class KafkaStageService {
     try {
       await retryWithBackoff(
         async () => {
-          const outcome = await pipeline.processBatch(chunk);
-          if (this.writer !== undefined) {
-            await this.writer.commit(last.topic, last.partition, outcome.outgoing, (BigInt(last.offset) + 1n).toString());
-          } else {
-            await this.sink?.send(outcome.outgoing);
+          const restore = this.holder?.checkpoint(last.topic, last.partition);
+          let outcome: BatchOutcome;
+          try {
+            outcome = await pipeline.processBatch(chunk);
+            await this.write(last.topic, last.partition, outcome.outgoing, (BigInt(last.offset) + 1n).toString());
+          } catch (error) {
+            // Not written: the holder forgets this chunk, and the retry starts from the same state.
+            restore?.();
+            throw error;
           }
           this.counters.consumed += outcome.processed;
           this.counters.deadLettered += outcome.deadLettered;
@@ -203,6 +228,58 @@ export class KafkaStageService {
       throw error;
     } finally {
       if (outage.active) this.leaveOutage();
+    }
+  }
+
+  /**
+   * Writes a chunk's outgoing records and moves the partition's offset to `next`, or, for a
+   * holder, to the first record it still holds if that comes earlier.
+   */
+  private async write(topic: string, partition: number, outgoing: readonly OutgoingRecord[], next: string): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const held = this.holder?.heldFrom(topic, partition);
+    const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
+    if (this.writer !== undefined) {
+      await this.writer.commit(topic, partition, outgoing, commitAt);
+    } else {
+      await this.sink?.send(outgoing);
+      if (this.holder !== undefined && this.committedOffsets.get(key) !== commitAt) {
+        await this.consumer?.commitOffsets([{ topic, partition, offset: commitAt }]);
+      }
+    }
+    this.positions.set(key, next);
+    this.committedOffsets.set(key, commitAt);
+  }
+
+  /** Writes what the holder lets go of on its own schedule (collect's timeout), partition by partition. */
+  private async expireHeld(holder: RecordHolder): Promise<void> {
+    for (const { topic, partition } of holder.heldPartitions()) {
+      const key = partitionKey(topic, partition);
+      await this.locks.run(key, async () => {
+        const next = this.positions.get(key);
+        if (next === undefined || this.stopping !== undefined) return;
+        const restore = holder.checkpoint(topic, partition);
+        try {
+          const outcome = await this.options.pipeline.expire(topic, partition);
+          if (outcome.outgoing.length === 0) return;
+          await this.write(topic, partition, outcome.outgoing, next);
+          this.counters.deadLettered += outcome.deadLettered;
+          this.counters.written += outcome.outgoing.length - outcome.deadLettered;
+        } catch (error) {
+          restore();
+          // `onError: fail` stops the stage here as it does for a batch; anything else is retried next time.
+          if (isKascadeError(error) && !error.retriable) {
+            this.fail(error);
+            return;
+          }
+          this.options.logger.warn('could not write timed-out records, retrying', {
+            stage: this.options.stage,
+            topic,
+            partition,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      });
     }
   }
 

@@ -13,6 +13,8 @@ import { toTopicMessages } from './messages.js';
  */
 export class TransactionalWriter {
   private readonly producers = new Map<string, Promise<Producer>>();
+  /** The group's committed offset per partition as of this writer's last transaction. */
+  private readonly committed = new Map<string, bigint>();
   private admin: Admin | undefined;
 
   constructor(
@@ -27,18 +29,26 @@ export class TransactionalWriter {
 
   /** Writes `records` and commits `nextOffset` for the partition atomically. Throws a retriable error when it did not happen. */
   async commit(topic: string, partition: number, records: readonly OutgoingRecord[], nextOffset: string): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const before = this.committed.get(key) ?? (await this.committedOffset(topic, partition).catch(() => -1n));
     const producer = await this.producerFor(topic, partition);
     const transaction = await producer.transaction();
     try {
       if (records.length > 0) await transaction.sendBatch({ topicMessages: toTopicMessages(records) });
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
+      this.committed.set(key, BigInt(nextOffset));
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // After any failure the producer's state is unknown: never reuse it.
       await this.discard(topic, partition);
-      // A commit can fail on the way back after it succeeded; the committed offset tells.
-      if ((await this.committedOffset(topic, partition).catch(() => -1n)) >= BigInt(nextOffset)) return;
+      // A commit can fail on the way back after it succeeded; the committed offset tells, when
+      // this transaction moved it (a stage holding records back may commit the same offset again).
+      const after = await this.committedOffset(topic, partition).catch(() => -1n);
+      if (BigInt(nextOffset) > before && after >= BigInt(nextOffset)) {
+        this.committed.set(key, after);
+        return;
+      }
       throw new KascadeError(ErrorCode.KafkaSendFailed, `transaction for ${topic}/${partition} failed: ${error instanceof Error ? error.message : String(error)}`, {
         retriable: true,
         cause: error,
@@ -48,6 +58,8 @@ export class TransactionalWriter {
 
   /** Closes the producers of partitions this member no longer owns (after a rebalance). */
   async retain(owned: ReadonlySet<string>): Promise<void> {
+    // Another member may have committed meanwhile: learn the offsets afresh.
+    this.committed.clear();
     const released = [...this.producers.keys()].filter((key) => !owned.has(key));
     await Promise.all(released.map((key) => this.discardKey(key)));
   }

@@ -5,19 +5,26 @@ import { PredictionHeader } from '../inference/prediction.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
+import type { TransformRegistry } from '../transforms/transform-registry.js';
+import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
-import type { StageHandler } from './stage-handler.js';
+import type { RecordResult, StageHandler } from './stage-handler.js';
+import { recordFailure, transformContext } from './transform-handler.js';
 
 export interface InferenceStageContext {
   readonly serdes: TopicSerdes;
   readonly modelsRoot: string;
   readonly logger: Logger;
   readonly createModelRunner: (stage: InferenceStageSpec) => ModelRunner;
+  /** Where `postprocess` steps are looked up. */
+  readonly transforms: TransformRegistry;
 }
 
 /** An `inference` stage as the runtime runs it: predictions go to the stage's output topic, keyed like their input. */
 export function inferenceStageHandler(stage: InferenceStageSpec, context: InferenceStageContext): StageHandler {
   let handler: InferenceHandler | undefined;
+  // Looked up now: an unknown transform fails the stage at start, not at its first record.
+  const steps: TransformStep[] = (stage.postprocess ?? []).map((step) => transformStep(step.function, context.transforms.get(step.function), step.options));
   const running = (): InferenceHandler => {
     if (handler === undefined) throw new Error(`stage ${stage.name} used before start()`);
     return handler;
@@ -33,18 +40,26 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
         inputSchema: input === undefined ? undefined : await context.serdes.avroSchemaOf(input),
       });
       const { predictionSchema } = await handler.start();
-      context.serdes.provideSchema(stage.output, predictionSchema);
+      // With post-processing the output is no longer a prediction; its topic declares its schema.
+      if (steps.length === 0) context.serdes.provideSchema(stage.output, predictionSchema);
     },
     async process(records) {
       const results = await running().infer(records);
-      return results.map((result, index) => {
-        if ('error' in result) return result;
-        const record = records[index];
-        const modelId = result.headers[PredictionHeader.modelId] ?? '';
-        const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
-        const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record?.headers[LineageHeader.models], modelId, modelVersion) };
-        return { outputs: [{ topic: stage.output, key: record?.key ?? null, value: result.prediction, headers }] };
-      });
+      return Promise.all(
+        results.map(async (result, index): Promise<RecordResult> => {
+          const record = records[index];
+          if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
+          const modelId = result.headers[PredictionHeader.modelId] ?? '';
+          const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
+          const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
+          try {
+            const values = steps.length === 0 ? [result.prediction] : await runTransformSteps(steps, result.prediction, transformContext(record));
+            return { outputs: values.map((value) => ({ topic: stage.output, key: record.key, value, headers })) };
+          } catch (error) {
+            return recordFailure(error);
+          }
+        }),
+      );
     },
     stats: () => {
       const stats = running().stats();

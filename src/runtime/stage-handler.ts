@@ -18,4 +18,32 @@ export interface StageHandler {
   /** Counters worth reporting (model loads and evictions, batch sizes). */
   stats?(): Readonly<Record<string, number | string>>;
   stop?(): Promise<void>;
+  /** Present on handlers that hold records back (see RecordHolder). */
+  readonly holder?: RecordHolder;
+}
+
+/** Outputs a holder writes on its own schedule (a timeout), with the record their lineage comes from. */
+export interface HeldOutputs {
+  readonly record: StageRecord;
+  readonly outputs: readonly StageOutput[];
+}
+
+/**
+ * A stateful handler (collect) keeps some records back until others arrive. Its state lives
+ * in memory and is rebuilt by re-reading: the runtime never commits an input partition past
+ * `heldFrom`, so whatever is held is read again after a crash or rebalance.
+ */
+export interface RecordHolder {
+  /** How often `expire` is worth calling, in milliseconds. */
+  readonly expiryCheckMs: number;
+  /** The offset of the first record of this partition still held, if any. */
+  heldFrom(topic: string, partition: number): string | undefined;
+  /** Partitions with held records, as `topic/partition` keys. */
+  heldPartitions(): readonly { readonly topic: string; readonly partition: number }[];
+  /** Outputs due now for this partition (held too long); they are no longer held afterwards. */
+  expire(topic: string, partition: number): readonly HeldOutputs[];
+  /** Marks the partition's state before a chunk; calling the result puts it back (the chunk was not written). */
+  checkpoint(topic: string, partition: number): () => void;
+  /** Forgets everything: after a rebalance the consumer reads again from the committed offsets. */
+  reset(): void;
 }

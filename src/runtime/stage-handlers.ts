@@ -4,6 +4,8 @@ import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { InferenceStageSpec, StageSpec } from '../topology/spec.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
+import { systemClock, type Clock } from './clock.js';
+import { COLLECT, collectHandler } from './collect-handler.js';
 import { inferenceStageHandler } from './inference-stage-handler.js';
 import { routerHandler } from './router-handler.js';
 import type { StageHandler } from './stage-handler.js';
@@ -21,6 +23,8 @@ export interface StageContext {
   readonly serdes: TopicSerdes;
   readonly modelsRoot: string;
   readonly logger: Logger;
+  /** Time for stateful stages (collect's timeout); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** A worker pool per inference stage, sized by the stage (`workers`) or the machine. */
@@ -32,7 +36,8 @@ type HandlerFactories = {
 
 /** One factory per stage kind; the mapped type makes a new kind in the spec a compile error here until it has one. */
 const FACTORIES: HandlerFactories = {
-  transform: (stage, context) => transformHandler(stage, context.plugins.transforms.get(stage.function)),
+  transform: (stage, context) =>
+    stage.function === COLLECT ? collectHandler(stage, context.clock ?? systemClock) : transformHandler(stage, context.plugins.transforms.get(stage.function)),
   router: (stage) => routerHandler(stage),
   inference: (stage, context) =>
     inferenceStageHandler(stage, {
@@ -40,6 +45,7 @@ const FACTORIES: HandlerFactories = {
       modelsRoot: context.modelsRoot,
       logger: context.logger,
       createModelRunner: context.plugins.createModelRunner ?? onnxRunner,
+      transforms: context.plugins.transforms,
     }),
 };
 

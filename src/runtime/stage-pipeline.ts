@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import { deadLetterRecord } from './dead-letter.js';
 import { outputHeaders, resolveRequestId } from './lineage.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
-import type { RecordResult, StageHandler } from './stage-handler.js';
+import type { RecordHolder, RecordResult, StageHandler } from './stage-handler.js';
 
 export interface StagePipelineOptions {
   readonly stage: string;
@@ -36,6 +36,13 @@ export class StageFailure extends KascadeError {
 
 type Decoded = { readonly record: StageRecord } | { readonly error: KascadeError };
 
+/** One input's fate before encoding: a handler result, or a decode failure (no record). */
+interface Handled {
+  readonly source: SourceRecord;
+  readonly record?: StageRecord;
+  readonly result: RecordResult;
+}
+
 /**
  * decode -> handler -> encode -> lineage, for one batch, independent of the transport: the Kafka
  * stage service and the in-memory test driver both run stages through this.
@@ -53,36 +60,62 @@ export class StagePipeline {
     if (results.length !== records.length) {
       throw new KascadeError(ErrorCode.TransformFailed, `stage ${this.options.stage}: handler returned ${results.length} results for ${records.length} records`);
     }
-    const outgoing: OutgoingRecord[] = [];
-    let deadLettered = 0;
-    let skipped = 0;
+    const handled: Handled[] = [];
     let next = 0;
     for (const [index, entry] of decoded.entries()) {
       const source = sources[index];
       if (source === undefined) continue;
-      let failure: KascadeError | undefined;
       if ('error' in entry) {
-        failure = entry.error;
-      } else {
-        const result = results[next++];
-        if (result === undefined) continue;
-        const encoded = await this.encode(entry.record, result);
+        handled.push({ source, result: { error: entry.error } });
+        continue;
+      }
+      const result = results[next++];
+      if (result !== undefined) handled.push({ source, record: entry.record, result });
+    }
+    return this.assemble(handled, sources.length);
+  }
+
+  /** The handler's RecordHolder, when it holds records back (collect). */
+  get holder(): RecordHolder | undefined {
+    return this.options.handler.holder;
+  }
+
+  /** Encodes what the holder lets go of for this partition on its own schedule (timeouts). */
+  async expire(topic: string, partition: number): Promise<BatchOutcome> {
+    const released = this.holder?.expire(topic, partition) ?? [];
+    return this.assemble(
+      released.map(({ record, outputs }) => ({ source: record.source, record, result: { outputs } })),
+      0,
+    );
+  }
+
+  /** Encodes results in input order and turns failures into dead letters, skips or a StageFailure per the policy. */
+  private async assemble(handled: readonly Handled[], processed: number): Promise<BatchOutcome> {
+    const outgoing: OutgoingRecord[] = [];
+    let deadLettered = 0;
+    let skipped = 0;
+    for (const entry of handled) {
+      let failure: KascadeError | undefined;
+      if ('error' in entry.result) {
+        failure = entry.result.error;
+      } else if (entry.record !== undefined) {
+        const encoded = await this.encode(entry.record, entry.result);
         if (Array.isArray(encoded)) outgoing.push(...encoded);
         else failure = encoded;
       }
       if (failure === undefined) continue;
       switch (this.options.onError) {
         case 'fail':
-          throw new StageFailure(source, failure);
+          throw new StageFailure(entry.source, failure);
         case 'skip':
           skipped++;
           break;
         case 'dlq':
           deadLettered++;
-          outgoing.push(deadLetterRecord(source, failure, this.options.stage, this.options.deadLetterTopic, this.options.clock.now()));
+          outgoing.push(deadLetterRecord(entry.source, failure, this.options.stage, this.options.deadLetterTopic, this.options.clock.now()));
       }
     }
-    return { outgoing, processed: sources.length, deadLettered, skipped };
+    return { outgoing, processed, deadLettered, skipped };
   }
 
   private async decode(source: SourceRecord): Promise<Decoded> {

@@ -1,31 +1,32 @@
-import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
+import { ErrorCode, isKascadeError } from '../errors.js';
 import type { TransformStageSpec } from '../topology/spec.js';
-import type { TransformFunction } from '../transforms/transform-function.js';
-import type { StageOutput, StageRecord } from './record.js';
+import type { TransformContext, TransformFunction } from '../transforms/transform-function.js';
+import { runTransformSteps, transformStep } from '../transforms/transform-steps.js';
+import type { StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
 
 /** Runs a `transform` stage: the named function on every record, outputs to the stage's output topic. */
 export function transformHandler(stage: TransformStageSpec, transform: TransformFunction): StageHandler {
-  const options = Object.freeze({ ...stage.options });
+  const steps = [transformStep(stage.function, transform, stage.options)];
   const apply = async (record: StageRecord): Promise<RecordResult> => {
-    let result: unknown;
     try {
-      result = await transform(record.value, {
-        key: record.key,
-        requestId: record.requestId,
-        headers: record.headers,
-        source: { topic: record.source.topic, partition: record.source.partition, offset: record.source.offset, timestamp: record.source.timestamp },
-        options,
-      });
+      const values = await runTransformSteps(steps, record.value, transformContext(record));
+      return { outputs: values.map((value) => ({ topic: stage.output, key: record.key, value })) };
     } catch (error) {
-      // Retriable trouble pauses the stage; a configuration error (bad options) stops it: neither is the record's fault.
-      if (isKascadeError(error) && (error.retriable || error.code === ErrorCode.ConfigInvalid)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      return { error: new KascadeError(ErrorCode.TransformFailed, `transform "${stage.function}" threw: ${reason}`, { cause: error }) };
+      return recordFailure(error);
     }
-    const values = result === null || result === undefined ? [] : Array.isArray(result) ? (result as unknown[]) : [result];
-    const outputs: StageOutput[] = values.map((value) => ({ topic: stage.output, key: record.key, value }));
-    return { outputs };
   };
   return { process: (records) => Promise.all(records.map(apply)) };
+}
+
+/** What a transform sees of the record besides its value. */
+export function transformContext(record: StageRecord): Omit<TransformContext, 'options'> {
+  const { topic, partition, offset, timestamp } = record.source;
+  return { key: record.key, requestId: record.requestId, headers: record.headers, source: { topic, partition, offset, timestamp } };
+}
+
+/** The record's own failure becomes its result; anything systemic or a configuration error propagates. */
+export function recordFailure(error: unknown): RecordResult {
+  if (isKascadeError(error) && error.code === ErrorCode.TransformFailed) return { error };
+  throw error;
 }

@@ -92,6 +92,7 @@ export class TopologyTestDriver {
       serdes: this.serdes,
       modelsRoot: this.options.modelsRoot ?? resolveModelsRoot(this.spec, baseDir),
       logger: this.options.logger ?? silentLogger,
+      clock: this.clock,
     };
     const handlers = this.spec.stages.map((spec) => ({ spec, handler: createStageHandler(spec, context) }));
     // Handlers first: an inference stage provides its prediction schema when it starts.
@@ -127,6 +128,22 @@ export class TopologyTestDriver {
   async pipeRaw(topic: string, inputs: readonly { key?: string | null; value: Buffer | null; headers?: Record<string, string> }[]): Promise<void> {
     await this.start();
     for (const input of inputs) this.append({ topic, key: input.key ?? null, value: input.value, headers: input.headers ?? {} });
+    await this.runUntilIdle();
+  }
+
+  /**
+   * Moves the driver's clock forward, lets stateful stages write what timed out (collect), and
+   * runs the topology until it is idle again.
+   */
+  async advanceTime(ms: number): Promise<void> {
+    await this.start();
+    this.clock.advance(ms);
+    for (const stage of this.stages) {
+      for (const { topic, partition } of stage.pipeline.holder?.heldPartitions() ?? []) {
+        const outcome = await stage.pipeline.expire(topic, partition);
+        for (const record of outcome.outgoing) this.append(record);
+      }
+    }
     await this.runUntilIdle();
   }
 

@@ -76,6 +76,12 @@ export const TransformStage = z.strictObject({
   output: TopicName,
 });
 
+/** One post-processing step of an inference stage: a registered transform by name, and its options. */
+export const PostprocessStep = z.strictObject({
+  function: Name,
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
 /** An ONNX model file, relative to the topology's models root. */
 export const ModelRef = z.strictObject({
   id: Name,
@@ -136,6 +142,12 @@ export const InferenceStage = z.strictObject({
   outputs: z.record(z.string().min(1), TensorOutput),
   /** Input fields copied onto the prediction as they are (ids that attribute outcomes, e.g. user, ad). */
   passthrough: z.array(z.string().min(1)).default([]),
+  /**
+   * Transforms applied, in order, to each prediction before it is written (Beam's RunInference
+   * -> ParDo(post_processing) in one stage); each may filter or explode. The output topic then
+   * carries their result, so an Avro output needs its own `schema:`.
+   */
+  postprocess: z.array(PostprocessStep).min(1).optional(),
   /** Worker threads that run the model sessions (the event loop never runs a model). */
   workers: z.number().int().min(1).optional(),
   session: OnnxSessionSpec.optional(),
@@ -205,6 +217,7 @@ export type TensorOutputSpec = z.output<typeof TensorOutput>;
 export type TensorDtype = z.output<typeof TensorDtype>;
 export type OnnxSessionSpec = z.output<typeof OnnxSessionSpec>;
 export type TopicSpec = z.output<typeof TopicSpec>;
+export type PostprocessStepSpec = z.output<typeof PostprocessStep>;
 export type TopicFormat = z.output<typeof TopicFormat>;
 export type DeliveryGuarantee = z.output<typeof DeliveryGuarantee>;
 export type ErrorPolicy = z.output<typeof ErrorPolicy>;

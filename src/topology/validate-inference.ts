@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { InferenceStageSpec, ModelRefSpec, TopologySpec } from './spec.js';
-import { stageInputs } from './spec.js';
+import { stageInputs, topicSpecOf } from './spec.js';
 import type { LocatedProblem, YamlPath } from './yaml-path.js';
 
 export interface InferenceCheckOptions {
@@ -17,7 +17,7 @@ export interface InferenceCheckOptions {
 export function inferenceProblems(spec: TopologySpec, options: InferenceCheckOptions): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   spec.stages.forEach((stage, index) => {
-    if (stage.type === 'inference') checkStage(stage, ['stages', index], options, problems);
+    if (stage.type === 'inference') checkStage(stage, ['stages', index], options, problems, spec);
   });
   for (const [topic, declaration] of Object.entries(spec.topics)) {
     if (declaration.colocateFor === undefined) continue;
@@ -32,7 +32,14 @@ export function inferenceProblems(spec: TopologySpec, options: InferenceCheckOpt
   return problems;
 }
 
-function checkStage(stage: InferenceStageSpec, at: YamlPath, options: InferenceCheckOptions, problems: LocatedProblem[]): void {
+function checkStage(stage: InferenceStageSpec, at: YamlPath, options: InferenceCheckOptions, problems: LocatedProblem[], spec: TopologySpec): void {
+  const output = topicSpecOf(spec, stage.output);
+  if (stage.postprocess !== undefined && output.format === 'avro' && output.schema === undefined) {
+    problems.push({
+      path: [...at, 'postprocess'],
+      message: `output topic "${stage.output}" is Avro: after postprocess its records are no longer predictions, so the topic needs a schema: file (or format: json)`,
+    });
+  }
   if ((stage.model === undefined) === (stage.models === undefined)) {
     problems.push({ path: at, message: 'give exactly one of model (one model) or models (models by key)' });
     return;

@@ -152,24 +152,31 @@ function isKnown(known: KnownFunctions, name: string): boolean {
   return 'has' in known ? known.has(name) : known.includes(name);
 }
 
-/** The transform a stage names; other stage kinds (inference, router) name none. */
-function transformOf(stage: StageSpec): string | undefined {
-  // Written against the union so new stage kinds need no change here.
-  return 'function' in stage && typeof stage.function === 'string' ? stage.function : undefined;
+/** The transforms a stage names, with where: a transform stage's function, an inference stage's postprocess steps. */
+function transformsOf(stage: StageSpec, index: number): { name: string; path: YamlPath }[] {
+  if (stage.type === 'transform') return [{ name: stage.function, path: ['stages', index, 'function'] }];
+  if (stage.type === 'inference') return (stage.postprocess ?? []).map((step, position) => ({ name: step.function, path: ['stages', index, 'postprocess', position, 'function'] }));
+  return [];
 }
 
 function checkFunctions(context: Context): void {
   const known = context.options.knownFunctions;
-  if (known === undefined) return;
   context.spec.stages.forEach((stage, index) => {
-    const name = transformOf(stage);
-    if (name === undefined || isKnown(known, name)) return;
-    const path: YamlPath = ['stages', index, 'function'];
-    const names = registeredNames(known);
-    const list = names === undefined ? '' : ` (registered: ${names.length === 0 ? 'none' : [...names].sort().join(', ')})`;
-    context.problems.push({ path, message: `unknown transform ${quoteAt(path, name, context.provenance)}${list}` });
+    for (const { name, path } of transformsOf(stage, index)) {
+      if (stage.type === 'inference' && name === STATEFUL_TRANSFORM) {
+        context.problems.push({ path, message: `"${STATEFUL_TRANSFORM}" gathers records across the stream: use it as a transform stage's function, not in postprocess` });
+        continue;
+      }
+      if (known === undefined || isKnown(known, name)) continue;
+      const names = registeredNames(known);
+      const list = names === undefined ? '' : ` (registered: ${names.length === 0 ? 'none' : [...names].sort().join(', ')})`;
+      context.problems.push({ path, message: `unknown transform ${quoteAt(path, name, context.provenance)}${list}` });
+    }
   });
 }
+
+/** The one built-in that keeps state across records (see runtime/collect-handler). */
+const STATEFUL_TRANSFORM = 'collect';
 
 // --- topics and their schema files ---
 

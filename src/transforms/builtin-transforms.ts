@@ -1,5 +1,6 @@
 import type { TransformRegistry } from './transform-registry.js';
 import { argmaxTransform } from './builtins/argmax.js';
+import { collectPlaceholder } from './builtins/collect.js';
 import { enrichTransform } from './builtins/enrich.js';
 import { explodeTransform } from './builtins/explode.js';
 import { renameTransform } from './builtins/rename.js';
@@ -13,7 +14,10 @@ export interface BuiltinTransformOptions {
   readonly baseDir: string;
 }
 
-/** Registers the cascade post-processing built-ins (select, rename, softmax, argmax, top-k, threshold, explode, enrich). */
+/**
+ * Registers the cascade post-processing built-ins (select, rename, softmax, argmax, top-k,
+ * threshold, explode, enrich, and collect, which the runtime runs as a stateful stage).
+ */
 export function registerBuiltinTransforms(registry: TransformRegistry, options: BuiltinTransformOptions): TransformRegistry {
   return registry
     .register('select', selectTransform())
@@ -23,5 +27,6 @@ export function registerBuiltinTransforms(registry: TransformRegistry, options: 
     .register('top-k', topKTransform())
     .register('threshold', thresholdTransform())
     .register('explode', explodeTransform())
-    .register('enrich', enrichTransform({ baseDir: options.baseDir }));
+    .register('enrich', enrichTransform({ baseDir: options.baseDir }))
+    .register('collect', collectPlaceholder());
 }

@@ -25,7 +25,7 @@ describe('registerBuiltinTransforms', () => {
   it('registers every built-in and returns the registry', () => {
     const registry = new TransformRegistry();
     assert.equal(registerBuiltinTransforms(registry, { baseDir: '.' }), registry);
-    assert.deepEqual(registry.names(), ['argmax', 'enrich', 'explode', 'rename', 'select', 'softmax', 'threshold', 'top-k']);
+    assert.deepEqual(registry.names(), ['argmax', 'collect', 'enrich', 'explode', 'rename', 'select', 'softmax', 'threshold', 'top-k']);
   });
 
   it('rejects records that are not objects', () => {

@@ -43,17 +43,28 @@ function compileOptions<S extends z.ZodType>(
   options: unknown,
   compile: (options: z.output<S>) => CompiledTransform,
 ): CompiledTransform | KascadeError {
-  const parsed = schema.safeParse(options, { reportInput: true });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${formatPath(['options', ...issue.path])}: ${issueMessage(issue)}`);
-    return new KascadeError(ErrorCode.ConfigInvalid, `transform "${name}": ${problems.join('; ')}`);
-  }
+  const parsed = validateOptions(name, schema, options);
+  if (parsed instanceof KascadeError) return parsed;
   try {
-    return compile(parsed.data);
+    return compile(parsed);
   } catch (error) {
     if (error instanceof KascadeError) return error;
     throw error;
   }
+}
+
+/** Validated options of a built-in that is not a plain function (collect); throws the same ConfigInvalid error as the others. */
+export function parseTransformOptions<S extends z.ZodType>(name: string, schema: S, options: unknown): z.output<S> {
+  const parsed = validateOptions(name, schema, options);
+  if (parsed instanceof KascadeError) throw parsed;
+  return parsed;
+}
+
+function validateOptions<S extends z.ZodType>(name: string, schema: S, options: unknown): z.output<S> | KascadeError {
+  const parsed = schema.safeParse(options, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${formatPath(['options', ...issue.path])}: ${issueMessage(issue)}`);
+  return new KascadeError(ErrorCode.ConfigInvalid, `transform "${name}": ${problems.join('; ')}`);
 }
 
 /** A ConfigInvalid error in the same shape as the schema's: `transform "x": options.y: message`. */
