@@ -270,6 +270,415 @@ def heavy_mlp(name: str, width: int, hidden: int, iterations: int, description: 
 
 
 # ---------------------------------------------------------------------------------------------
+# the demo world: a hidden click model, a simulated log, and models trained on it
+#
+#   p(click | user u, region r, ad j) = sigmoid(bias + q_j + rho[r][category_j] + u^T W a_j)
+#
+# u: 8 user features, uniform on [-1, 1); r: one of 4 regions; a_j: ad j's 8 public features;
+# q_j: ad j's hidden quality; rho: region x category affinity; W: the user x ad interaction.
+
+DEMO_REGIONS = ("eu", "us", "apac", "latam")
+DEMO_CATEGORIES = ("travel", "games", "finance", "fashion")
+DEMO_USER_FEATURES = 8
+DEMO_AD_FEATURES = 8
+DEMO_ADS = 16  # ad-00 .. ad-15; ad j's category is DEMO_CATEGORIES[j % 4]
+DEMO_GRID = 64  # every world parameter is a multiple of 1/64: exact in float32, short in JSON
+DEMO_BIAS = -4.6875
+DEMO_INTERACTION_STD = 0.22  # W [8, 8]
+DEMO_AFFINITY_STD = 0.5  # rho [4 regions, 4 categories]
+DEMO_QUALITY_STD = 0.4  # q [16]
+DEMO_CENTROID_STD = 1.0  # a_j = centroid[category_j] + noise: ads of one category look alike
+DEMO_AD_NOISE_STD = 0.5
+
+# The world, the training log and the evaluation users each have their own seed.
+DEMO_SEEDS = {"world": 6001, "log": 6002, "eval": 6003}
+DEMO_LOG_IMPRESSIONS = 200_000
+DEMO_EVAL_USERS = 200_000
+DEMO_SHORTLIST = 4  # the cascade's top-K
+
+# Full-batch Adam on the mean log-loss, learning rate cosine-decayed from ADAM_LR to 0.
+ADAM_STEPS = 600
+ADAM_LR = 0.05
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+CANDIDATES_L2 = 0.003  # ad-candidates: + CANDIDATES_L2/2 * ||V||^2 (a coarse, robust retrieval model)
+INIT_STD = 0.01  # initial weights ~ N(0, INIT_STD^2), drawn with the model's seed; biases start at 0
+CHECK_ROWS = 4096  # rows on which each ONNX graph is compared with the numpy forward pass
+CHECK_TOLERANCE = 1e-5
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def grid(rng: np.random.Generator, std: float, shape: tuple[int, ...], mean: float = 0.0) -> np.ndarray:
+    """float64 draws from N(mean, std^2), rounded to the 1/DEMO_GRID grid (exact in float32)."""
+    return np.round((rng.standard_normal(shape) * std + mean) * DEMO_GRID) / DEMO_GRID
+
+
+class DemoWorld:
+    """The hidden truth. Every array holds float32-exact values, kept as float64 for the arithmetic."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(DEMO_SEEDS["world"])
+        self.category = np.arange(DEMO_ADS) % len(DEMO_CATEGORIES)  # ad j -> category index
+        centroids = rng.standard_normal((len(DEMO_CATEGORIES), DEMO_AD_FEATURES)) * DEMO_CENTROID_STD
+        self.ad_features = grid(rng, DEMO_AD_NOISE_STD, (DEMO_ADS, DEMO_AD_FEATURES)) + np.round(centroids[self.category] * DEMO_GRID) / DEMO_GRID
+        self.quality = grid(rng, DEMO_QUALITY_STD, (DEMO_ADS,))
+        self.affinity = grid(rng, DEMO_AFFINITY_STD, (len(DEMO_REGIONS), len(DEMO_CATEGORIES)))
+        self.interaction = grid(rng, DEMO_INTERACTION_STD, (DEMO_USER_FEATURES, DEMO_AD_FEATURES))
+        self.bias = DEMO_BIAS
+        for array in (self.ad_features, self.quality, self.affinity, self.interaction):
+            assert np.array_equal(array.astype(np.float32).astype(np.float64), array)
+
+    def logits(self, users: np.ndarray, regions: np.ndarray) -> np.ndarray:
+        """[n, 16]: the true click logit of every ad for each (user, region)."""
+        interaction = (users @ self.interaction) @ self.ad_features.T
+        return self.bias + self.quality[None, :] + self.affinity[regions][:, self.category] + interaction
+
+    def click_probability(self, users: np.ndarray, regions: np.ndarray, ads: np.ndarray) -> np.ndarray:
+        """[n]: the true click probability of the ad shown to each (user, region)."""
+        interaction = np.sum((users @ self.interaction) * self.ad_features[ads], axis=1)
+        return sigmoid(self.bias + self.quality[ads] + self.affinity[regions, self.category[ads]] + interaction)
+
+    def ad_id(self, j: int) -> str:
+        return f"ad-{j:02d}"
+
+
+def sample_users(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n users: 8 features uniform on [-1, 1) (float32, as a model sees them) and a uniform region."""
+    users = rng.uniform(-1.0, 1.0, (n, DEMO_USER_FEATURES)).astype(np.float32).astype(np.float64)
+    regions = rng.integers(0, len(DEMO_REGIONS), n)
+    return users, regions
+
+
+class ImpressionLog:
+    """Logged traffic: a uniform user in a uniform region is shown a uniformly random ad; click ~ Bernoulli(true p)."""
+
+    def __init__(self, world: DemoWorld, seed: int, n: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.users, self.regions = sample_users(rng, n)
+        self.ads = rng.integers(0, DEMO_ADS, n)
+        self.clicks = (rng.random(n) < world.click_probability(self.users, self.regions, self.ads)).astype(np.float64)
+        self.ad_features = world.ad_features[self.ads]
+
+    def subset(self, mask: np.ndarray) -> ImpressionLog:
+        part = object.__new__(ImpressionLog)
+        part.users, part.regions, part.ads, part.clicks, part.ad_features = self.users[mask], self.regions[mask], self.ads[mask], self.clicks[mask], self.ad_features[mask]
+        return part
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
+
+
+def adam(params: dict[str, np.ndarray], loss_and_grads) -> tuple[dict[str, np.ndarray], float]:
+    """ADAM_STEPS full-batch Adam steps, learning rate ADAM_LR * (1 + cos(pi t / T)) / 2; returns the params and the final loss."""
+    beta1, beta2 = ADAM_BETAS
+    first = {key: np.zeros_like(value) for key, value in params.items()}
+    second = {key: np.zeros_like(value) for key, value in params.items()}
+    for step in range(1, ADAM_STEPS + 1):
+        _, grads = loss_and_grads(params)
+        rate = ADAM_LR * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / ADAM_STEPS))
+        for key in params:
+            first[key] = beta1 * first[key] + (1.0 - beta1) * grads[key]
+            second[key] = beta2 * second[key] + (1.0 - beta2) * grads[key] ** 2
+            update = (first[key] / (1.0 - beta1**step)) / (np.sqrt(second[key] / (1.0 - beta2**step)) + ADAM_EPS)
+            params[key] = params[key] - rate * update
+    loss, _ = loss_and_grads(params)
+    return params, loss
+
+
+def as_float32(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {key: np.asarray(value, dtype=np.float32) for key, value in params.items()}
+
+
+def initial(name: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Weights ~ N(0, INIT_STD^2) from the model's seed (keys starting with "b" are biases: zeros)."""
+    rng = np.random.default_rng(SEEDS[name])
+    return {key: np.zeros(shape) if key.startswith("b") else rng.standard_normal(shape) * INIT_STD for key, shape in shapes.items()}
+
+
+# Forward passes in float32 with the float32 weights: what the ONNX graphs compute.
+
+
+def candidates_forward(w: dict[str, np.ndarray], users: np.ndarray) -> np.ndarray:
+    return sigmoid(users.astype(np.float32) @ w["V"] + w["c"]).astype(np.float32)
+
+
+def ranker_forward(w: dict[str, np.ndarray], users: np.ndarray, ads: np.ndarray) -> np.ndarray:
+    u, a = users.astype(np.float32), ads.astype(np.float32)
+    logit = u @ w["wu"] + a @ w["wa"] + w["b"]
+    if "M" in w:
+        logit = logit + np.sum((u @ w["M"]) * a, axis=1)
+    return sigmoid(logit).astype(np.float32)
+
+
+def train_candidates(log: ImpressionLog) -> tuple[dict[str, np.ndarray], float]:
+    """One logistic regression per ad on the user features, fitted on the impressions of that ad (all regions)."""
+    n = len(log.clicks)
+    shown = np.zeros((n, DEMO_ADS))
+    shown[np.arange(n), log.ads] = 1.0
+    rows = np.arange(n)
+
+    def loss_and_grads(params):
+        p = sigmoid((log.users @ params["V"] + params["c"])[rows, log.ads])
+        residual = shown * ((p - log.clicks) / n)[:, None]
+        loss = log_loss(p, log.clicks) + 0.5 * CANDIDATES_L2 * float(np.sum(params["V"] ** 2))
+        return loss, {"V": log.users.T @ residual + CANDIDATES_L2 * params["V"], "c": residual.sum(axis=0)}
+
+    params, loss = adam(initial("ad-candidates", {"V": (DEMO_USER_FEATURES, DEMO_ADS), "c": (DEMO_ADS,)}), loss_and_grads)
+    weights = as_float32(params)
+    return weights, log_loss(candidates_forward(weights, log.users)[rows, log.ads].astype(np.float64), log.clicks)
+
+
+def train_ranker(name: str, log: ImpressionLog, bilinear: bool) -> tuple[dict[str, np.ndarray], float]:
+    """sigmoid(u . wu + a . wa + b), plus u^T M a when bilinear, fitted on the log's impressions."""
+    n = len(log.clicks)
+    u, a = log.users, log.ad_features
+
+    def loss_and_grads(params):
+        logit = u @ params["wu"] + a @ params["wa"] + params["b"]
+        if bilinear:
+            logit = logit + np.sum((u @ params["M"]) * a, axis=1)
+        p = sigmoid(logit)
+        residual = (p - log.clicks) / n
+        grads = {"wu": u.T @ residual, "wa": a.T @ residual, "b": np.sum(residual, keepdims=True)}
+        if bilinear:
+            grads["M"] = u.T @ (a * residual[:, None])
+        return log_loss(p, log.clicks), grads
+
+    shapes = {"wu": (DEMO_USER_FEATURES,), "wa": (DEMO_AD_FEATURES,), "b": (1,)}
+    if bilinear:
+        shapes = {"M": (DEMO_USER_FEATURES, DEMO_AD_FEATURES), **shapes}
+    params, _ = adam(initial(name, shapes), loss_and_grads)
+    weights = as_float32(params)
+    return weights, log_loss(ranker_forward(weights, u, a).astype(np.float64), log.clicks)
+
+
+def candidates_graph(name: str, w: dict[str, np.ndarray], description: str) -> onnx.GraphProto:
+    """scores [batch, 16] = sigmoid(user_features [batch, 8] . V [8, 16] + c [16])."""
+    return helper.make_graph(
+        nodes=[
+            helper.make_node("MatMul", ["user_features", "V"], ["logits_no_bias"], name="matmul"),
+            helper.make_node("Add", ["logits_no_bias", "c"], ["logits"], name="add_bias"),
+            helper.make_node("Sigmoid", ["logits"], ["scores"], name="sigmoid"),
+        ],
+        name=name,
+        inputs=[tensor_input("user_features", DEMO_USER_FEATURES)],
+        outputs=[helper.make_tensor_value_info("scores", TensorProto.FLOAT, [BATCH, DEMO_ADS])],
+        initializer=[initializer("V", w["V"]), initializer("c", w["c"])],
+        doc_string=description,
+    )
+
+
+def ranker_graph(name: str, w: dict[str, np.ndarray], description: str) -> onnx.GraphProto:
+    """probability [batch, 1] = sigmoid([u^T M a +] u . wu + a . wa + b); u = user_features, a = ad_features, [batch, 8] each."""
+    nodes = [
+        helper.make_node("MatMul", ["user_features", "wu"], ["user_term"], name="user_matmul"),
+        helper.make_node("MatMul", ["ad_features", "wa"], ["ad_term"], name="ad_matmul"),
+        helper.make_node("Add", ["user_term", "ad_term"], ["linear_no_bias"], name="add_terms"),
+        helper.make_node("Add", ["linear_no_bias", "b"], ["linear"], name="add_bias"),
+    ]
+    initializers = [initializer("wu", w["wu"].reshape(DEMO_USER_FEATURES, 1)), initializer("wa", w["wa"].reshape(DEMO_AD_FEATURES, 1)), initializer("b", w["b"].reshape(1))]
+    logit = "linear"
+    if "M" in w:
+        nodes += [
+            helper.make_node("MatMul", ["user_features", "M"], ["user_projected"], name="interaction_matmul"),
+            helper.make_node("Mul", ["user_projected", "ad_features"], ["interaction_products"], name="interaction_mul"),
+            helper.make_node("ReduceSum", ["interaction_products", "sum_axes"], ["interaction"], name="interaction_sum", keepdims=1),
+            helper.make_node("Add", ["interaction", "linear"], ["logit"], name="add_interaction"),
+        ]
+        initializers += [initializer("M", w["M"]), initializer("sum_axes", np.array([1], dtype=np.int64))]
+        logit = "logit"
+    nodes.append(helper.make_node("Sigmoid", [logit], ["probability"], name="sigmoid"))
+    return helper.make_graph(
+        nodes=nodes,
+        name=name,
+        inputs=[tensor_input("user_features", DEMO_USER_FEATURES), tensor_input("ad_features", DEMO_AD_FEATURES)],
+        outputs=[helper.make_tensor_value_info("probability", TensorProto.FLOAT, [BATCH, 1])],
+        initializer=initializers,
+        doc_string=description,
+    )
+
+
+def check_graph(name: str, model: onnx.ModelProto, feeds: dict[str, np.ndarray], expected: np.ndarray) -> float:
+    """The ONNX graph (onnx's reference evaluator) against the numpy forward pass; returns the largest difference."""
+    (actual,) = ReferenceEvaluator(model).run(None, {key: value.astype(np.float32) for key, value in feeds.items()})
+    difference = float(np.max(np.abs(actual.astype(np.float64) - expected.reshape(actual.shape).astype(np.float64))))
+    if not difference <= CHECK_TOLERANCE:
+        raise SystemExit(f"{name}: the ONNX graph and the numpy forward pass differ by {difference:.3g}")
+    return difference
+
+
+def json_numbers(values: np.ndarray) -> str:
+    return json.dumps(to_json_value(np.asarray(values, dtype=np.float32)), separators=(",", ":"))
+
+
+def write_demo_world(world: DemoWorld) -> list[Path]:
+    """models/demo-world.json (the hidden truth, for the click simulator) and topologies/data/ad-catalog.json (public)."""
+    description = (
+        "kascade's demo world, the hidden truth behind the demo's clicks (written by models/generate.py). "
+        "p(click | user u, region r, ad j) = sigmoid(bias + ads[j].quality + regionCategoryAffinity[r][ads[j].category] + sum_i sum_k u[i] * interaction[i][k] * ads[j].features[k]). "
+        "u: the user's userFeatures features, each uniform on [-1, 1); r: the user's region, uniform among regions. "
+        "The models are trained on a simulated log drawn from this model; they never see quality or the affinities."
+    )
+    regions = ",\n".join(
+        f"    {json.dumps(region)}: {{" + ", ".join(f"{json.dumps(category)}: {json_numbers(world.affinity[r, c])}" for c, category in enumerate(DEMO_CATEGORIES)) + "}"
+        for r, region in enumerate(DEMO_REGIONS)
+    )
+    interaction = ",\n".join(f"    {json_numbers(row)}" for row in world.interaction)
+    ads = ",\n".join(
+        f'    {{"id": {json.dumps(world.ad_id(j))}, "category": {json.dumps(DEMO_CATEGORIES[world.category[j]])}, '
+        f'"quality": {json_numbers(world.quality[j])}, "features": {json_numbers(world.ad_features[j])}}}'
+        for j in range(DEMO_ADS)
+    )
+    text = (
+        "{\n"
+        f'  "description": {json.dumps(description)},\n'
+        f'  "regions": {json.dumps(list(DEMO_REGIONS))},\n'
+        f'  "categories": {json.dumps(list(DEMO_CATEGORIES))},\n'
+        f'  "userFeatures": {DEMO_USER_FEATURES},\n'
+        f'  "bias": {json_numbers(np.float32(world.bias))},\n'
+        f'  "regionCategoryAffinity": {{\n{regions}\n  }},\n'
+        f'  "interaction": [\n{interaction}\n  ],\n'
+        f'  "ads": [\n{ads}\n  ]\n'
+        "}\n"
+    )
+    catalog = (
+        "[\n"
+        + ",\n".join(
+            f'  {{"id": {json.dumps(world.ad_id(j))}, "category": {json.dumps(DEMO_CATEGORIES[world.category[j]])}, "features": {json_numbers(world.ad_features[j])}}}'
+            for j in range(DEMO_ADS)
+        )
+        + "\n]\n"
+    )
+    world_path = OUT_DIR / "demo-world.json"
+    world_path.write_text(text, encoding="utf-8")
+    CATALOG_PATH.parent.mkdir(parents=True, exist_ok=True)
+    CATALOG_PATH.write_text(catalog, encoding="utf-8")
+    # Both files parse back to exactly the world's values.
+    parsed = json.loads(text)
+    assert [ad["features"] for ad in parsed["ads"]] == world.ad_features.tolist()
+    assert [ad["quality"] for ad in parsed["ads"]] == world.quality.tolist()
+    assert parsed["interaction"] == world.interaction.tolist()
+    assert [[parsed["regionCategoryAffinity"][r][c] for c in DEMO_CATEGORIES] for r in DEMO_REGIONS] == world.affinity.tolist()
+    assert [ad["features"] for ad in json.loads(catalog)] == world.ad_features.tolist()
+    return [world_path, CATALOG_PATH]
+
+
+def shortlist(scores: np.ndarray, k: int) -> np.ndarray:
+    """[n, k] ad indices: the k best scores, descending, ties by lower ad index."""
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+
+def pick(shortlisted: np.ndarray, ranker_scores: np.ndarray) -> np.ndarray:
+    """The shortlisted ad with the highest ranker score (ties by shortlist order: argmax takes the first)."""
+    return shortlisted[np.arange(len(shortlisted)), np.argmax(ranker_scores, axis=1)]
+
+
+def rank_shortlist(model: onnx.ModelProto, users: np.ndarray, shortlisted: np.ndarray, world: DemoWorld) -> np.ndarray:
+    """[n, k] ranker probabilities, one row per (user, shortlisted ad), computed by the ONNX graph (what the pipeline runs)."""
+    n, k = shortlisted.shape
+    feeds = {
+        "user_features": np.repeat(users, k, axis=0).astype(np.float32),
+        "ad_features": world.ad_features[shortlisted.reshape(-1)].astype(np.float32),
+    }
+    (probability,) = ReferenceEvaluator(model).run(None, feeds)
+    return probability.reshape(n, k)
+
+
+def demo_world() -> tuple[list[Path], list[str]]:
+    """Writes the world files and the trained models; returns the paths and the report lines."""
+    world = DemoWorld()
+    written = write_demo_world(world)
+    log = ImpressionLog(world, DEMO_SEEDS["log"], DEMO_LOG_IMPRESSIONS)
+    heldout = ImpressionLog(world, DEMO_SEEDS["eval"] + 1000, DEMO_LOG_IMPRESSIONS)
+    base_rate = float(np.mean(log.clicks))
+    report = [
+        f"demo world: {DEMO_LOG_IMPRESSIONS} logged impressions, {int(log.clicks.sum())} clicks (CTR {base_rate:.4f}); "
+        f"log-loss of the constant rate {log_loss(np.full_like(log.clicks, base_rate), log.clicks):.4f}",
+        f"{'model':<16} {'impressions':>11} {'train log-loss':>15} {'held-out log-loss':>18} {'|onnx - numpy|':>15}",
+    ]
+    trained_on = f"simulated demo world (models/demo-world.json, world seed {DEMO_SEEDS['world']}): {{rows}} logged impressions (log seed {DEMO_SEEDS['log']}), {{which}}; full-batch Adam, {ADAM_STEPS} steps"
+    check_rng = np.random.default_rng(0)
+    check_users = check_rng.uniform(-1.0, 1.0, (CHECK_ROWS, DEMO_USER_FEATURES)).astype(np.float32)
+    check_ads = check_rng.uniform(-2.5, 2.5, (CHECK_ROWS, DEMO_AD_FEATURES)).astype(np.float32)
+    models: dict[str, onnx.ModelProto] = {}
+
+    # 1. retrieval
+    name = "ad-candidates"
+    weights, loss = train_candidates(log)
+    description = (
+        "Demo-world retrieval model, trained: scores [batch, 16] = sigmoid(user_features [batch, 8] . V [8, 16] + c [16]), "
+        "one logistic regression per ad (column j is ad-j's click probability, ads in id order ad-00..ad-15), all regions."
+    )
+    model = make_model(name, candidates_graph(name, weights, description), description, trained_on.format(rows=DEMO_LOG_IMPRESSIONS, which=f"all regions, each ad's column fitted on that ad's impressions, L2 {CANDIDATES_L2} on V"))
+    difference = check_graph(name, model, {"user_features": check_users}, candidates_forward(weights, check_users))
+    heldout_loss = log_loss(candidates_forward(weights, heldout.users)[np.arange(len(heldout.ads)), heldout.ads].astype(np.float64), heldout.clicks)
+    written += [save(name, model), write_weights(name, {"weights": weights["V"], "bias": weights["c"]})]
+    report.append(f"{name:<16} {len(log.clicks):>11} {loss:>15.4f} {heldout_loss:>18.4f} {difference:>15.2g}")
+    models[name] = model
+
+    # 2. champion rankers, one per region (no user x ad term); 3. the challenger (bilinear)
+    for region_index, region in [(r, f"ranker-{region}") for r, region in enumerate(DEMO_REGIONS)] + [(None, "ranker-bilinear")]:
+        name = region
+        bilinear = region_index is None
+        part = log if bilinear else log.subset(log.regions == region_index)
+        held = heldout if bilinear else heldout.subset(heldout.regions == region_index)
+        weights, loss = train_ranker(name, part, bilinear)
+        if bilinear:
+            description = (
+                "Demo-world challenger ranker, trained on all regions: probability [batch, 1] = "
+                "sigmoid(u^T M a + u . wu + a . wa + b), u = user_features [batch, 8], a = ad_features [batch, 8], M [8, 8]."
+            )
+            which = "all regions"
+            fields = {"interaction": weights["M"], "user_weights": weights["wu"], "ad_weights": weights["wa"], "bias": weights["b"].reshape(())}
+        else:
+            description = (
+                f"Demo-world champion ranker for region {DEMO_REGIONS[region_index]}, trained on that region's impressions: probability [batch, 1] = "
+                "sigmoid(u . wu + a . wa + b), u = user_features [batch, 8], a = ad_features [batch, 8] (no user x ad term)."
+            )
+            which = f"region {DEMO_REGIONS[region_index]} only"
+            fields = {"user_weights": weights["wu"], "ad_weights": weights["wa"], "bias": weights["b"].reshape(())}
+        model = make_model(name, ranker_graph(name, weights, description), description, trained_on.format(rows=len(part.clicks), which=which))
+        difference = check_graph(name, model, {"user_features": check_users, "ad_features": check_ads}, ranker_forward(weights, check_users, check_ads))
+        heldout_loss = log_loss(ranker_forward(weights, held.users, held.ad_features).astype(np.float64), held.clicks)
+        written += [save(name, model), write_weights(name, fields)]
+        report.append(f"{name:<16} {len(part.clicks):>11} {loss:>15.4f} {heldout_loss:>18.4f} {difference:>15.2g}")
+        models[name] = model
+
+    # Evaluation: the expected true CTR of each serving policy on fresh users.
+    users, regions = sample_users(np.random.default_rng(DEMO_SEEDS["eval"]), DEMO_EVAL_USERS)
+    truth = sigmoid(world.logits(users, regions))
+    rows = np.arange(DEMO_EVAL_USERS)
+    (scores,) = ReferenceEvaluator(models["ad-candidates"]).run(None, {"user_features": users.astype(np.float32)})
+    short = shortlist(scores, DEMO_SHORTLIST)
+    champion = np.zeros(short.shape, dtype=np.float32)
+    for r, region in enumerate(DEMO_REGIONS):
+        mask = regions == r
+        champion[mask] = rank_shortlist(models[f"ranker-{region}"], users[mask], short[mask], world)
+    challenger = rank_shortlist(models["ranker-bilinear"], users, short, world)
+    policies = [
+        ("random ad", float(np.mean(truth))),
+        ("candidates only (top-1 of ad-candidates)", float(np.mean(truth[rows, short[:, 0]]))),
+        (f"champion: top-{DEMO_SHORTLIST} -> ranker-<region>", float(np.mean(truth[rows, pick(short, champion)]))),
+        (f"challenger: top-{DEMO_SHORTLIST} -> ranker-bilinear", float(np.mean(truth[rows, pick(short, challenger)]))),
+        (f"oracle within the top-{DEMO_SHORTLIST} shortlist", float(np.mean(truth[rows[:, None], short].max(axis=1)))),
+        ("oracle over all 16 ads", float(np.mean(truth.max(axis=1)))),
+    ]
+    report.append(f"expected true CTR on {DEMO_EVAL_USERS} fresh simulated users (eval seed {DEMO_SEEDS['eval']}):")
+    report += [f"  {label:<44} {ctr:.4f}" for label, ctr in policies]
+    lift = policies[3][1] / policies[2][1] - 1.0
+    report.append(f"  challenger over champion: {lift:+.1%}")
+    digest = hashlib.sha256()
+    for path in written:
+        digest.update(path.read_bytes())
+    report.append(f"sha256 of the demo-world files and trained models: {digest.hexdigest()}")
+    return written, report
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -289,8 +698,13 @@ def main() -> int:
     written += logistic_regression("ranker", 8, "score", 0.5, 0.0, 0.25, "Synthetic second-stage cascade ranker: score = sigmoid(features . W + b), 8 float32 features.")
     written += softmax_scorer("ad-scorer", 32, 10, "Synthetic first-stage cascade scorer: scores = softmax(features . W + b) over 10 candidate ads, 32 float32 features.")
 
+    demo_written, report = demo_world()
+    written += demo_written
+
     for path in written:
         print(f"{path.stat().st_size:>9}  {path.relative_to(OUT_DIR.parent)}")
+    print()
+    print("\n".join(report))
     return 0
 
 

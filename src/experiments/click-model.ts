@@ -35,6 +35,6 @@ export function clicks(model: ClickModel, arm: string, user: string, requestId: 
   return uniform(model.seed, 'click', requestId) < clickProbability(model, arm, user);
 }
 
-export function clickDelaySeconds(model: ClickModel, requestId: string): number {
-  return Math.floor(uniform(model.seed, 'delay', requestId) * 600);
+export function clickDelaySeconds(seed: string, requestId: string): number {
+  return Math.floor(uniform(seed, 'delay', requestId) * 600);
 }

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
-import { clickDelaySeconds, clicks, type ClickModel } from '../../experiments/click-model.js';
+import { clickDelaySeconds, clicks, uniform, type ClickModel } from '../../experiments/click-model.js';
+import { createValueDecoder } from '../../experiments/ctr/value-decoder.js';
+import { loadDemoWorld, trueClickProbability, worldRequest, worldUser, type DemoWorld } from '../../experiments/demo-world.js';
+import { parseRecordPath, textAtPath } from '../../inference/record-path.js';
+import { createAvroSerde } from '../../serde/avro-serde.js';
+import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { simulatedRequest } from '../../experiments/traffic.js';
 import { createKafka, createProducer } from '../../kafka/client.js';
 import { readTopics } from '../../kafka/topic-reader.js';
@@ -9,14 +14,19 @@ import { decodeHeaders } from '../../runtime/record.js';
 import { ExperimentHeader } from '../../routing/experiment-headers.js';
 import { print, UsageError, type Command } from '../command.js';
 
-const USAGE = `kascade simulate requests --topic TOPIC [--requests 10000] [--users 2000] [--seed demo] [--from-index 0]
-       kascade simulate clicks --impressions TOPIC... --clicks TOPIC --ctr ARM=P,ARM=P [--seed demo]
+const USAGE = `kascade simulate requests --topic TOPIC [--requests 10000] [--users 2000] [--seed demo] [--from-index 0] [--world FILE]
+       kascade simulate clicks --impressions TOPIC... --clicks TOPIC (--ctr ARM=P,ARM=P | --world FILE [--ad-field PATH]) [--seed demo]
 
-  requests   produce ad requests (JSON: id, user, 32 features) keyed by user, deterministic in the seed
+  requests   produce ad requests keyed by user, deterministic in the seed: JSON { id, user, region,
+             features[32] }, or with --world the demo world's users { id, user, region, features[8] }
   clicks     read the impressions on the given topics (up to their current end) and produce a click
-             (JSON: requestId, timestamp) for those the hidden click model says are clicked: user u
-             clicks an impression of arm a with probability ctr[a] * f(u), f uniform in [0.5, 1.5)
-             per user (see src/experiments/click-model.ts); the arm comes from the kascade.arm header`;
+             (JSON: requestId, timestamp) for those the hidden click model says are clicked:
+             --ctr     user u clicks an impression of arm a with probability ctr[a] * f(u), f uniform
+                       in [0.5, 1.5) per user (src/experiments/click-model.ts); the arm comes from the
+                       kascade.arm header
+             --world   the demo world's true model (models/demo-world.json, see models/README.md):
+                       the probability depends on the user and on the ad shown, read from the
+                       impression's --ad-field (a dotted path, default "ad"; e.g. items.0.candidate.id)`;
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -34,6 +44,8 @@ export const simulateCommand: Command = {
         impressions: { type: 'string', multiple: true },
         clicks: { type: 'string' },
         ctr: { type: 'string' },
+        world: { type: 'string' },
+        'ad-field': { type: 'string', default: 'ad' },
       },
       allowPositionals: true,
     });
@@ -45,12 +57,15 @@ export const simulateCommand: Command = {
       const count = positiveInteger(values.requests, '--requests');
       const users = positiveInteger(values.users, '--users');
       const from = Number(values['from-index']);
+      const world = values.world === undefined ? undefined : loadDemoWorld(values.world);
+      const requestAt = (index: number): { user: string } =>
+        world === undefined ? simulatedRequest(values.seed, index, users) : worldRequest(world, values.seed, index, users);
       const producer = createProducer(kafka);
       await producer.connect();
       try {
         for (let start = 0; start < count; start += 1000) {
           const messages = Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
-            const request = simulatedRequest(values.seed, from + start + offset, users);
+            const request = requestAt(from + start + offset);
             return { key: request.user, value: JSON.stringify(request) };
           });
           await producer.send({ topic: values.topic, messages });
@@ -63,10 +78,11 @@ export const simulateCommand: Command = {
     }
     if (mode === 'clicks') {
       const topics = values.impressions ?? [];
-      if (topics.length === 0 || values.clicks === undefined || values.ctr === undefined) {
-        throw new UsageError('simulate clicks needs --impressions TOPIC (one or more), --clicks TOPIC and --ctr ARM=P,...');
+      if (topics.length === 0 || values.clicks === undefined || (values.ctr === undefined) === (values.world === undefined)) {
+        throw new UsageError('simulate clicks needs --impressions TOPIC (one or more), --clicks TOPIC and one of --ctr ARM=P,... or --world FILE');
       }
-      const model: ClickModel = { ctr: parseCtr(values.ctr), seed: values.seed };
+      const clicked = values.world === undefined ? armClicks({ ctr: parseCtr(values.ctr ?? ''), seed: values.seed }) : worldClicks(loadDemoWorld(values.world), values.seed, values['ad-field']);
+      const decoder = createValueDecoder(createAvroSerde({ topic: topics[0] ?? '', registry: createHttpSchemaRegistryClient(connectionFromEnv()) }));
       const producer = createProducer(kafka);
       await producer.connect();
       let impressions = 0;
@@ -87,12 +103,12 @@ export const simulateCommand: Command = {
             onRecord: async (record) => {
               impressions++;
               const headers = decodeHeaders(record.headers);
-              const arm = headers[ExperimentHeader.arm];
               const user = headers[ExperimentHeader.unit] ?? record.key?.toString();
               const requestId = headers[LineageHeader.requestId];
-              if (arm === undefined || user === undefined || requestId === undefined) return;
-              if (!clicks(model, arm, user, requestId)) return;
-              const timestamp = record.timestamp + clickDelaySeconds(model, requestId) * 1000;
+              if (user === undefined || requestId === undefined) return;
+              const impression = { arm: headers[ExperimentHeader.arm], user, requestId, value: () => decoder.decode(record.value) };
+              if (!(await clicked(impression))) return;
+              const timestamp = record.timestamp + clickDelaySeconds(values.seed, requestId) * 1000;
               pending.push({ key: user, value: JSON.stringify({ requestId, timestamp }), timestamp: String(timestamp) });
               if (pending.length >= 1000) await flush();
             },
@@ -108,6 +124,31 @@ export const simulateCommand: Command = {
     throw new UsageError(`simulate: unknown mode "${mode ?? ''}" (requests | clicks)`);
   },
 };
+
+interface ImpressionSeen {
+  readonly arm: string | undefined;
+  readonly user: string;
+  readonly requestId: string;
+  /** Decodes the value; only the world model needs it. */
+  value(): Promise<unknown>;
+}
+
+type ClickRule = (impression: ImpressionSeen) => Promise<boolean>;
+
+function armClicks(model: ClickModel): ClickRule {
+  return (impression) => Promise.resolve(impression.arm !== undefined && clicks(model, impression.arm, impression.user, impression.requestId));
+}
+
+/** The world's truth: the user (recomputed from the seed) and the ad the impression shows. */
+function worldClicks(world: DemoWorld, seed: string, adField: string): ClickRule {
+  const adPath = parseRecordPath(adField);
+  return async (impression) => {
+    const ad = textAtPath(await impression.value(), adPath);
+    if (ad === undefined) throw new UsageError(`impression ${impression.requestId} has no ad at --ad-field "${adField}"`);
+    const user = worldUser(world, seed, impression.user);
+    return uniform(seed, 'click', impression.requestId) < trueClickProbability(world, user.features, user.region, ad);
+  };
+}
 
 function positiveInteger(text: string, option: string): number {
   const value = Number(text);
