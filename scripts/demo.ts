@@ -2,13 +2,13 @@
  * `npm run demo`: the three multi-model patterns on the real stack, end to end.
  *   1. starts the local stack if nothing answers (it stays up; `npm run stack:down` stops it)
  *   2. creates the topics of topologies/demo.yaml and runs all its stages in this process
- *   3. simulates requests from 20,000 users for about 30 s, then clicks on the served impressions
- *      (true CTRs: champion 3.0%, challenger 3.6%; see src/experiments/click-model.ts)
+ *   3. simulates requests from 20,000 users of the demo world for about 20 s, then clicks on the
+ *      ads the arms showed, drawn from the world's hidden click model (models/README.md)
  *   4. prints the `kascade ctr` report and what each stage processed
  */
 import { spawnSync } from 'node:child_process';
 import { connectionFromEnv } from '../src/config/connection.js';
-import { simulatedRequest } from '../src/experiments/traffic.js';
+import { loadDemoWorld, worldRequest } from '../src/experiments/demo-world.js';
 import { createKafka, createProducer } from '../src/kafka/client.js';
 import { isKafkaAnswering } from '../src/kafka/probe.js';
 import { ensureTopics } from '../src/kafka/topic-admin.js';
@@ -26,10 +26,12 @@ import { openSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, stackPaths } from './stack/paths.js';
 
-const REQUESTS = Number(process.env['DEMO_REQUESTS'] ?? 40_000);
+const REQUESTS = Number(process.env['DEMO_REQUESTS'] ?? 20_000);
 const USERS = 20_000;
-const RATE_PER_SECOND = Number(process.env['DEMO_RATE'] ?? 1500);
-const TRUE_CTR = 'champion=0.03,challenger=0.036';
+const RATE_PER_SECOND = Number(process.env['DEMO_RATE'] ?? 1000);
+const WORLD = join(PROJECT_ROOT, 'models/demo-world.json');
+/** The arms' final stages: each written record is one impression. */
+const IMPRESSION_STAGES = ['pick-champion', 'pick-challenger'];
 
 const say = (line: string): void => {
   process.stderr.write(`demo: ${line}\n`);
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
   const from = new Date(Date.now() - 1000).toISOString();
   // A fixed seed makes the demo reproducible: the same users, requests and clicks every run.
   const seed = process.env['DEMO_SEED'] ?? 'demo';
+  const world = loadDemoWorld(WORLD);
   const producer = createProducer(kafka);
   await producer.connect();
   const consumed = (): string =>
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
       const wave = Math.min(RATE_PER_SECOND, REQUESTS - sent);
       const waveStarted = Date.now();
       const messages = Array.from({ length: wave }, (_, offset) => {
-        const request = simulatedRequest(seed, sent + offset, USERS);
+        const request = worldRequest(world, seed, sent + offset, USERS);
         return { key: request.user, value: JSON.stringify(request) };
       });
       await producer.send({ topic: 'demo.requests', messages });
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   // Every request becomes one impression in one arm: wait until both arms served them all.
   for (;;) {
     const stats = running.stats();
-    const served = Number(stats['score-regional']?.['written'] ?? 0) + Number(stats['rank']?.['written'] ?? 0);
+    const served = IMPRESSION_STAGES.reduce((sum, stage) => sum + Number(stats[stage]?.['written'] ?? 0), 0);
     const routed = Number(stats['split']?.['consumed'] ?? 0);
     if (routed >= REQUESTS && served >= REQUESTS) break;
     say(`waiting for the pipeline: ${served}/${REQUESTS} impressions served; consumed: ${consumed()}`);
@@ -106,13 +109,14 @@ async function main(): Promise<void> {
   await running.stop();
 
   say('simulating clicks on the served impressions');
-  process.stderr.write(kascade(['simulate', 'clicks', '--impressions', 'demo.impressions.champion', '--impressions', 'demo.impressions.challenger', '--clicks', 'demo.clicks', '--ctr', TRUE_CTR, '--seed', seed]));
+  const clickArgs = ['--clicks', 'demo.clicks', '--world', WORLD, '--ad-field', 'items.0.candidate.id', '--seed', seed];
+  process.stderr.write(kascade(['simulate', 'clicks', '--impressions', 'demo.impressions.champion', '--impressions', 'demo.impressions.challenger', ...clickArgs]));
   say('comparing the arms');
   const report = kascade(['ctr', '--arm', 'champion=demo.impressions.champion', '--arm', 'challenger=demo.impressions.challenger', '--clicks', 'demo.clicks', '--weights', 'champion=50,challenger=50', '--from', from]);
   process.stdout.write(report);
   const perStage = Object.entries(summary).map(([stage, stats]) => `${stage}: ${String(stats['consumed'] ?? 0)} in, ${String(stats['written'] ?? 0)} out, ${String(stats['deadLettered'] ?? 0)} dead-lettered`);
   process.stdout.write(`\nstages: ${perStage.join('; ')}\n`);
-  process.stdout.write(`true CTRs were ${TRUE_CTR}; finished in ${Math.round((Date.now() - started) / 1000)} s. The stack is still up: npm run stack:down stops it.\n`);
+  process.stdout.write(`finished in ${Math.round((Date.now() - started) / 1000)} s (the world's expected CTRs per arm are in models/README.md). The stack is still up: npm run stack:down stops it.\n`);
 }
 
 main().then(

@@ -7,7 +7,7 @@ import { TopologyTestDriver } from '../src/testing/index.js';
 import { loadTopologyFile } from '../src/topology/load.js';
 import { registerBuiltinTransforms } from '../src/transforms/builtin-transforms.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
-import { featuresFor } from './helpers/ctr-model.js';
+import { loadDemoWorld, worldRequest } from '../src/experiments/demo-world.js';
 
 const folder = fileURLToPath(new URL('../topologies/', import.meta.url));
 const files = readdirSync(folder).filter((file) => file.endsWith('.yaml'));
@@ -21,24 +21,61 @@ test('every example topology is valid, including its transforms, schemas and mod
   }
 });
 
+interface Ranked {
+  readonly id: string;
+  readonly user: string;
+  readonly region: string;
+  readonly items: readonly { candidate: { id: string; score: number }; score: number }[];
+  readonly complete: boolean;
+}
+
 test('the cascade turns N requests into N ranked results whose lineage names both models in order', async () => {
   const { spec, baseDir, modelsRoot } = await loadTopologyFile(join(folder, 'cascade.yaml'));
   const driver = new TopologyTestDriver(spec, { baseDir, modelsRoot, plugins: { transforms: registerBuiltinTransforms(new TransformRegistry(), { baseDir }) } });
-  const requests = Array.from({ length: 50 }, (_, index) => ({ key: `user-${index % 7}`, value: { id: `pv-${index}`, user: `user-${index % 7}`, features: featuresFor(index) } }));
+  const world = loadDemoWorld(join(folder, '../models/demo-world.json'));
+  const requests = Array.from({ length: 60 }, (_, index) => worldRequest(world, 'unit', index, 25)).map((request) => ({ key: request.user, value: request }));
   try {
     await driver.pipe('page-views', requests);
     const ranked = await driver.read('ranked');
     assert.equal(ranked.length, requests.length);
-    assert.deepEqual(ranked.map((record) => (record.value as { id: string }).id).sort(), requests.map((request) => request.value.id).sort());
+    assert.deepEqual(ranked.map((record) => (record.value as Ranked).id).sort(), requests.map((request) => request.value.id).sort());
     for (const record of ranked) {
-      const value = record.value as { id: string; requestId: string; score: number; shortlist: { id: string; score: number }[]; modelId: string };
-      assert.equal(value.requestId, value.id, 'the request id survives the whole cascade');
-      assert.equal(value.modelId, 'ranker');
-      assert.equal(value.shortlist.length, 8);
-      assert.ok(value.score > 0 && value.score < 1);
-      assert.match(record.headers['kascade.lineage.models'] ?? '', /^ad-scorer@sha256:[0-9a-f]{12},ranker@sha256:[0-9a-f]{12}$/);
+      const value = record.value as Ranked;
+      assert.equal(record.headers['kascade.request-id'], value.id, 'the request id survives explode and collect');
+      assert.equal(value.complete, true);
+      assert.equal(value.items.length, 4);
+      assert.equal(new Set(value.items.map((item) => item.candidate.id)).size, 4);
+      const scores = value.items.map((item) => item.score);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+      assert.match(record.headers['kascade.lineage.models'] ?? '', /^ad-candidates@sha256:[0-9a-f]{12},ranker-bilinear@sha256:[0-9a-f]{12}$/);
     }
     assert.deepEqual(driver.topics().filter((topic) => topic.endsWith('.dlq')), []);
+  } finally {
+    await driver.close();
+  }
+});
+
+test('the demo topology serves every request in exactly one arm; the champion ranks with the regional model of the user', async () => {
+  const { spec, baseDir, modelsRoot } = await loadTopologyFile(join(folder, 'demo.yaml'));
+  const driver = new TopologyTestDriver(spec, { baseDir, modelsRoot, plugins: { transforms: registerBuiltinTransforms(new TransformRegistry(), { baseDir }) } });
+  const world = loadDemoWorld(join(folder, '../models/demo-world.json'));
+  const requests = Array.from({ length: 80 }, (_, index) => worldRequest(world, 'unit', index, 40)).map((request) => ({ key: request.user, value: request }));
+  try {
+    await driver.pipe('demo.requests', requests);
+    const champion = await driver.read('demo.impressions.champion');
+    const challenger = await driver.read('demo.impressions.challenger');
+    assert.equal(champion.length + challenger.length, requests.length);
+    assert.ok(champion.length > 0 && challenger.length > 0, 'both arms get traffic');
+    const served = [...champion, ...challenger].map((record) => (record.value as Ranked).id);
+    assert.equal(new Set(served).size, requests.length, 'no request served twice');
+    for (const record of champion) {
+      const value = record.value as Ranked;
+      assert.equal(record.headers['kascade.arm'], 'champion');
+      assert.match(record.headers['kascade.lineage.models'] ?? '', new RegExp(`^ad-candidates@sha256:[0-9a-f]{12},ranker-${value.region}@sha256:[0-9a-f]{12}$`));
+    }
+    for (const record of challenger) assert.match(record.headers['kascade.lineage.models'] ?? '', /,ranker-bilinear@/);
+    const users = (records: typeof champion): Set<string> => new Set(records.map((record) => (record.value as Ranked).user));
+    for (const user of users(champion)) assert.ok(!users(challenger).has(user), `user ${user} stays in one arm`);
   } finally {
     await driver.close();
   }
