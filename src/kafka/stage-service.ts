@@ -66,6 +66,8 @@ export class KafkaStageService {
   private readonly positions = new Map<string, string>();
   private readonly committedOffsets = new Map<string, string>();
   private expiryTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: StageServiceOptions) {
     this.holder = options.pipeline.holder;
@@ -135,6 +137,10 @@ export class KafkaStageService {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.expiryTimer);
+    // Chunks in flight finish and commit while the consumer still runs: kafkajs ignores
+    // commitOffsets once stop() has begun, and a written chunk left uncommitted is written again.
+    this.draining = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
@@ -156,7 +162,7 @@ export class KafkaStageService {
     const isStale = (): boolean => payload.isStale();
     const chunkSize = this.options.tuning?.maxBatchSize ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale() || this.draining) return;
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = chunk[chunk.length - 1];
       if (last === undefined) return;
@@ -164,8 +170,14 @@ export class KafkaStageService {
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
       let delivered: boolean;
       try {
-        const control = { heartbeat, shouldStop: () => !isRunning() || isStale() };
-        delivered = await this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, control));
+        const control = { heartbeat, shouldStop: () => !isRunning() || isStale() || this.draining };
+        const delivery = this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, control));
+        this.inFlight.add(delivery);
+        try {
+          delivered = await delivery;
+        } finally {
+          this.inFlight.delete(delivery);
+        }
       } finally {
         clearInterval(keepAlive);
       }

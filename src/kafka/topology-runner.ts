@@ -63,6 +63,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     serdes: options.serdes,
     modelsRoot: options.modelsRoot ?? resolveModelsRoot(spec, process.cwd()),
     logger,
+    clock: options.clock ?? systemClock,
   };
   const partitioner = topicPartitioner(spec);
   const services = new Map<string, KafkaStageService>();
@@ -78,7 +79,10 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       await handler.start?.();
     }
     // Output schemas are registered before any record is read: an incompatible schema stops the start, not a record.
-    await options.serdes.initAll([...new Set(stages.flatMap((stage) => [...stageInputs(stage), ...stageOutputs(stage)]))]);
+    await options.serdes.initAll(
+      stages.flatMap((stage) => [...stageInputs(stage), ...stageOutputs(stage)]),
+      stages.flatMap((stage) => stageOutputs(stage)),
+    );
   } catch (error) {
     await stopHandlers().catch(() => undefined);
     throw error;

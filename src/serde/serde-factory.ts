@@ -21,8 +21,12 @@ export interface TopicSerdesOptions {
 export interface TopicSerdes {
   /** The topic's serde, from `topics.<name>.format` and `schema`; undeclared topics are JSON. One instance per topic. */
   serdeFor(topic: string): Serde;
-  /** Initializes the serdes of these topics (reads and checks schema files, registers output schemas). */
-  initAll(topics: readonly string[]): Promise<void>;
+  /**
+   * Creates and initialises the serdes of `topics` (registers output schemas). `written` are the
+   * topics the stages of this process write (all outputs of the topology by default): only those
+   * need a schema here; a topic another process writes is decoded with its writer's schema.
+   */
+  initAll(topics: readonly string[], written?: readonly string[]): Promise<void>;
   /**
    * Gives an Avro topic without a schema file the schema a stage generated for it (e.g. the
    * prediction records of an inference stage). Call before the topic's serde is first used.
@@ -85,9 +89,10 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
     return serde;
   }
 
-  async function initAll(topics: readonly string[]): Promise<void> {
+  async function initAll(topics: readonly string[], written?: readonly string[]): Promise<void> {
     const unique = [...new Set(topics)];
-    for (const topic of unique) checkWritable(topic, spec.topics[topic], outputs, provided.has(topic));
+    const writtenHere = written === undefined ? outputs : new Set(written);
+    for (const topic of unique) checkWritable(topic, spec.topics[topic], writtenHere, provided.has(topic));
     const results = await Promise.allSettled(unique.map((topic) => serdeFor(topic).init()));
     // Report the first failure in the caller's order, after every init has settled.
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

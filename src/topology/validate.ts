@@ -167,6 +167,10 @@ function checkFunctions(context: Context): void {
         context.problems.push({ path, message: `"${STATEFUL_TRANSFORM}" gathers records across the stream: use it as a transform stage's function, not in postprocess` });
         continue;
       }
+      if (stage.type === 'transform' && name === STATEFUL_TRANSFORM && (stage.delivery ?? context.spec.defaults.delivery) === 'exactly-once') {
+        // Its state is rebuilt by re-reading, which may write a request again: at-least-once only.
+        context.problems.push({ path: ['stages', index, 'delivery'], message: `"${STATEFUL_TRANSFORM}" runs at-least-once (after a restart it may write a request again); use delivery: at-least-once` });
+      }
       if (known === undefined || isKnown(known, name)) continue;
       const names = registeredNames(known);
       const list = names === undefined ? '' : ` (registered: ${names.length === 0 ? 'none' : [...names].sort().join(', ')})`;

@@ -97,4 +97,6 @@ test('an Avro topic a stage writes to must declare a schema', async () => {
   await assert.rejects(serdes.initAll(['clicks', 'scored']), configInvalid(/^topic "scored" has format avro and a stage writes to it, but it declares no schema/));
   // An input-only Avro topic without a schema is fine: records decode in their writer's shape.
   await serdes.initAll(['clicks']);
+  // So is one a stage of another process writes (`kascade run --stage` of a reader only).
+  await createTopicSerdes(spec, { registry: new InMemorySchemaRegistry(), baseDir: BASE_DIR, ...files({}) }).initAll(['clicks', 'scored'], []);
 });
