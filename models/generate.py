@@ -21,8 +21,9 @@ Two families of models:
   The world files are exact (random draws on a 1/64 grid, no arithmetic that can differ between
   machines). Training uses numpy matmul (BLAS) and exp/log (SIMD): the same machine always gives
   the same bytes; another machine can differ in the last bits of float64 intermediates, far
-  below the float32 rounding of the written weights, so the files come out the same in practice,
-  but that is not guaranteed (the script prints a SHA-256 of the trained files to compare).
+  below the float32 rounding of the written weights, so the files come out the same in practice
+  (checked with one BLAS thread, with OpenBLAS forced to another kernel and with numpy's SIMD
+  dispatch disabled), but that is not guaranteed: the script prints a SHA-256 to compare.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import hashlib
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -283,26 +285,26 @@ DEMO_USER_FEATURES = 8
 DEMO_AD_FEATURES = 8
 DEMO_ADS = 16  # ad-00 .. ad-15; ad j's category is DEMO_CATEGORIES[j % 4]
 DEMO_GRID = 64  # every world parameter is a multiple of 1/64: exact in float32, short in JSON
-DEMO_BIAS = -4.6875
-DEMO_INTERACTION_STD = 0.22  # W [8, 8]
-DEMO_AFFINITY_STD = 0.5  # rho [4 regions, 4 categories]
-DEMO_QUALITY_STD = 0.4  # q [16]
+DEMO_BIAS = -4.8125
+DEMO_INTERACTION_STD = 0.35  # W [8, 8]
+DEMO_AFFINITY_STD = 0.45  # rho [4 regions, 4 categories]
+DEMO_QUALITY_STD = 0.25  # q [16]
 DEMO_CENTROID_STD = 1.0  # a_j = centroid[category_j] + noise: ads of one category look alike
 DEMO_AD_NOISE_STD = 0.5
 
-# The world, the training log and the evaluation users each have their own seed.
-DEMO_SEEDS = {"world": 6001, "log": 6002, "eval": 6003}
+# The world, the training log, the evaluation users and the held-out log each have their own seed.
+DEMO_SEEDS = {"world": 6001, "log": 6002, "eval": 6003, "heldout": 6004}
 DEMO_LOG_IMPRESSIONS = 200_000
 DEMO_EVAL_USERS = 200_000
 DEMO_SHORTLIST = 4  # the cascade's top-K
 
 # Full-batch Adam on the mean log-loss, learning rate cosine-decayed from ADAM_LR to 0.
-ADAM_STEPS = 600
+ADAM_STEPS = 1000
 ADAM_LR = 0.05
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 CANDIDATES_L2 = 0.003  # ad-candidates: + CANDIDATES_L2/2 * ||V||^2 (a coarse, robust retrieval model)
-INIT_STD = 0.01  # initial weights ~ N(0, INIT_STD^2), drawn with the model's seed; biases start at 0
+INIT_STD = 0.01  # initial weights ~ N(0, INIT_STD^2), drawn with the model's seed; biases start at logit(the log's click rate)
 CHECK_ROWS = 4096  # rows on which each ONNX graph is compared with the numpy forward pass
 CHECK_TOLERANCE = 1e-5
 
@@ -352,51 +354,58 @@ def sample_users(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarr
     return users, regions
 
 
+@dataclass(frozen=True)
 class ImpressionLog:
     """Logged traffic: a uniform user in a uniform region is shown a uniformly random ad; click ~ Bernoulli(true p)."""
 
-    def __init__(self, world: DemoWorld, seed: int, n: int) -> None:
+    users: np.ndarray  # [n, 8]
+    regions: np.ndarray  # [n] region index
+    ads: np.ndarray  # [n] ad index
+    clicks: np.ndarray  # [n] 0.0 or 1.0
+    ad_features: np.ndarray  # [n, 8] the shown ad's features
+
+    @staticmethod
+    def simulate(world: DemoWorld, seed: int, n: int) -> ImpressionLog:
         rng = np.random.default_rng(seed)
-        self.users, self.regions = sample_users(rng, n)
-        self.ads = rng.integers(0, DEMO_ADS, n)
-        self.clicks = (rng.random(n) < world.click_probability(self.users, self.regions, self.ads)).astype(np.float64)
-        self.ad_features = world.ad_features[self.ads]
+        users, regions = sample_users(rng, n)
+        ads = rng.integers(0, DEMO_ADS, n)
+        clicks = (rng.random(n) < world.click_probability(users, regions, ads)).astype(np.float64)
+        return ImpressionLog(users, regions, ads, clicks, world.ad_features[ads])
 
     def subset(self, mask: np.ndarray) -> ImpressionLog:
-        part = object.__new__(ImpressionLog)
-        part.users, part.regions, part.ads, part.clicks, part.ad_features = self.users[mask], self.regions[mask], self.ads[mask], self.clicks[mask], self.ad_features[mask]
-        return part
+        return ImpressionLog(self.users[mask], self.regions[mask], self.ads[mask], self.clicks[mask], self.ad_features[mask])
 
 
 def log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
 
 
-def adam(params: dict[str, np.ndarray], loss_and_grads) -> tuple[dict[str, np.ndarray], float]:
-    """ADAM_STEPS full-batch Adam steps, learning rate ADAM_LR * (1 + cos(pi t / T)) / 2; returns the params and the final loss."""
+def adam(params: dict[str, np.ndarray], gradients) -> dict[str, np.ndarray]:
+    """ADAM_STEPS full-batch Adam steps on gradients(params), learning rate ADAM_LR * (1 + cos(pi (t - 1) / T)) / 2."""
     beta1, beta2 = ADAM_BETAS
     first = {key: np.zeros_like(value) for key, value in params.items()}
     second = {key: np.zeros_like(value) for key, value in params.items()}
     for step in range(1, ADAM_STEPS + 1):
-        _, grads = loss_and_grads(params)
+        grads = gradients(params)
         rate = ADAM_LR * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / ADAM_STEPS))
         for key in params:
             first[key] = beta1 * first[key] + (1.0 - beta1) * grads[key]
             second[key] = beta2 * second[key] + (1.0 - beta2) * grads[key] ** 2
             update = (first[key] / (1.0 - beta1**step)) / (np.sqrt(second[key] / (1.0 - beta2**step)) + ADAM_EPS)
             params[key] = params[key] - rate * update
-    loss, _ = loss_and_grads(params)
-    return params, loss
+    return params
 
 
 def as_float32(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {key: np.asarray(value, dtype=np.float32) for key, value in params.items()}
 
 
-def initial(name: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-    """Weights ~ N(0, INIT_STD^2) from the model's seed (keys starting with "b" are biases: zeros)."""
+def initial(name: str, shapes: dict[str, tuple[int, ...]], biases: tuple[str, ...], clicks: np.ndarray) -> dict[str, np.ndarray]:
+    """Weights ~ N(0, INIT_STD^2) from the model's seed; biases at the logit of the click rate (so no step is spent finding it)."""
     rng = np.random.default_rng(SEEDS[name])
-    return {key: np.zeros(shape) if key.startswith("b") else rng.standard_normal(shape) * INIT_STD for key, shape in shapes.items()}
+    rate = float(np.mean(clicks))
+    start = math.log(rate / (1.0 - rate))
+    return {key: np.full(shape, start) if key in biases else rng.standard_normal(shape) * INIT_STD for key, shape in shapes.items()}
 
 
 # Forward passes in float32 with the float32 weights: what the ONNX graphs compute.
@@ -415,43 +424,49 @@ def ranker_forward(w: dict[str, np.ndarray], users: np.ndarray, ads: np.ndarray)
 
 
 def train_candidates(log: ImpressionLog) -> tuple[dict[str, np.ndarray], float]:
-    """One logistic regression per ad on the user features, fitted on the impressions of that ad (all regions)."""
+    """One logistic regression per ad on the user features, each fitted on that ad's impressions (all regions).
+
+    Objective: the mean log-loss over the log's impressions (each scored by its shown ad's column)
+    + CANDIDATES_L2 / 2 * ||V||^2. Returns the float32 weights and their training log-loss.
+    """
     n = len(log.clicks)
-    shown = np.zeros((n, DEMO_ADS))
-    shown[np.arange(n), log.ads] = 1.0
-    rows = np.arange(n)
+    order = np.argsort(log.ads, kind="stable")  # impressions grouped by ad, for the per-ad gradient sums
+    users, ads, clicks = log.users[order], log.ads[order], log.clicks[order]
+    starts = np.searchsorted(ads, np.arange(DEMO_ADS))
+    assert np.all(np.diff(np.append(starts, n)) > 0), "every ad needs impressions"
 
-    def loss_and_grads(params):
-        p = sigmoid((log.users @ params["V"] + params["c"])[rows, log.ads])
-        residual = shown * ((p - log.clicks) / n)[:, None]
-        loss = log_loss(p, log.clicks) + 0.5 * CANDIDATES_L2 * float(np.sum(params["V"] ** 2))
-        return loss, {"V": log.users.T @ residual + CANDIDATES_L2 * params["V"], "c": residual.sum(axis=0)}
+    def gradients(params):
+        p = sigmoid(np.einsum("ni,ni->n", users, params["V"].T[ads]) + params["c"][ads])
+        residual = (p - clicks) / n
+        return {"V": np.add.reduceat(users * residual[:, None], starts, axis=0).T + CANDIDATES_L2 * params["V"], "c": np.add.reduceat(residual, starts)}
 
-    params, loss = adam(initial("ad-candidates", {"V": (DEMO_USER_FEATURES, DEMO_ADS), "c": (DEMO_ADS,)}), loss_and_grads)
+    params = adam(initial("ad-candidates", {"V": (DEMO_USER_FEATURES, DEMO_ADS), "c": (DEMO_ADS,)}, ("c",), clicks), gradients)
     weights = as_float32(params)
-    return weights, log_loss(candidates_forward(weights, log.users)[rows, log.ads].astype(np.float64), log.clicks)
+    return weights, log_loss(candidates_forward(weights, log.users)[np.arange(n), log.ads].astype(np.float64), log.clicks)
 
 
 def train_ranker(name: str, log: ImpressionLog, bilinear: bool) -> tuple[dict[str, np.ndarray], float]:
-    """sigmoid(u . wu + a . wa + b), plus u^T M a when bilinear, fitted on the log's impressions."""
+    """sigmoid(u . wu + a . wa + b), plus u^T M a when bilinear, fitted on the log's impressions.
+
+    Objective: the mean log-loss. Returns the float32 weights and their training log-loss.
+    """
     n = len(log.clicks)
     u, a = log.users, log.ad_features
 
-    def loss_and_grads(params):
+    def gradients(params):
         logit = u @ params["wu"] + a @ params["wa"] + params["b"]
         if bilinear:
-            logit = logit + np.sum((u @ params["M"]) * a, axis=1)
-        p = sigmoid(logit)
-        residual = (p - log.clicks) / n
+            logit = logit + np.einsum("ni,ni->n", u @ params["M"], a)
+        residual = (sigmoid(logit) - log.clicks) / n
         grads = {"wu": u.T @ residual, "wa": a.T @ residual, "b": np.sum(residual, keepdims=True)}
         if bilinear:
             grads["M"] = u.T @ (a * residual[:, None])
-        return log_loss(p, log.clicks), grads
+        return grads
 
     shapes = {"wu": (DEMO_USER_FEATURES,), "wa": (DEMO_AD_FEATURES,), "b": (1,)}
     if bilinear:
         shapes = {"M": (DEMO_USER_FEATURES, DEMO_AD_FEATURES), **shapes}
-    params, _ = adam(initial(name, shapes), loss_and_grads)
+    params = adam(initial(name, shapes, ("b",), log.clicks), gradients)
     weights = as_float32(params)
     return weights, log_loss(ranker_forward(weights, u, a).astype(np.float64), log.clicks)
 
@@ -592,8 +607,8 @@ def demo_world() -> tuple[list[Path], list[str]]:
     """Writes the world files and the trained models; returns the paths and the report lines."""
     world = DemoWorld()
     written = write_demo_world(world)
-    log = ImpressionLog(world, DEMO_SEEDS["log"], DEMO_LOG_IMPRESSIONS)
-    heldout = ImpressionLog(world, DEMO_SEEDS["eval"] + 1000, DEMO_LOG_IMPRESSIONS)
+    log = ImpressionLog.simulate(world, DEMO_SEEDS["log"], DEMO_LOG_IMPRESSIONS)
+    heldout = ImpressionLog.simulate(world, DEMO_SEEDS["heldout"], DEMO_LOG_IMPRESSIONS)
     base_rate = float(np.mean(log.clicks))
     report = [
         f"demo world: {DEMO_LOG_IMPRESSIONS} logged impressions, {int(log.clicks.sum())} clicks (CTR {base_rate:.4f}); "
@@ -667,6 +682,12 @@ def demo_world() -> tuple[list[Path], list[str]]:
         (f"oracle within the top-{DEMO_SHORTLIST} shortlist", float(np.mean(truth[rows[:, None], short].max(axis=1)))),
         ("oracle over all 16 ads", float(np.mean(truth.max(axis=1)))),
     ]
+    spread = {
+        "interaction u^T W a_j": ((users @ world.interaction) @ world.ad_features.T).std(axis=1).mean(),
+        "affinity rho[r][c_j]": world.affinity[regions][:, world.category].std(axis=1).mean(),
+        "quality q_j": world.quality.std(),
+    }
+    report.append("how much each term moves the logit across the 16 ads, for one user (std over ads, mean over users): " + ", ".join(f"{term} {value:.2f}" for term, value in spread.items()))
     report.append(f"expected true CTR on {DEMO_EVAL_USERS} fresh simulated users (eval seed {DEMO_SEEDS['eval']}):")
     report += [f"  {label:<44} {ctr:.4f}" for label, ctr in policies]
     lift = policies[3][1] / policies[2][1] - 1.0

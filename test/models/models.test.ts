@@ -28,7 +28,9 @@ const LOGISTIC_MODELS = [
   { name: 'ctr-cohort-d', width: 32, output: 'probability' },
   { name: 'ranker', width: 8, output: 'score' },
 ] as const;
-const ALL_MODELS = [...LOGISTIC_MODELS.map((model) => model.name), 'ad-scorer', 'heavy-mlp'].sort();
+/** The demo world's trained models: their own test file checks what they compute. */
+const DEMO_WORLD_MODELS = ['ad-candidates', 'ranker-eu', 'ranker-us', 'ranker-apac', 'ranker-latam', 'ranker-bilinear'];
+const ALL_MODELS = [...LOGISTIC_MODELS.map((model) => model.name), 'ad-scorer', 'heavy-mlp', ...DEMO_WORLD_MODELS].sort();
 
 // ---------------------------------------------------------------------------------------------
 // inputs: deterministic pseudo-random rows in [-1, 1), already float32 (what the model sees)

@@ -4,7 +4,7 @@ import { connectionFromEnv } from '../../config/connection.js';
 import { ClickJoin, type AnalysedRange } from '../../experiments/ctr/click-join.js';
 import { buildCtrReport, type SkippedRecords } from '../../experiments/ctr/ctr-report.js';
 import { clickOf, impressionOf } from '../../experiments/ctr/ctr-records.js';
-import { formatDuration, parseDuration } from '../../experiments/ctr/duration.js';
+import { parseDuration } from '../../experiments/ctr/duration.js';
 import { formatCtrHtml } from '../../experiments/ctr/report-html.js';
 import { formatCtrJson } from '../../experiments/ctr/report-json.js';
 import { formatCtrTable } from '../../experiments/ctr/report-table.js';
@@ -16,6 +16,7 @@ import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/topic
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { print, printError, UsageError, type Command } from '../command.js';
+import { progressBar } from '../progress-bar.js';
 
 const DEFAULT_WINDOW = '24h';
 
@@ -99,7 +100,7 @@ re-running while the experiment goes on is safe.`,
       else skipped.impressions.withoutRequestId++;
     };
 
-    const progress = options.progress ? progressBar(process.stderr) : undefined;
+    const progress = options.progress ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
     const summary = await readTopics(kafka, readRanges(options), {
       onRecord,
       groupIdPrefix: 'kascade-ctr',
@@ -253,37 +254,4 @@ function analysedRange(options: CtrOptions): AnalysedRange {
   const bound = (point: TimePoint | undefined): number | 'impressions' | undefined =>
     point === undefined ? undefined : point.kind === 'timestamp' ? point.ms : 'impressions';
   return { from: bound(options.from), to: bound(options.to) };
-}
-
-interface ProgressBar {
-  readonly update: (read: number, total: number) => void;
-  readonly finish: (records: number, elapsedMs: number) => void;
-}
-
-/** `reading [#####-----] 123,456 / 500,000 (24.7%) 45,120 rec/s` on stderr: redrawn in place on a terminal, a line a second otherwise. */
-function progressBar(stream: NodeJS.WriteStream): ProgressBar {
-  const started = Date.now();
-  const interactive = stream.isTTY;
-  let shownAt = 0;
-  let drawn = false;
-  const line = (read: number, total: number): string => {
-    const fraction = total === 0 ? 1 : read / total;
-    const filled = Math.round(fraction * 30);
-    const rate = read / Math.max(0.001, (Date.now() - started) / 1000);
-    return `reading [${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${read.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} (${(fraction * 100).toFixed(1)}%) ${Math.round(rate).toLocaleString('en-US')} rec/s`;
-  };
-  return {
-    update(read, total) {
-      const now = Date.now();
-      if (now - shownAt < (interactive ? 100 : 1000) && read < total) return;
-      shownAt = now;
-      drawn = true;
-      stream.write(interactive ? `\r${line(read, total)}\u001b[K` : `${line(read, total)}\n`);
-    },
-    finish(records, elapsedMs) {
-      if (drawn && interactive) stream.write('\r\u001b[K');
-      const rate = records / Math.max(0.001, elapsedMs / 1000);
-      stream.write(`read ${records.toLocaleString('en-US')} records in ${formatDuration(elapsedMs)} (${Math.round(rate).toLocaleString('en-US')} rec/s)\n`);
-    },
-  };
 }
