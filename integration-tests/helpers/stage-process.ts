@@ -25,6 +25,11 @@ export class StageProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
+  /** Starts `kascade run <args>` without waiting for anything (e.g. to see it refuse to start). */
+  static launch(args: readonly string[], env: Readonly<Record<string, string>>): StageProcess {
+    return new StageProcess(args, env);
+  }
+
   /** Starts `kascade run <args>` and waits until every stage in it has joined its group. */
   static async start(args: readonly string[], env: Readonly<Record<string, string>>, stages: number): Promise<StageProcess> {
     const process = new StageProcess(args, env);

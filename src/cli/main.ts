@@ -5,12 +5,13 @@ import { print, printError, UsageError, type Command } from './command.js';
 import { ctrCommand } from './commands/ctr.js';
 import { describeCommand } from './commands/describe.js';
 import { doctorCommand } from './commands/doctor.js';
+import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 import { validateCommand } from './commands/validate.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, simulateCommand, ctrCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, replayCommand, simulateCommand, ctrCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

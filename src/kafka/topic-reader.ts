@@ -97,12 +97,17 @@ export async function readTopics(kafka: Kafka, ranges: readonly TopicRange[], op
   } finally {
     await admin.disconnect();
   }
+  return readSpans(kafka, spans, options, started);
+}
+
+/** Reads planned spans (see planSpans), e.g. the rest of a resumed replay. */
+export async function readSpans(kafka: Kafka, spans: readonly PartitionSpan[], options: ReadTopicsOptions, started = Date.now()): Promise<ReadSummary> {
   const total = spans.reduce((sum, span) => sum + Number(BigInt(span.end) - BigInt(span.start)), 0);
   if (total === 0) {
     options.onProgress?.(0, 0);
     return { spans, records: 0, outsideTime: 0, total, elapsedMs: Date.now() - started };
   }
-  const { records, outsideTime } = await consumeSpans(kafka, spans, total, options);
+  const { records, outsideTime } = await consumeSpans(kafka, spans.filter((span) => BigInt(span.end) > BigInt(span.start)), total, options);
   return { spans, records, outsideTime, total, elapsedMs: Date.now() - started };
 }
 
