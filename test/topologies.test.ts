@@ -13,7 +13,7 @@ const folder = fileURLToPath(new URL('../topologies/', import.meta.url));
 const files = readdirSync(folder).filter((file) => file.endsWith('.yaml'));
 
 test('every example topology is valid, including its transforms, schemas and model files', async () => {
-  assert.deepEqual(files.sort(), ['ab-test.yaml', 'cascade.yaml', 'demo.yaml', 'per-key-models.yaml']);
+  assert.deepEqual(files.sort(), ['ab-test.yaml', 'cascade.yaml', 'demo.yaml', 'offline-eval.yaml', 'per-key-models.yaml']);
   const transforms = registerBuiltinTransforms(new TransformRegistry(), { baseDir: folder });
   for (const file of files) {
     const loaded = await loadTopologyFile(join(folder, file), { knownFunctions: transforms });

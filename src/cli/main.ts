@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ErrorCode, isKascadeError } from '../errors.js';
 import { print, printError, UsageError, type Command } from './command.js';
+import { compareCommand } from './commands/compare.js';
 import { ctrCommand } from './commands/ctr.js';
 import { describeCommand } from './commands/describe.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -11,7 +12,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 import { validateCommand } from './commands/validate.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, replayCommand, simulateCommand, ctrCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, replayCommand, simulateCommand, ctrCommand, compareCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

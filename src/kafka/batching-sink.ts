@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
-import { toTopicMessages } from './messages.js';
+import { MAX_REQUEST_BYTES, splitBySize, toTopicMessages } from './messages.js';
 
 interface Waiting {
   readonly records: readonly OutgoingRecord[];
@@ -10,8 +10,6 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** Stays well under the broker's default 1 MiB message.max.bytes per partition batch. */
-const MAX_REQUEST_BYTES = 768 * 1024;
 
 /**
  * kafkajs has no linger, so the stage batches its own sends: while one produce request is in
@@ -27,11 +25,15 @@ export class BatchingSink {
 
   send(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const bytes = records.reduce((sum, record) => sum + (record.value?.length ?? 0) + 64, 0);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, bytes, resolve, reject });
-      void this.flush();
-    });
+    // A big chunk (an explode writes several records per input) goes out as several requests, in order.
+    const pieces = splitBySize(records).map(
+      (piece) =>
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ records: piece.records, bytes: piece.bytes, resolve, reject });
+        }),
+    );
+    void this.flush();
+    return Promise.all(pieces).then(() => undefined);
   }
 
   private async flush(): Promise<void> {

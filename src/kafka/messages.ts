@@ -32,3 +32,33 @@ export function toTopicMessages(records: readonly OutgoingRecord[]): TopicMessag
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
+
+/**
+ * Keeps produce requests under the broker's default message.max.bytes (1 MiB per partition
+ * batch), with room for the batch framing; one request may hold all its bytes in one partition.
+ */
+export const MAX_REQUEST_BYTES = 768 * 1024;
+
+/** Roughly what a record takes in a record batch: key, value, headers and per-record framing. */
+export function recordBytes(record: OutgoingRecord): number {
+  let bytes = 24 + (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+  for (const [name, value] of Object.entries(record.headers)) bytes += 4 + Buffer.byteLength(name) + Buffer.byteLength(value);
+  return bytes;
+}
+
+/** Consecutive pieces of `records`, each under `maxBytes` (a record larger than that alone in its piece), order kept. */
+export function splitBySize(records: readonly OutgoingRecord[], maxBytes = MAX_REQUEST_BYTES): { records: OutgoingRecord[]; bytes: number }[] {
+  const pieces: { records: OutgoingRecord[]; bytes: number }[] = [];
+  let current: { records: OutgoingRecord[]; bytes: number } = { records: [], bytes: 0 };
+  for (const record of records) {
+    const bytes = recordBytes(record);
+    if (current.records.length > 0 && current.bytes + bytes > maxBytes) {
+      pieces.push(current);
+      current = { records: [], bytes: 0 };
+    }
+    current.records.push(record);
+    current.bytes += bytes;
+  }
+  if (current.records.length > 0) pieces.push(current);
+  return pieces;
+}

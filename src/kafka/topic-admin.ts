@@ -38,3 +38,15 @@ export async function ensureTopics(kafka: Kafka, required: readonly TopicRequire
     await admin.disconnect();
   }
 }
+
+/** Those of `topics` the cluster does not have. */
+export async function missingTopics(kafka: Kafka, topics: readonly string[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return topics.filter((topic) => !existing.has(topic));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -2,7 +2,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { createProducer, type KeyPartitioner } from './client.js';
-import { toTopicMessages } from './messages.js';
+import { splitBySize, toTopicMessages } from './messages.js';
 
 /**
  * Exactly-once writes: the outputs of an input partition's records and that partition's next
@@ -34,7 +34,7 @@ export class TransactionalWriter {
     const producer = await this.producerFor(topic, partition);
     const transaction = await producer.transaction();
     try {
-      if (records.length > 0) await transaction.sendBatch({ topicMessages: toTopicMessages(records) });
+      for (const piece of splitBySize(records)) await transaction.sendBatch({ topicMessages: toTopicMessages(piece.records) });
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
       this.committed.set(key, BigInt(nextOffset));

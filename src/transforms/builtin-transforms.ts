@@ -3,6 +3,7 @@ import { argmaxTransform } from './builtins/argmax.js';
 import { collectPlaceholder } from './builtins/collect.js';
 import { enrichTransform } from './builtins/enrich.js';
 import { explodeTransform } from './builtins/explode.js';
+import { exploreTransform } from './builtins/explore.js';
 import { renameTransform } from './builtins/rename.js';
 import { selectTransform } from './builtins/select.js';
 import { softmaxTransform } from './builtins/softmax.js';
@@ -16,7 +17,7 @@ export interface BuiltinTransformOptions {
 
 /**
  * Registers the cascade post-processing built-ins (select, rename, softmax, argmax, top-k,
- * threshold, explode, enrich, and collect, which the runtime runs as a stateful stage).
+ * threshold, explode, enrich, explore, and collect, which the runtime runs as a stateful stage).
  */
 export function registerBuiltinTransforms(registry: TransformRegistry, options: BuiltinTransformOptions): TransformRegistry {
   return registry
@@ -28,5 +29,6 @@ export function registerBuiltinTransforms(registry: TransformRegistry, options: 
     .register('threshold', thresholdTransform())
     .register('explode', explodeTransform())
     .register('enrich', enrichTransform({ baseDir: options.baseDir }))
-    .register('collect', collectPlaceholder());
+    .register('collect', collectPlaceholder())
+    .register('explore', exploreTransform());
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { ErrorCode, isKascadeError } from '../../src/errors.js';
 import { registerBuiltinTransforms } from '../../src/transforms/builtin-transforms.js';
+import { exploreTransform } from '../../src/transforms/builtins/explore.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
-import { builtin, frozen } from './run-transform.js';
+import { builtin, context, frozen } from './run-transform.js';
 
 function configError(message: string): (error: unknown) => boolean {
   return (error) => {
@@ -25,7 +26,7 @@ describe('registerBuiltinTransforms', () => {
   it('registers every built-in and returns the registry', () => {
     const registry = new TransformRegistry();
     assert.equal(registerBuiltinTransforms(registry, { baseDir: '.' }), registry);
-    assert.deepEqual(registry.names(), ['argmax', 'collect', 'enrich', 'explode', 'rename', 'select', 'softmax', 'threshold', 'top-k']);
+    assert.deepEqual(registry.names(), ['argmax', 'collect', 'enrich', 'explode', 'explore', 'rename', 'select', 'softmax', 'threshold', 'top-k']);
   });
 
   it('rejects records that are not objects', () => {
@@ -237,4 +238,22 @@ describe('top-k scores', () => {
     topScores: [0.5, 0.3],
   });
 });
+});
+
+test('explore: epsilon-greedy with the propensity of what it showed, the same draw for the same request', () => {
+  const explore = exploreTransform();
+  const items = [{ ad: 'a' }, { ad: 'b' }, { ad: 'c' }, { ad: 'd' }];
+  const shown = new Map<string, number>();
+  for (let index = 0; index < 4000; index++) {
+    const ctx = { ...context({ epsilon: 0.4 }), requestId: `r${index}` };
+    const out = explore({ items }, ctx) as { shown: { ad: string }; propensity: number };
+    assert.deepEqual(explore({ items }, ctx), out, 'deterministic');
+    assert.equal(out.propensity, out.shown.ad === 'a' ? 0.6 + 0.1 : 0.1);
+    shown.set(out.shown.ad, (shown.get(out.shown.ad) ?? 0) + 1);
+  }
+  // Expected shares 70% / 10% / 10% / 10%.
+  assert.ok(Math.abs((shown.get('a') ?? 0) / 4000 - 0.7) < 0.03, JSON.stringify([...shown]));
+  assert.ok(Math.abs((shown.get('d') ?? 0) / 4000 - 0.1) < 0.02);
+  assert.throws(() => explore({ items: [] }, { ...context({ epsilon: 0.4 }) }), /field "items" is empty/);
+  assert.throws(() => explore({ items }, context({ epsilon: 2 })), /options\.epsilon: must be in \[0, 1\]/);
 });

@@ -8,6 +8,7 @@ import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { simulatedRequest } from '../../experiments/traffic.js';
 import { createKafka, createProducer } from '../../kafka/client.js';
+import { missingTopics } from '../../kafka/topic-admin.js';
 import { readTopics } from '../../kafka/topic-reader.js';
 import { LineageHeader } from '../../runtime/lineage.js';
 import { decodeHeaders } from '../../runtime/record.js';
@@ -83,6 +84,7 @@ export const simulateCommand: Command = {
       }
       const clicked = values.world === undefined ? armClicks({ ctr: parseCtr(values.ctr ?? ''), seed: values.seed }) : worldClicks(loadDemoWorld(values.world), values.seed, values['ad-field']);
       const decoder = createValueDecoder(createAvroSerde({ topic: topics[0] ?? '', registry: createHttpSchemaRegistryClient(connectionFromEnv()) }));
+      await requireTopics(kafka, [...topics, values.clicks]);
       const producer = createProducer(kafka);
       await producer.connect();
       let impressions = 0;
@@ -124,6 +126,14 @@ export const simulateCommand: Command = {
     throw new UsageError(`simulate: unknown mode "${mode ?? ''}" (requests | clicks)`);
   },
 };
+
+type KafkaClient = ReturnType<typeof createKafka>;
+
+/** A missing topic is a usage problem worth naming, not a kafkajs metadata error. */
+async function requireTopics(kafka: KafkaClient, topics: readonly string[]): Promise<void> {
+  const missing = await missingTopics(kafka, topics);
+  if (missing.length > 0) throw new UsageError(`topic ${missing.map((topic) => `"${topic}"`).join(', ')} does not exist: create it first (kascade topics <topology>, or your admin tools)`);
+}
 
 interface ImpressionSeen {
   readonly arm: string | undefined;
