@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { TransformFunction } from '../transforms/transform-function.js';
-import type { TransformRegistry } from '../transforms/transform-registry.js';
+import { registerBuiltinTransforms } from '../transforms/builtin-transforms.js';
+import { TransformRegistry } from '../transforms/transform-registry.js';
 
 /**
  * Loads user transforms from modules named on the command line (never from the topology, which
@@ -27,4 +28,14 @@ export async function loadTransformModules(modules: readonly string[], registry:
       registry.register(name, transform as TransformFunction);
     }
   }
+}
+
+/**
+ * The transforms a command knows for a topology file: the built-ins (enrich tables resolve
+ * under the topology's folder) and then the user's modules.
+ */
+export async function transformsFor(topologyFile: string, modules: readonly string[]): Promise<TransformRegistry> {
+  const registry = registerBuiltinTransforms(new TransformRegistry(), { baseDir: dirname(resolve(topologyFile)) });
+  await loadTransformModules(modules, registry);
+  return registry;
 }

@@ -10,9 +10,8 @@ import { jsonLogger, type LogLevel } from '../../telemetry/logger.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
-import { TransformRegistry } from '../../transforms/transform-registry.js';
 import { printError, UsageError, type Command } from '../command.js';
-import { loadTransformModules } from '../load-transforms.js';
+import { transformsFor } from '../load-transforms.js';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -74,8 +73,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     if (!LEVELS.includes(level)) throw new UsageError(`KASCADE_LOG_LEVEL must be one of ${LEVELS.join(', ')}`);
     const logger = jsonLogger(level);
 
-    const transforms = new TransformRegistry();
-    await loadTransformModules(values.transforms ?? [], transforms);
+    const transforms = await transformsFor(file, values.transforms ?? []);
     const loaded = await loadTopologyFile(file, { knownFunctions: transforms });
     const { baseDir, modelsRoot } = loaded;
     const rerun = rerunOptions(values);

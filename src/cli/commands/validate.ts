@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadTopologyFile } from '../../topology/load.js';
 import { topologyTopics } from '../../topology/topics.js';
-import { TransformRegistry } from '../../transforms/transform-registry.js';
 import { print, UsageError, type Command } from '../command.js';
-import { loadTransformModules } from '../load-transforms.js';
+import { transformsFor } from '../load-transforms.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -16,8 +15,8 @@ export const validateCommand: Command = {
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('validate takes exactly one topology file');
     const modules = values.transforms ?? [];
-    const registry = new TransformRegistry();
-    await loadTransformModules(modules, registry);
+    // Without --transforms, names other than the built-ins may be the user's: only with modules is every name checked.
+    const registry = await transformsFor(file, modules);
     const loaded = await loadTopologyFile(file, modules.length > 0 ? { knownFunctions: registry } : {});
     print(`ok: ${file}: topology "${loaded.spec.name}", ${loaded.spec.stages.length} stages, ${topologyTopics(loaded.spec).length} topics`);
     return 0;
