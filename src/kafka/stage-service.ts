@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import { stageMetrics, type StageMetrics } from '../telemetry/stage-metrics.js';
 import { retryWithBackoff } from '../runtime/retry.js';
 import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
 import type { BatchOutcome, StagePipeline } from '../runtime/stage-pipeline.js';
@@ -68,9 +69,11 @@ export class KafkaStageService {
   private expiryTimer: NodeJS.Timeout | undefined;
   private draining = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly metrics: StageMetrics;
 
   constructor(private readonly options: StageServiceOptions) {
     this.holder = options.pipeline.holder;
+    this.metrics = stageMetrics(options.stage);
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -209,6 +212,10 @@ export class KafkaStageService {
           this.counters.deadLettered += outcome.deadLettered;
           this.counters.skipped += outcome.skipped;
           this.counters.written += outcome.outgoing.length - outcome.deadLettered;
+          this.metrics.consumed(last.topic, outcome.processed);
+          this.metrics.written(outcome.outgoing.length - outcome.deadLettered);
+          if (outcome.deadLettered > 0) this.metrics.deadLettered(last.topic, outcome.deadLettered);
+          this.metrics.batch(outcome.processed);
         },
         {
           shouldStop: control.shouldStop,
@@ -277,6 +284,8 @@ export class KafkaStageService {
           await this.write(topic, partition, outcome.outgoing, next);
           this.counters.deadLettered += outcome.deadLettered;
           this.counters.written += outcome.outgoing.length - outcome.deadLettered;
+          this.metrics.written(outcome.outgoing.length - outcome.deadLettered);
+          if (outcome.deadLettered > 0) this.metrics.deadLettered(topic, outcome.deadLettered);
         } catch (error) {
           restore();
           // `onError: fail` stops the stage here as it does for a batch; anything else is retried next time.

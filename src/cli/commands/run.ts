@@ -6,14 +6,42 @@ import { startGroupAt } from '../../kafka/group-start.js';
 import { runTopology, selectStages } from '../../kafka/topology-runner.js';
 import { rerunTopology } from '../../topology/rerun.js';
 import { stageInputs } from '../../topology/spec.js';
-import { jsonLogger, type LogLevel } from '../../telemetry/logger.js';
+import { startHealthServer } from '../../telemetry/health-server.js';
+import { jsonLogger, type Logger, type LogLevel } from '../../telemetry/logger.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { printError, UsageError, type Command } from '../command.js';
 import { transformsFor } from '../load-transforms.js';
+import { setUpMetrics } from '../telemetry-setup.js';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+function metricsPort(option: string | undefined): number {
+  const text = option ?? process.env['KASCADE_METRICS_PORT'] ?? '9464';
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--metrics-port must be a port number (0 picks a free one), got "${text}"`);
+  return port;
+}
+
+/** The metrics SDK and the process's endpoints; a port already taken is a warning, not a failure to run. */
+async function startEndpoints(port: number, ready: () => boolean, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
+  const metrics = setUpMetrics();
+  try {
+    const server = await startHealthServer({ port, ready, metrics: metrics.handler });
+    logger.info('endpoints listening', { port: server.port, paths: '/healthz,/readyz,/metrics' });
+    return {
+      close: async () => {
+        await server.close();
+        await metrics.shutdown();
+      },
+    };
+  } catch (error) {
+    logger.warn('endpoints not started (set --metrics-port, or --no-metrics)', { port, error: error instanceof Error ? error.message : String(error) });
+    await metrics.shutdown();
+    return undefined;
+  }
+}
 
 interface RerunArguments {
   readonly stage: string;
@@ -52,6 +80,8 @@ Re-running one stage for an experiment (production offsets and outputs stay unto
   --from POINT          start the new group there: ISO time, -2h, or offset:N (refused when the
                         group already has offsets)
   --output-suffix SFX   write to <output>SFX and <dead-letter topic>SFX, declared like the originals
+Endpoints: /healthz, /readyz and /metrics (Prometheus) on --metrics-port (default
+KASCADE_METRICS_PORT or 9464; 0 picks a free port); --no-metrics turns them off.
 Stops cleanly on SIGTERM or SIGINT: finishes the batch in flight, commits, leaves the group.
 Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default info).`,
   async run(args) {
@@ -64,6 +94,8 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
         group: { type: 'string' },
         from: { type: 'string' },
         'output-suffix': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'no-metrics': { type: 'boolean' },
       },
       allowPositionals: true,
     });
@@ -86,6 +118,8 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       logger.info('re-run starts', { stage: rerun.stage, group: rerun.group, from: rerun.fromText, offsets: positions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).join(',') });
     }
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
+    const state = { ready: false };
+    const endpoints = values['no-metrics'] === true ? undefined : await startEndpoints(metricsPort(values['metrics-port']), () => state.ready, logger);
     const running = await runTopology({
       spec,
       connection,
@@ -96,18 +130,19 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       ...(values.stage === undefined ? {} : { stages: values.stage }),
       createTopics: values['no-create-topics'] !== true,
     });
+    // runTopology returns once every stage joined its group with its models loaded.
+    state.ready = true;
 
     const signalled = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     const ended = await Promise.race([signalled.then((signal) => ({ signal })), running.firstExit]);
-    if ('signal' in ended) {
-      logger.info('stopping', { signal: ended.signal });
-      await running.stop();
-      return 0;
-    }
+    state.ready = false;
+    if ('signal' in ended) logger.info('stopping', { signal: ended.signal });
     await running.stop();
+    await endpoints?.close();
+    if ('signal' in ended) return 0;
     if (ended.exit.kind === 'failed') {
       printError(`stage ${ended.stage} failed: ${ended.exit.error.message}`);
       return 1;
