@@ -1,4 +1,5 @@
-import { metrics } from '@opentelemetry/api';
+import { metrics, propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,4 +25,13 @@ export function setUpMetrics(): MetricsSetup {
     },
     shutdown: () => provider.shutdown(),
   };
+}
+
+/**
+ * W3C trace context in Kafka headers: stages continue the trace each record arrived with and
+ * pass it on. No tracer provider is registered here (no exporter, no network): spans are
+ * non-recording and the incoming context travels unchanged to the outputs.
+ */
+export function setUpTracePropagation(): void {
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }

@@ -98,6 +98,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       deadLetterTopic: deadLetterTopicOf(stage),
       requestId: stage.requestId,
       clock: options.clock ?? systemClock,
+      consumerGroup: consumerGroupOf(spec, stage),
     });
     services.set(
       stage.name,

@@ -6,6 +6,10 @@ import { deadLetterRecord } from './dead-letter.js';
 import { outputHeaders, resolveRequestId } from './lineage.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
 import type { RecordHolder, RecordResult, StageHandler } from './stage-handler.js';
+import type { Context, Span } from '@opentelemetry/api';
+import { contextOf, endSpan, startBatchSpan, startRecordSpan, traceHeaders } from '../telemetry/tracing.js';
+import { PredictionHeader } from '../inference/prediction.js';
+import { ExperimentHeader } from '../routing/experiment-headers.js';
 
 export interface StagePipelineOptions {
   readonly stage: string;
@@ -15,6 +19,8 @@ export interface StagePipelineOptions {
   readonly deadLetterTopic: string;
   readonly requestId?: RequestIdSource | undefined;
   readonly clock: Clock;
+  /** For trace attributes (messaging.consumer.group.name). */
+  readonly consumerGroup?: string | undefined;
 }
 
 export interface BatchOutcome {
@@ -41,6 +47,8 @@ interface Handled {
   readonly source: SourceRecord;
   readonly record?: StageRecord;
   readonly result: RecordResult;
+  /** The trace context the record arrived with. */
+  readonly parent?: Context | undefined;
 }
 
 /**
@@ -54,6 +62,34 @@ export class StagePipeline {
   constructor(private readonly options: StagePipelineOptions) {}
 
   async processBatch(sources: readonly SourceRecord[]): Promise<BatchOutcome> {
+    const first = sources[0];
+    const parents = sources.map((source) => contextOf(source.headers));
+    const batchSpan = startBatchSpan(this.options.stage, parents, {
+      ...this.messagingAttributes(first),
+      'messaging.operation.type': 'process',
+      'messaging.batch.message_count': sources.length,
+      'kascade.batch.size': sources.length,
+    });
+    try {
+      return await this.processTraced(sources, parents);
+    } catch (error) {
+      endSpan(batchSpan, { code: isKascadeError(error) ? error.code : 'Error', message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      if (batchSpan.isRecording()) batchSpan.end();
+    }
+  }
+
+  private messagingAttributes(source: SourceRecord | undefined): Record<string, string | number> {
+    return {
+      'messaging.system': 'kafka',
+      ...(source === undefined ? {} : { 'messaging.destination.name': source.topic, 'messaging.destination.partition.id': String(source.partition) }),
+      ...(this.options.consumerGroup === undefined ? {} : { 'messaging.consumer.group.name': this.options.consumerGroup }),
+      'kascade.stage': this.options.stage,
+    };
+  }
+
+  private async processTraced(sources: readonly SourceRecord[], parents: readonly Context[]): Promise<BatchOutcome> {
     const decoded = await Promise.all(sources.map((source) => this.decode(source)));
     const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
     const results = records.length === 0 ? [] : await this.options.handler.process(records);
@@ -70,7 +106,7 @@ export class StagePipeline {
         continue;
       }
       const result = results[next++];
-      if (result !== undefined) handled.push({ source, record: entry.record, result });
+      if (result !== undefined) handled.push({ source, record: entry.record, result, parent: parents[index] });
     }
     return this.assemble(handled, sources.length);
   }
@@ -96,13 +132,16 @@ export class StagePipeline {
     let skipped = 0;
     for (const entry of handled) {
       let failure: KascadeError | undefined;
+      const span = entry.record === undefined ? undefined : this.recordSpan(entry.record, entry.parent ?? contextOf(entry.source.headers), entry.result);
       if ('error' in entry.result) {
         failure = entry.result.error;
       } else if (entry.record !== undefined) {
-        const encoded = await this.encode(entry.record, entry.result);
+        const trace = span === undefined ? {} : traceHeaders(entry.parent ?? contextOf(entry.source.headers), span);
+        const encoded = await this.encode(entry.record, entry.result, trace);
         if (Array.isArray(encoded)) outgoing.push(...encoded);
         else failure = encoded;
       }
+      if (span !== undefined) endSpan(span, failure === undefined ? undefined : { code: failure.code, message: failure.message });
       if (failure === undefined) continue;
       switch (this.options.onError) {
         case 'fail':
@@ -137,7 +176,25 @@ export class StagePipeline {
   }
 
   /** The encoded outputs of one record, or the record-level error that stops all of them. */
-  private async encode(record: StageRecord, result: RecordResult): Promise<OutgoingRecord[] | KascadeError> {
+  /** The record's span, child of the context it arrived with; its context goes into the outputs' headers. */
+  private recordSpan(record: StageRecord, parent: Context, result: RecordResult): Span {
+    const first = 'outputs' in result ? result.outputs[0]?.headers : undefined;
+    const arm = record.headers[ExperimentHeader.arm];
+    const modelId = first?.[PredictionHeader.modelId];
+    const modelVersion = first?.[PredictionHeader.modelVersion];
+    const queueWait = this.options.clock.now().getTime() - Number(record.source.timestamp);
+    return startRecordSpan(this.options.stage, parent, {
+      ...this.messagingAttributes(record.source),
+      'messaging.kafka.offset': record.source.offset,
+      'kascade.request_id': record.requestId,
+      ...(Number.isFinite(queueWait) ? { 'kascade.queue_wait_ms': queueWait } : {}),
+      ...(arm === undefined ? {} : { 'kascade.arm': arm }),
+      ...(modelId === undefined ? {} : { 'kascade.model.id': modelId }),
+      ...(modelVersion === undefined ? {} : { 'kascade.model.version': modelVersion }),
+    });
+  }
+
+  private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>> = {}): Promise<OutgoingRecord[] | KascadeError> {
     if ('error' in result) return result.error;
     const encoded: OutgoingRecord[] = [];
     for (const output of result.outputs) {
@@ -151,7 +208,7 @@ export class StagePipeline {
         topic: output.topic,
         key: output.key,
         value,
-        headers: outputHeaders(this.options.stage, record.source, record.requestId, output.headers),
+        headers: { ...outputHeaders(this.options.stage, record.source, record.requestId, output.headers), ...traceContext },
       });
     }
     return encoded;

@@ -13,7 +13,7 @@ import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { printError, UsageError, type Command } from '../command.js';
 import { transformsFor } from '../load-transforms.js';
-import { setUpMetrics } from '../telemetry-setup.js';
+import { setUpMetrics, setUpTracePropagation } from '../telemetry-setup.js';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -118,18 +118,26 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       logger.info('re-run starts', { stage: rerun.stage, group: rerun.group, from: rerun.fromText, offsets: positions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).join(',') });
     }
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
+    setUpTracePropagation();
     const state = { ready: false };
     const endpoints = values['no-metrics'] === true ? undefined : await startEndpoints(metricsPort(values['metrics-port']), () => state.ready, logger);
-    const running = await runTopology({
-      spec,
-      connection,
-      serdes,
-      plugins: { transforms },
-      logger,
-      modelsRoot,
-      ...(values.stage === undefined ? {} : { stages: values.stage }),
-      createTopics: values['no-create-topics'] !== true,
-    });
+    let running: Awaited<ReturnType<typeof runTopology>>;
+    try {
+      running = await runTopology({
+        spec,
+        connection,
+        serdes,
+        plugins: { transforms },
+        logger,
+        modelsRoot,
+        ...(values.stage === undefined ? {} : { stages: values.stage }),
+        createTopics: values['no-create-topics'] !== true,
+      });
+    } catch (error) {
+      // The endpoints' server would keep the process alive after a failed start.
+      await endpoints?.close();
+      throw error;
+    }
     // runTopology returns once every stage joined its group with its models loaded.
     state.ready = true;
 

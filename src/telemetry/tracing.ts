@@ -1,0 +1,59 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type TextMapGetter } from '@opentelemetry/api';
+
+/** Kafka headers as clients hand them over (the runtime's RawHeaders; telemetry/ may not import runtime/). */
+type RawHeaders = Readonly<Record<string, Buffer | string | ReadonlyArray<Buffer | string> | undefined>>;
+
+/**
+ * Tracing through the OpenTelemetry API only: W3C trace context travels in Kafka headers
+ * (`traceparent`, `tracestate`, with whatever propagator the application registered). With no
+ * SDK registered, spans are non-recording and cost next to nothing, and the incoming context is
+ * passed on unchanged.
+ */
+const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('kascade');
+
+const headerGetter: TextMapGetter<RawHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key];
+    if (value === undefined) return undefined;
+    if (Array.isArray(value)) return (value as readonly (Buffer | string)[]).map((entry) => entry.toString());
+    return (value as Buffer | string).toString();
+  },
+};
+
+/** The trace context a record carries in its headers (the root context when it carries none). */
+export function contextOf(headers: RawHeaders): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+}
+
+/** Headers that carry `span`'s context to the next stage. */
+export function traceHeaders(parent: Context, span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), carrier);
+  return carrier;
+}
+
+export type SpanAttributes = Readonly<Record<string, string | number>>;
+
+/** One span for a chunk a stage processes, linked to the contexts of its records. */
+export function startBatchSpan(stage: string, parents: readonly Context[], attributes: SpanAttributes): Span {
+  const links: Link[] = [];
+  for (const parent of parents) {
+    const spanContext = trace.getSpanContext(parent);
+    if (spanContext !== undefined && trace.isSpanContextValid(spanContext)) links.push({ context: spanContext });
+  }
+  return tracer().startSpan(`${stage} process`, { kind: SpanKind.CONSUMER, links, attributes }, context.active());
+}
+
+/** A record's span: a child of the context it arrived with, so a request is one trace across stages. */
+export function startRecordSpan(stage: string, parent: Context, attributes: SpanAttributes): Span {
+  return tracer().startSpan(`${stage} record`, { kind: SpanKind.INTERNAL, attributes }, parent);
+}
+
+export function endSpan(span: Span, error?: { readonly code: string; readonly message: string }): void {
+  if (error !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    span.setAttribute('error.type', error.code);
+  }
+  span.end();
+}
