@@ -13,9 +13,13 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
   return { status: response.status, body: await response.text() };
 }
 
-/** The value of one Prometheus sample line, e.g. `kascade_records_in_total{stage="score",topic="x"} 1000`. */
-function sample(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(labels));
+/** The value of one Prometheus sample line, e.g. `kascade_records_in_total{stage="score",topic="x"} 1000`; `name` may be a pattern (unit suffixes). */
+function sample(text: string, name: string | RegExp, labels: string): number | undefined {
+  const matches = (candidate: string): boolean => {
+    const metric = candidate.slice(0, candidate.indexOf('{'));
+    return typeof name === 'string' ? metric === name : name.test(metric);
+  };
+  const line = text.split('\n').find((candidate) => candidate.includes('{') && matches(candidate) && candidate.includes(labels));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -56,6 +60,8 @@ test('a stage process serves /healthz, /readyz (ready only after its group join 
     assert.equal(sample(text, 'kascade_records_out_total', 'stage="score"'), 1000);
     assert.equal(sample(text, 'kascade_batch_size_sum', 'stage="score"'), 1000, 'every record in a batch');
     assert.equal(sample(text, 'kascade_records_dead_lettered_total', 'stage="score"'), undefined, 'no dead letters');
+    assert.equal(sample(text, /^kascade_inference_duration(_milliseconds)?_count$/, 'model="ctr-logreg"'), 1000, 'one latency observation per record');
+    assert.ok((sample(text, /^kascade_eventloop_delay_p99(_milliseconds)?$/, '') ?? -1) >= 0, 'event-loop delay is exported');
     assert.equal((await get(port, '/nope')).status, 404);
   } finally {
     await stage.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface MetricsSetup {
   /** Serves the Prometheus text format. */
@@ -19,11 +20,24 @@ export function setUpMetrics(): MetricsSetup {
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({ readers: [exporter] });
   metrics.setGlobalMeterProvider(provider);
+  // The event loop's p99 delay since the previous scrape: what a blocking model run would show.
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  provider
+    .getMeter('kascade')
+    .createObservableGauge('kascade.eventloop.delay.p99', { description: 'Event-loop delay, 99th percentile since the previous collection, milliseconds', unit: 'ms' })
+    .addCallback((result) => {
+      result.observe(delay.percentile(99) / 1e6);
+      delay.reset();
+    });
   return {
     handler: (request, response) => {
       exporter.getMetricsRequestHandler(request, response);
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      delay.disable();
+      await provider.shutdown();
+    },
   };
 }
 

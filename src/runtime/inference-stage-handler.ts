@@ -5,6 +5,7 @@ import { PredictionHeader } from '../inference/prediction.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
+import { inferenceMetrics } from '../telemetry/stage-metrics.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
@@ -23,6 +24,7 @@ export interface InferenceStageContext {
 /** An `inference` stage as the runtime runs it: predictions go to the stage's output topic, keyed like their input. */
 export function inferenceStageHandler(stage: InferenceStageSpec, context: InferenceStageContext): StageHandler {
   let handler: InferenceHandler | undefined;
+  const observeInference = inferenceMetrics(stage.name);
   // Looked up now: an unknown transform fails the stage at start, not at its first record.
   const steps: TransformStep[] = (stage.postprocess ?? []).map((step) => transformStep(step.function, context.transforms.get(step.function), step.options));
   const running = (): InferenceHandler => {
@@ -51,6 +53,8 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
           if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
           const modelId = result.headers[PredictionHeader.modelId] ?? '';
           const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
+          const inferenceMs = Number(result.headers[PredictionHeader.inferenceMs]);
+          if (Number.isFinite(inferenceMs)) observeInference(modelId, inferenceMs);
           const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
           try {
             const values = steps.length === 0 ? [result.prediction] : await runTransformSteps(steps, result.prediction, transformContext(record));

@@ -2,6 +2,7 @@ import { ErrorCode, KascadeError } from '../errors.js';
 import { armForBucket, armRanges, assignmentBucket, isMirrored, weightsVersion } from '../routing/assignment.js';
 import { ExperimentHeader } from '../routing/experiment-headers.js';
 import { parseRecordPath, textAtPath } from '../inference/record-path.js';
+import { routerMetrics } from '../telemetry/stage-metrics.js';
 import type { RouterStageSpec } from '../topology/spec.js';
 import type { StageOutput, StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
@@ -14,6 +15,7 @@ import type { RecordResult, StageHandler } from './stage-handler.js';
  */
 export function routerHandler(stage: RouterStageSpec): StageHandler {
   const ranges = armRanges(stage.arms);
+  const routed = routerMetrics(stage.name);
   const unitOf = unitReader(stage);
   const salt = stage.salt ?? stage.experiment;
   const version = weightsVersion(stage.arms);
@@ -37,10 +39,12 @@ export function routerHandler(stage: RouterStageSpec): StageHandler {
     };
     const outputs: StageOutput[] = [{ topic: range.arm.output, key: record.key, value: record.value, headers }];
     counts.set(range.arm.name, (counts.get(range.arm.name) ?? 0) + 1);
+    routed(range.arm.name);
     const mirror = stage.mirror;
     if (mirror !== undefined && isMirrored(salt, unit, mirror.percent)) {
       outputs.push({ topic: mirror.output, key: record.key, value: record.value, headers: { ...headers, [ExperimentHeader.arm]: mirror.name, [ExperimentHeader.mirrorOf]: range.arm.name } });
       counts.set(mirror.name, (counts.get(mirror.name) ?? 0) + 1);
+      routed(mirror.name);
     }
     return { outputs };
   };

@@ -12,6 +12,22 @@ export interface StageMetrics {
   batch(size: number): void;
 }
 
+/** Per-model inference latency, one observation per record served (its batch's model run). */
+export function inferenceMetrics(stage: string): (model: string, milliseconds: number) => void {
+  const duration = metrics.getMeter('kascade').createHistogram('kascade.inference.duration', {
+    description: 'Model run time of the batch that served each record, milliseconds',
+    unit: 'ms',
+    advice: { explicitBucketBoundaries: [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000] },
+  });
+  return (model, milliseconds) => duration.record(milliseconds, { stage, model });
+}
+
+/** Records a router sent to each arm (and to its mirror). */
+export function routerMetrics(stage: string): (arm: string) => void {
+  const routed = metrics.getMeter('kascade').createCounter('kascade.router.records', { description: 'Records a router sent to each arm' });
+  return (arm) => routed.add(1, { stage, arm });
+}
+
 export function stageMetrics(stage: string): StageMetrics {
   const meter = metrics.getMeter('kascade');
   const recordsIn: Counter = meter.createCounter('kascade.records.in', { description: 'Records a stage consumed, per input topic' });
