@@ -16,17 +16,11 @@ import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { isolatedTopology } from './helpers/isolated-topology.js';
 import { connection, testKafka } from './helpers/kafka.js';
 import { decodeAvro, readAll, tally, waitForRecords } from './helpers/read-topic.js';
+import type { Ranked } from '../test/helpers/ranked.js';
 
 const kafka = testKafka('cascade');
 const REQUESTS = 2000;
 
-interface Ranked {
-  readonly id: string;
-  readonly user: string;
-  readonly region: string;
-  readonly items: readonly { candidate: { id: string; score: number }; score: number }[];
-  readonly complete: boolean;
-}
 
 const weights = (model: string): Record<string, unknown> => JSON.parse(readFileSync(`models/${model}.weights.json`, 'utf8')) as Record<string, unknown>;
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));

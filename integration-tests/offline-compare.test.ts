@@ -18,17 +18,13 @@ import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { isolatedTopology } from './helpers/isolated-topology.js';
 import { connection, createTopic, testKafka } from './helpers/kafka.js';
 import { decodeAvro, readAll, waitForRecords } from './helpers/read-topic.js';
+import type { Ranked } from '../test/helpers/ranked.js';
 
 const kafka = testKafka('offline');
 const REQUESTS = 6000;
 /** Fixed, so the users, the exploration draws and the clicks are the same every run (the check is deterministic). */
 const SEED = 'offline-eval';
 
-interface Ranked {
-  readonly id: string;
-  readonly user: string;
-  readonly items: readonly { candidate: { id: string }; score: number }[];
-}
 
 const cli = (args: readonly string[]): string => {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });

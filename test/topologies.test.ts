@@ -8,6 +8,7 @@ import { loadTopologyFile } from '../src/topology/load.js';
 import { registerBuiltinTransforms } from '../src/transforms/builtin-transforms.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { loadDemoWorld, worldRequest } from '../src/experiments/demo-world.js';
+import type { Ranked } from './helpers/ranked.js';
 
 const folder = fileURLToPath(new URL('../topologies/', import.meta.url));
 const files = readdirSync(folder).filter((file) => file.endsWith('.yaml'));
@@ -21,13 +22,6 @@ test('every example topology is valid, including its transforms, schemas and mod
   }
 });
 
-interface Ranked {
-  readonly id: string;
-  readonly user: string;
-  readonly region: string;
-  readonly items: readonly { candidate: { id: string; score: number }; score: number }[];
-  readonly complete: boolean;
-}
 
 test('the cascade turns N requests into N ranked results whose lineage names both models in order', async () => {
   const { spec, baseDir, modelsRoot } = await loadTopologyFile(join(folder, 'cascade.yaml'));

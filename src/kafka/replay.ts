@@ -102,8 +102,8 @@ export async function runReplay(kafka: Kafka, options: ReplayOptions): Promise<R
       onRecord: async (record) => {
         await limiter();
         // Fetch batches can be long under a rate limit: progress also moves with each transaction.
-        if (await writer.add(record)) options.onProgress?.(++handled, total);
-        else handled++;
+        handled++;
+        if (await writer.add(record)) options.onProgress?.(handled, total);
       },
     });
     // Every partition ends at its planned end, also those whose last records were outside the time range.

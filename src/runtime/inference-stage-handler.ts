@@ -9,6 +9,7 @@ import { inferenceMetrics } from '../telemetry/stage-metrics.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
+import type { StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
 import { recordFailure, transformContext } from './transform-handler.js';
 
@@ -19,6 +20,13 @@ export interface InferenceStageContext {
   readonly createModelRunner: (stage: InferenceStageSpec) => ModelRunner;
   /** Where `postprocess` steps are looked up. */
   readonly transforms: TransformRegistry;
+}
+
+/** A record's prediction before post-processing, with the headers its outputs carry. */
+interface Served {
+  readonly record: StageRecord;
+  readonly prediction: unknown;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** An `inference` stage as the runtime runs it: predictions go to the stage's output topic, keyed like their input. */
@@ -47,18 +55,26 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
     },
     async process(records) {
       const results = await running().infer(records);
+      const served = results.map((result, index): Served | RecordResult => {
+        const record = records[index];
+        if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
+        const modelId = result.headers[PredictionHeader.modelId] ?? '';
+        const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
+        const inferenceMs = Number(result.headers[PredictionHeader.inferenceMs]);
+        if (Number.isFinite(inferenceMs)) observeInference(modelId, inferenceMs);
+        const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
+        return { record, prediction: result.prediction, headers };
+      });
+      const written = (entry: Served, values: readonly unknown[]): RecordResult => ({
+        outputs: values.map((value) => ({ topic: stage.output, key: entry.record.key, value, headers: entry.headers })),
+      });
+      // Without postprocess steps no promise is made per record.
+      if (steps.length === 0) return served.map((entry) => ('record' in entry ? written(entry, [entry.prediction]) : entry));
       return Promise.all(
-        results.map(async (result, index): Promise<RecordResult> => {
-          const record = records[index];
-          if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
-          const modelId = result.headers[PredictionHeader.modelId] ?? '';
-          const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
-          const inferenceMs = Number(result.headers[PredictionHeader.inferenceMs]);
-          if (Number.isFinite(inferenceMs)) observeInference(modelId, inferenceMs);
-          const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
+        served.map(async (entry) => {
+          if (!('record' in entry)) return entry;
           try {
-            const values = steps.length === 0 ? [result.prediction] : await runTransformSteps(steps, result.prediction, transformContext(record));
-            return { outputs: values.map((value) => ({ topic: stage.output, key: record.key, value, headers })) };
+            return written(entry, await runTransformSteps(steps, entry.prediction, transformContext(entry.record)));
           } catch (error) {
             return recordFailure(error);
           }

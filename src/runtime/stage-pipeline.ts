@@ -64,12 +64,12 @@ export class StagePipeline {
   async processBatch(sources: readonly SourceRecord[]): Promise<BatchOutcome> {
     const first = sources[0];
     const parents = sources.map((source) => contextOf(source.headers));
-    const batchSpan = startBatchSpan(this.options.stage, parents, {
+    const batchSpan = startBatchSpan(this.options.stage, parents, () => ({
       ...this.messagingAttributes(first),
       'messaging.operation.type': 'process',
       'messaging.batch.message_count': sources.length,
       'kascade.batch.size': sources.length,
-    });
+    }));
     try {
       return await this.processTraced(sources, parents);
     } catch (error) {
@@ -102,7 +102,7 @@ export class StagePipeline {
       const source = sources[index];
       if (source === undefined) continue;
       if ('error' in entry) {
-        handled.push({ source, result: { error: entry.error } });
+        handled.push({ source, result: { error: entry.error }, parent: parents[index] });
         continue;
       }
       const result = results[next++];
@@ -132,12 +132,14 @@ export class StagePipeline {
     let skipped = 0;
     for (const entry of handled) {
       let failure: KascadeError | undefined;
-      const span = entry.record === undefined ? undefined : this.recordSpan(entry.record, entry.parent ?? contextOf(entry.source.headers), entry.result);
+      const { record } = entry;
+      // Held records written on a timeout come without the context they arrived with.
+      const parent = entry.parent ?? contextOf(entry.source.headers);
+      const span = record === undefined ? undefined : this.recordSpan(record, parent, entry.result);
       if ('error' in entry.result) {
         failure = entry.result.error;
-      } else if (entry.record !== undefined) {
-        const trace = span === undefined ? {} : traceHeaders(entry.parent ?? contextOf(entry.source.headers), span);
-        const encoded = await this.encode(entry.record, entry.result, trace);
+      } else if (record !== undefined && span !== undefined) {
+        const encoded = await this.encode(record, entry.result, traceHeaders(parent, span));
         if (Array.isArray(encoded)) outgoing.push(...encoded);
         else failure = encoded;
       }
@@ -178,12 +180,16 @@ export class StagePipeline {
   /** The encoded outputs of one record, or the record-level error that stops all of them. */
   /** The record's span, child of the context it arrived with; its context goes into the outputs' headers. */
   private recordSpan(record: StageRecord, parent: Context, result: RecordResult): Span {
+    return startRecordSpan(this.options.stage, parent, () => this.recordAttributes(record, result));
+  }
+
+  private recordAttributes(record: StageRecord, result: RecordResult): Record<string, string | number> {
     const first = 'outputs' in result ? result.outputs[0]?.headers : undefined;
     const arm = record.headers[ExperimentHeader.arm];
     const modelId = first?.[PredictionHeader.modelId];
     const modelVersion = first?.[PredictionHeader.modelVersion];
     const queueWait = this.options.clock.now().getTime() - Number(record.source.timestamp);
-    return startRecordSpan(this.options.stage, parent, {
+    return {
       ...this.messagingAttributes(record.source),
       'messaging.kafka.offset': record.source.offset,
       'kascade.request_id': record.requestId,
@@ -191,10 +197,10 @@ export class StagePipeline {
       ...(arm === undefined ? {} : { 'kascade.arm': arm }),
       ...(modelId === undefined ? {} : { 'kascade.model.id': modelId }),
       ...(modelVersion === undefined ? {} : { 'kascade.model.version': modelVersion }),
-    });
+    };
   }
 
-  private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>> = {}): Promise<OutgoingRecord[] | KascadeError> {
+  private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>>): Promise<OutgoingRecord[] | KascadeError> {
     if ('error' in result) return result.error;
     const encoded: OutgoingRecord[] = [];
     for (const output of result.outputs) {

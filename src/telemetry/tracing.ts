@@ -35,19 +35,28 @@ export function traceHeaders(parent: Context, span: Span): Record<string, string
 
 export type SpanAttributes = Readonly<Record<string, string | number>>;
 
+/**
+ * Attributes come as a function, called only for a recording span: on the hot path with no SDK
+ * (or a sampler saying no) no attribute object is built per record.
+ */
+function withAttributes(span: Span, attributes: () => SpanAttributes): Span {
+  if (span.isRecording()) span.setAttributes(attributes());
+  return span;
+}
+
 /** One span for a chunk a stage processes, linked to the contexts of its records. */
-export function startBatchSpan(stage: string, parents: readonly Context[], attributes: SpanAttributes): Span {
+export function startBatchSpan(stage: string, parents: readonly Context[], attributes: () => SpanAttributes): Span {
   const links: Link[] = [];
   for (const parent of parents) {
     const spanContext = trace.getSpanContext(parent);
     if (spanContext !== undefined && trace.isSpanContextValid(spanContext)) links.push({ context: spanContext });
   }
-  return tracer().startSpan(`${stage} process`, { kind: SpanKind.CONSUMER, links, attributes }, context.active());
+  return withAttributes(tracer().startSpan(`${stage} process`, { kind: SpanKind.CONSUMER, links }, context.active()), attributes);
 }
 
 /** A record's span: a child of the context it arrived with, so a request is one trace across stages. */
-export function startRecordSpan(stage: string, parent: Context, attributes: SpanAttributes): Span {
-  return tracer().startSpan(`${stage} record`, { kind: SpanKind.INTERNAL, attributes }, parent);
+export function startRecordSpan(stage: string, parent: Context, attributes: () => SpanAttributes): Span {
+  return withAttributes(tracer().startSpan(`${stage} record`, { kind: SpanKind.INTERNAL }, parent), attributes);
 }
 
 export function endSpan(span: Span, error?: { readonly code: string; readonly message: string }): void {

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceSession, Tensor } from './ort.js';
 import type { TensorData } from '../tensor.js';
 import { describeSession, fetchableOutputs } from './ort-metadata.js';
 import { fromOrtTensor, toOrtTensor } from './ort-tensors.js';

@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from './ort.js';
 import type { ModelMetadata, TensorInfo } from '../tensor.js';
 import { isCarriedOutputType } from './ort-tensors.js';
 

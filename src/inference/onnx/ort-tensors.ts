@@ -1,4 +1,4 @@
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from './ort.js';
 import type { TensorArray, TensorData } from '../tensor.js';
 
 /**
