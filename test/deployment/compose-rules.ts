@@ -169,6 +169,8 @@ export function environmentProblems(compose: YamlMap): string[] {
     const url = endpoint === undefined ? undefined : new URL(endpoint);
     const collector = url === undefined ? undefined : all.get(url.hostname)?.['image'];
     if (url === undefined || url.port !== '4318' || typeof collector !== 'string' || !collector.startsWith('jaegertracing/')) problems.push(`${service.name}: OTEL_EXPORTER_OTLP_ENDPOINT must be Jaeger's OTLP/HTTP port 4318`);
+    // The endpoint variable turns on OTLP metrics too; Jaeger would refuse them.
+    if (!['prometheus', 'none'].includes(environment['OTEL_METRICS_EXPORTER'] ?? 'otlp')) problems.push(`${service.name}: OTLP metrics would go to Jaeger; set OTEL_METRICS_EXPORTER=prometheus`);
     const name = environment['OTEL_SERVICE_NAME'];
     if (name === undefined || serviceNames.has(name)) problems.push(`${service.name}: OTEL_SERVICE_NAME missing or shared`);
     if (name !== undefined) serviceNames.add(name);

@@ -136,6 +136,12 @@ test('connection settings parse with kascade\'s own parser, name services of the
   assert.ok(traffic !== undefined);
   traffic['environment'] = { ...(traffic['environment'] as object), KAFKA_BROKERS: 'broker:9092' };
   assert.deepEqual(environmentProblems(broken), ['traffic: broker broker:9092 is no service']);
+
+  const pushing = copy(compose);
+  const split = servicesOfCopy(pushing)['split'];
+  assert.ok(split !== undefined);
+  split['environment'] = { ...(split['environment'] as object), OTEL_METRICS_EXPORTER: 'otlp' };
+  assert.deepEqual(environmentProblems(pushing), ['split: OTLP metrics would go to Jaeger; set OTEL_METRICS_EXPORTER=prometheus']);
 });
 
 test('stages keep the /healthz check and restart; one-shot jobs turn the check off and run once', () => {
