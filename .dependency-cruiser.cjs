@@ -28,6 +28,13 @@ module.exports = {
       to: { path: '(^|/)onnxruntime-node(/|$)' },
     },
     {
+      name: 'opentelemetry-sdk-only-in-the-cli',
+      severity: 'error',
+      comment: 'The library depends on @opentelemetry/api only; the CLI chooses and starts the SDK and its exporters.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '(^|/)@opentelemetry/(?!api(/|$))' },
+    },
+    {
       name: 'nothing-imports-the-cli',
       severity: 'error',
       comment: 'src/cli is the composition root: it may import everything, nothing imports it.',

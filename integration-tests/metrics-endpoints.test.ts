@@ -62,6 +62,13 @@ test('a stage process serves /healthz, /readyz (ready only after its group join 
     assert.equal(sample(text, 'kascade_records_dead_lettered_total', 'stage="score"'), undefined, 'no dead letters');
     assert.equal(sample(text, /^kascade_inference_duration(_milliseconds)?_count$/, 'model="ctr-logreg"'), 1000, 'one latency observation per record');
     assert.ok((sample(text, /^kascade_eventloop_delay_p99(_milliseconds)?$/, '') ?? -1) >= 0, 'event-loop delay is exported');
+    assert.equal(sample(text, /^kascade_end_to_end_latency(_milliseconds)?_count$/, 'stage="score"'), 1000, 'one end-to-end latency observation per record');
+    assert.equal(sample(text, 'kascade_model_loads_total', 'model="ctr-logreg"'), 1, 'the model is loaded once, at start');
+    assert.equal(sample(text, 'kascade_model_evictions_total', 'model="ctr-logreg"'), undefined, 'never evicted');
+    assert.ok((sample(text, 'kascade_model_hits_total', 'model="ctr-logreg"') ?? 0) >= 1000 / 64, 'every batch of at most 64 records is a cache hit');
+    const lags = text.split('\n').filter((line) => line.startsWith('kascade_consumer_lag{') && line.includes(topic));
+    assert.ok(lags.length >= 1 && lags.length <= 3, `a lag per input partition that had records:\n${lags.join('\n')}`);
+    for (const line of lags) assert.ok(line.endsWith(' 0'), `caught up: ${line}`);
     assert.equal((await get(port, '/nope')).status, 404);
   } finally {
     await stage.kill('SIGTERM');

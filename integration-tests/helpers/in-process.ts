@@ -61,7 +61,13 @@ export class InferenceFixture {
   }
 
   /** JSON requests with deterministic features; `colocated` places them as the topology's colocation says. */
-  async produce(kafka: Kafka, topic: string, requests: readonly { id: string; user: string; index: number }[], colocated = true): Promise<void> {
+  async produce(
+    kafka: Kafka,
+    topic: string,
+    requests: readonly { id: string; user: string; index: number }[],
+    colocated = true,
+    headersFor?: (request: { id: string; index: number }) => Record<string, string>,
+  ): Promise<void> {
     const { spec } = await this.load();
     const producer = createProducer(kafka, colocated ? { partitioner: topicPartitioner(spec) } : {});
     await producer.connect();
@@ -72,6 +78,7 @@ export class InferenceFixture {
           messages: requests.slice(start, start + 500).map((request) => ({
             key: request.user,
             value: JSON.stringify({ id: request.id, user: request.user, features: featuresFor(request.index) }),
+            ...(headersFor === undefined ? {} : { headers: headersFor(request) }),
           })),
         });
       }

@@ -1,26 +1,108 @@
-import { metrics, propagation } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics, propagation, trace, type DiagLogFunction } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { detectResources, resourceAttributesEnvDetector, resourceFromAttributes, serviceNameEnvDetector, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Logger } from '../telemetry/logger.js';
+import type { OtelSettings, SamplerName } from './otel-environment.js';
 
-export interface MetricsSetup {
-  /** Serves the Prometheus text format. */
-  readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
+export type MetricsHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+export interface TelemetrySetup {
+  /** Serves the Prometheus text format; undefined when /metrics is off. */
+  readonly metricsHandler: MetricsHandler | undefined;
+  /** Flushes what is still buffered (spans, a last metrics push) and stops the SDK. */
   shutdown(): Promise<void>;
 }
 
+export interface TelemetryOptions {
+  readonly settings: OtelSettings;
+  /** Serve Prometheus /metrics (false with --no-metrics). */
+  readonly prometheus: boolean;
+  /** The stages this process runs: the default service name and a resource attribute. */
+  readonly stages: readonly string[];
+  readonly logger: Logger;
+}
+
 /**
- * The OpenTelemetry metrics SDK for `kascade run`, read by a Prometheus exporter whose handler
- * the process's health server mounts at /metrics (the exporter's own server stays off). Set up
- * before the stages start: the API's meters are no-ops until a provider is registered.
+ * The OpenTelemetry SDK of `kascade run`; the library itself only talks to the API. W3C trace
+ * context always travels through Kafka headers. A tracer provider is registered only when spans
+ * are exported, so without one spans stay non-recording; a meter provider only when something
+ * reads metrics (/metrics or an OTLP push). Export needs an endpoint: nothing set, no network.
  */
-export function setUpMetrics(): MetricsSetup {
-  const exporter = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ readers: [exporter] });
-  metrics.setGlobalMeterProvider(provider);
-  // The event loop's p99 delay since the previous scrape: what a blocking model run would show.
+export function setUpTelemetry(options: TelemetryOptions): TelemetrySetup {
+  const { settings, logger } = options;
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  if (settings.traces !== undefined || settings.metrics !== undefined) routeDiagnostics(logger);
+  const resource = serviceResource(options);
+  const stops: (() => Promise<void>)[] = [];
+
+  if (settings.traces !== undefined) {
+    const provider = new TracerProvider({
+      resource,
+      sampler: samplerFor(settings.traces.sampler, settings.traces.ratio),
+      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: settings.traces.scheduleDelayMs, maxQueueSize: 8192 })],
+    });
+    trace.setGlobalTracerProvider(provider);
+    stops.push(() => provider.shutdown());
+    logger.info('exporting traces over OTLP', { sampler: settings.traces.sampler, ratio: settings.traces.ratio });
+  }
+
+  const readers: IMetricReader[] = [];
+  const prometheus = options.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+  if (prometheus !== undefined) readers.push(prometheus);
+  if (settings.metrics !== undefined) {
+    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: settings.metrics.intervalMs, exportTimeoutMillis: Math.min(30_000, settings.metrics.intervalMs) }));
+    logger.info('exporting metrics over OTLP', { intervalMs: settings.metrics.intervalMs });
+  }
+  if (readers.length > 0) {
+    const provider = new MeterProvider({ resource, readers });
+    metrics.setGlobalMeterProvider(provider);
+    stops.push(observeEventLoopDelay(provider), () => provider.shutdown());
+  }
+
+  return {
+    metricsHandler: prometheus === undefined ? undefined : (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    shutdown: async () => {
+      for (const stop of stops) await stop().catch((error: unknown) => logger.warn('telemetry shutdown', { error: error instanceof Error ? error.message : String(error) }));
+    },
+  };
+}
+
+function serviceResource(options: TelemetryOptions): Resource {
+  const own = resourceFromAttributes({
+    'service.name': options.settings.serviceName ?? 'kascade',
+    'service.namespace': 'kascade',
+    'kascade.stages': options.stages.join(','),
+  });
+  // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win over the defaults above.
+  return own.merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] }));
+}
+
+function samplerFor(name: SamplerName, ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+/** The p99 event-loop delay since the previous collection: what a blocking model run would show. */
+function observeEventLoopDelay(provider: MeterProvider): () => Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   provider
@@ -30,22 +112,15 @@ export function setUpMetrics(): MetricsSetup {
       result.observe(delay.percentile(99) / 1e6);
       delay.reset();
     });
-  return {
-    handler: (request, response) => {
-      exporter.getMetricsRequestHandler(request, response);
-    },
-    shutdown: async () => {
-      delay.disable();
-      await provider.shutdown();
-    },
+  return () => {
+    delay.disable();
+    return Promise.resolve();
   };
 }
 
-/**
- * W3C trace context in Kafka headers: stages continue the trace each record arrived with and
- * pass it on. No tracer provider is registered here (no exporter, no network): spans are
- * non-recording and the incoming context travels unchanged to the outputs.
- */
-export function setUpTracePropagation(): void {
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+/** The SDK's own warnings (an endpoint that refuses exports) in the process's log, without their arguments. */
+function routeDiagnostics(logger: Logger): void {
+  const warn: DiagLogFunction = (message) => logger.warn(`opentelemetry: ${message}`);
+  const ignore: DiagLogFunction = () => undefined;
+  diag.setLogger({ error: warn, warn, info: ignore, debug: ignore, verbose: ignore }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { InferenceStageSpec, ModelRefSpec } from '../topology/spec.js';
 import { MicroBatcher, type BatchStats } from './micro-batcher.js';
 import { parseRecordPath, textAtPath, type RecordPath } from './record-path.js';
-import { ModelCache, type ModelCacheStats } from './model-cache.js';
+import { ModelCache, type ModelCacheEvent, type ModelCacheStats } from './model-cache.js';
 import { ModelReloader } from './model-reloader.js';
 import type { ModelRunner } from './model-runner.js';
 import type { ModelFile, ModelSource } from './model-source.js';
@@ -35,6 +35,8 @@ export interface InferenceHandlerOptions {
   readonly logger: Logger;
   /** The input topic's Avro schema, when it has one: passthrough fields keep their types. */
   readonly inputSchema?: avro.schema.AvroSchema | undefined;
+  /** Model loads, evictions, hits and reloads as they happen, per model id. */
+  readonly onModelEvent?: (event: ModelCacheEvent, modelId: string) => void;
 }
 
 /** A model version loaded in the runner, with its input mapping checked against it. */
@@ -74,6 +76,7 @@ export class InferenceHandler {
       capacity: stage.model === undefined ? (stage.maxModelsPerWorker ?? this.models.size) : 1,
       load: async (id) => this.load(this.ref(id), await options.source.read(this.ref(id))),
       release: (model) => options.runner.release(model.handle),
+      ...(options.onModelEvent === undefined ? {} : { onEvent: options.onModelEvent }),
     });
     this.batcher = new MicroBatcher({ maxSize: stage.batch.maxSize, maxWaitMs: stage.batch.maxWaitMs, run: (id, items) => this.runBatch(id, items) });
     const reload = stage.reload ?? { watch: true, intervalMs: 1000 };

@@ -30,7 +30,11 @@ export interface ModelCacheOptions<M> {
   readonly capacity: number;
   readonly load: (id: string) => Promise<M>;
   readonly release: (model: M) => Promise<void>;
+  /** Told of every counted event with its model id (metrics per model). */
+  readonly onEvent?: (event: ModelCacheEvent, id: string) => void;
 }
+
+export type ModelCacheEvent = keyof ModelCacheStats;
 
 /**
  * Loaded models by id, least recently used released first. A model is pinned while a batch
@@ -66,7 +70,7 @@ export class ModelCache<M> {
       return false;
     }
     entry.current = { model, pins: 0, retired: false };
-    this.stats.reloads++;
+    this.count('reloads', id);
     await this.retire(old);
     return true;
   }
@@ -84,6 +88,12 @@ export class ModelCache<M> {
     return this.entries.get(id)?.current?.model;
   }
 
+  /** Counts an event of model `id` (the reloader counts its failures here too). */
+  count(event: ModelCacheEvent, id: string): void {
+    this.stats[event]++;
+    this.options.onEvent?.(event, id);
+  }
+
   async close(): Promise<void> {
     const versions = [...this.entries.values()].flatMap((entry) => (entry.current === undefined ? [] : [entry.current]));
     this.entries.clear();
@@ -94,14 +104,14 @@ export class ModelCache<M> {
     let entry = this.entries.get(id);
     let version = entry?.current;
     if (entry !== undefined && version !== undefined) {
-      this.stats.hits++;
+      this.count('hits', id);
     } else {
       let loading = entry?.loading;
       if (entry === undefined || loading === undefined) {
         loading = this.loadVersion(id);
         entry = { loading, lastUsed: this.tick };
         this.entries.set(id, entry);
-        this.stats.loads++;
+        this.count('loads', id);
       }
       try {
         version = entry.current ?? (await loading);
@@ -144,7 +154,7 @@ export class ModelCache<M> {
       if (version === undefined) continue;
       if (version.pins > 0) return;
       this.entries.delete(id);
-      this.stats.evictions++;
+      this.count('evictions', id);
       await this.retire(version);
     }
   }

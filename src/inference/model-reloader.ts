@@ -69,7 +69,7 @@ export class ModelReloader<M extends ReloadableModel> {
           logger.info('model reloaded', { stage, model: model.id, from: loaded.file.version, to: file.version });
         }
       } catch (error) {
-        cache.stats.reloadFailures++;
+        cache.count('reloadFailures', model.id);
         logger.error('model reload failed; the loaded version keeps serving', {
           stage,
           model: model.id,

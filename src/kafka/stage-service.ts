@@ -1,10 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
+import { ConsumerLagGauge } from '../telemetry/consumer-lag.js';
 import { stageMetrics, type StageMetrics } from '../telemetry/stage-metrics.js';
 import { retryWithBackoff } from '../runtime/retry.js';
 import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
-import type { BatchOutcome, StagePipeline } from '../runtime/stage-pipeline.js';
+import { StageFailure, type BatchOutcome, type StagePipeline } from '../runtime/stage-pipeline.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
 import type { RecordHolder } from '../runtime/stage-handler.js';
 import { BatchingSink } from './batching-sink.js';
@@ -70,10 +71,12 @@ export class KafkaStageService {
   private draining = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly metrics: StageMetrics;
+  private readonly lag: ConsumerLagGauge;
 
   constructor(private readonly options: StageServiceOptions) {
     this.holder = options.pipeline.holder;
     this.metrics = stageMetrics(options.stage);
+    this.lag = new ConsumerLagGauge(options.stage);
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -105,6 +108,7 @@ export class KafkaStageService {
       logger.info('joined consumer group', { stage, group: groupId, assignment: JSON.stringify(assignment) });
       const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => partitionKey(topic, partition))));
       void this.writer?.retain(owned);
+      this.lag.retain(owned);
       // kafkajs resumes every assigned partition from its committed offset after a join, and a
       // holder never commits past what it holds: its state is rebuilt by reading again.
       this.holder?.reset();
@@ -148,11 +152,13 @@ export class KafkaStageService {
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     await this.writer?.close();
+    this.lag.close();
     this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });
   }
 
   private fail(error: Error): void {
-    this.options.logger.error('stage failed', { stage: this.options.stage, error: error.message });
+    const where = error instanceof StageFailure ? { topic: error.source.topic, partition: error.source.partition, offset: error.source.offset } : {};
+    this.options.logger.error('stage failed', { stage: this.options.stage, ...where, error: error.message });
     void this.shutdown()
       .catch(() => undefined)
       .then(() => this.resolveExit({ kind: 'failed', error }));
@@ -185,6 +191,7 @@ export class KafkaStageService {
         clearInterval(keepAlive);
       }
       if (!delivered) return;
+      this.lag.update(batch.topic, batch.partition, batch.highWatermark, (BigInt(last.offset) + 1n).toString());
       payload.resolveOffset(last.offset);
       await heartbeat();
     }

@@ -5,7 +5,7 @@ import { PredictionHeader } from '../inference/prediction.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
-import { inferenceMetrics } from '../telemetry/stage-metrics.js';
+import { inferenceMetrics, modelMetrics } from '../telemetry/stage-metrics.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
@@ -48,6 +48,7 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
         runner: context.createModelRunner(stage),
         logger: context.logger,
         inputSchema: input === undefined ? undefined : await context.serdes.avroSchemaOf(input),
+        onModelEvent: modelMetrics(stage.name),
       });
       const { predictionSchema } = await handler.start();
       // With post-processing the output is no longer a prediction; its topic declares its schema.

@@ -9,6 +9,8 @@ export const LineageHeader = {
   sourceOffset: 'kascade.source.offset',
   stage: 'kascade.stage',
   requestId: 'kascade.request-id',
+  /** When the request entered the pipeline: the first record's Kafka timestamp (ms since the epoch), kept at every hop. */
+  originTime: 'kascade.origin.time',
   /** Every model the record passed through, in order: `id@version,id@version`. */
   models: 'kascade.lineage.models',
   /** W3C trace context: passed through untouched until telemetry continues the trace. */
@@ -42,8 +44,10 @@ export function outputHeaders(
   requestId: string,
   handlerHeaders: Readonly<Record<string, string>> | undefined,
 ): Record<string, string> {
+  const incoming = decodeHeaders(source.headers);
   return {
-    ...decodeHeaders(source.headers),
+    ...incoming,
+    [LineageHeader.originTime]: incoming[LineageHeader.originTime] ?? source.timestamp,
     ...handlerHeaders,
     [LineageHeader.sourceTopic]: source.topic,
     [LineageHeader.sourcePartition]: String(source.partition),
@@ -57,4 +61,9 @@ export function outputHeaders(
 export function appendModelLineage(incoming: string | undefined, modelId: string, modelVersion: string): string {
   const hop = `${modelId}@${modelVersion}`;
   return incoming === undefined || incoming === '' ? hop : `${incoming},${hop}`;
+}
+
+/** When the request a record belongs to entered the pipeline, in ms since the epoch (NaN when unknown). */
+export function originTime(source: SourceRecord): number {
+  return Number(headerText(source.headers[LineageHeader.originTime]) ?? source.timestamp);
 }

@@ -3,10 +3,11 @@ import type { Serde } from '../serde/serde.js';
 import type { ErrorPolicy, RequestIdSource } from '../topology/spec.js';
 import type { Clock } from './clock.js';
 import { deadLetterRecord } from './dead-letter.js';
-import { outputHeaders, resolveRequestId } from './lineage.js';
+import { originTime, outputHeaders, resolveRequestId } from './lineage.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
 import type { RecordHolder, RecordResult, StageHandler } from './stage-handler.js';
 import type { Context, Span } from '@opentelemetry/api';
+import { endToEndMetrics } from '../telemetry/stage-metrics.js';
 import { contextOf, endSpan, startBatchSpan, startRecordSpan, traceHeaders } from '../telemetry/tracing.js';
 import { PredictionHeader } from '../inference/prediction.js';
 import { ExperimentHeader } from '../routing/experiment-headers.js';
@@ -59,7 +60,11 @@ interface Handled {
  * batch is written and the caller retries the whole batch. Throws StageFailure under `fail`.
  */
 export class StagePipeline {
-  constructor(private readonly options: StagePipelineOptions) {}
+  private readonly observeEndToEnd: (milliseconds: number) => void;
+
+  constructor(private readonly options: StagePipelineOptions) {
+    this.observeEndToEnd = endToEndMetrics(options.stage);
+  }
 
   async processBatch(sources: readonly SourceRecord[]): Promise<BatchOutcome> {
     const first = sources[0];
@@ -90,6 +95,11 @@ export class StagePipeline {
   }
 
   private async processTraced(sources: readonly SourceRecord[], parents: readonly Context[]): Promise<BatchOutcome> {
+    const now = this.options.clock.now().getTime();
+    for (const source of sources) {
+      const origin = originTime(source);
+      if (Number.isFinite(origin)) this.observeEndToEnd(Math.max(0, now - origin));
+    }
     const decoded = await Promise.all(sources.map((source) => this.decode(source)));
     const records = decoded.flatMap((entry) => ('record' in entry ? [entry.record] : []));
     const results = records.length === 0 ? [] : await this.options.handler.process(records);

@@ -44,3 +44,36 @@ export function stageMetrics(stage: string): StageMetrics {
     batch: (size) => batchSize.record(size, { stage }),
   };
 }
+
+/** What a model cache counts (the inference layer's ModelCacheEvent; telemetry/ imports no inference code). */
+export type ModelEvent = 'loads' | 'evictions' | 'hits' | 'reloads' | 'reloadFailures';
+
+const MODEL_COUNTERS: Readonly<Record<ModelEvent, { readonly name: string; readonly description: string }>> = {
+  loads: { name: 'kascade.model.loads', description: 'Model loads because a record needed a model that was not loaded' },
+  evictions: { name: 'kascade.model.evictions', description: 'Loaded models released to make room (least recently used first)' },
+  hits: { name: 'kascade.model.hits', description: 'Batches served by a model that was already loaded' },
+  reloads: { name: 'kascade.model.reloads', description: 'Hot reloads: new model versions switched in' },
+  reloadFailures: { name: 'kascade.model.reload_failures', description: 'Hot reloads that failed (the loaded version kept serving)' },
+};
+
+/** Model loads, evictions, cache hits and reloads per stage and model. */
+export function modelMetrics(stage: string): (event: ModelEvent, model: string) => void {
+  const meter = metrics.getMeter('kascade');
+  const counters = Object.fromEntries(
+    Object.entries(MODEL_COUNTERS).map(([event, { name, description }]) => [event, meter.createCounter(name, { description })]),
+  ) as Record<ModelEvent, Counter>;
+  return (event, model) => counters[event].add(1, { stage, model });
+}
+
+/**
+ * End-to-end latency at a stage: now minus the time the request entered the pipeline (the first
+ * record's Kafka timestamp, carried in a header from hop to hop), in milliseconds.
+ */
+export function endToEndMetrics(stage: string): (milliseconds: number) => void {
+  const latency = metrics.getMeter('kascade').createHistogram('kascade.end_to_end.latency', {
+    description: 'Time since the request entered the pipeline, at each stage that processes it, milliseconds',
+    unit: 'ms',
+    advice: { explicitBucketBoundaries: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000] },
+  });
+  return (milliseconds) => latency.record(milliseconds, { stage });
+}

@@ -16,7 +16,7 @@ function cruise(folder: string): { code: number | null; violations: string[] } {
   return { code: result.status, violations };
 }
 
-test('the layering rules catch kafkajs or onnxruntime-node outside their layer, and import cycles', () => {
+test('the layering rules catch kafkajs, onnxruntime-node or the OpenTelemetry SDK outside their layer, and import cycles', () => {
   const { code, violations } = cruise(`${root}test/fixtures/layering`);
   assert.notEqual(code, 0, 'lint must fail on this tree');
   assert.deepEqual(
@@ -25,6 +25,7 @@ test('the layering rules catch kafkajs or onnxruntime-node outside their layer, 
       'kafkajs-only-in-src-kafka: src/runtime/reads-kafka.ts',
       'no-import-cycles: src/topology/spec.ts',
       'onnxruntime-only-in-onnx-handler: src/transforms/runs-onnx.ts',
+      'opentelemetry-sdk-only-in-the-cli: src/telemetry/starts-sdk.ts',
     ].sort(),
   );
 });

@@ -41,6 +41,14 @@ function pipeline(onError: ErrorPolicy = 'dlq', serdeFor: (topic: string) => Ser
   return new StagePipeline({ stage: 'double', handler, serdeFor, onError, deadLetterTopic: 'in.dlq', requestId: { field: 'id' }, clock });
 }
 
+test('the time a request entered the pipeline is its first record\'s timestamp, kept unchanged at later hops', async () => {
+  const outcome = await pipeline().processBatch([source(1, '{"n":1}'), source(2, '{"n":2}', { 'kascade.origin.time': '1600000000000' })]);
+  assert.deepEqual(
+    outcome.outgoing.map((record) => record.headers['kascade.origin.time']),
+    ['1700000000000', '1600000000000'],
+  );
+});
+
 test('outputs carry lineage headers, the request id and the input headers; order follows the input', async () => {
   const outcome = await pipeline().processBatch([source(10, '{"n":1,"id":"req-a"}', { traceparent: '00-abc-def-01', 'x-arm': 'b' }), source(11, '{"n":2}')]);
   assert.equal(outcome.outgoing.length, 2);
@@ -51,6 +59,7 @@ test('outputs carry lineage headers, the request id and the input headers; order
     traceparent: '00-abc-def-01',
     'x-arm': 'b',
     'x-handler': 'yes',
+    'kascade.origin.time': '1700000000000',
     'kascade.source.topic': 'in',
     'kascade.source.partition': '2',
     'kascade.source.offset': '10',

@@ -13,7 +13,8 @@ import { createTopicSerdes } from '../../serde/serde-factory.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { printError, UsageError, type Command } from '../command.js';
 import { transformsFor } from '../load-transforms.js';
-import { setUpMetrics, setUpTracePropagation } from '../telemetry-setup.js';
+import { readOtelEnvironment } from '../otel-environment.js';
+import { setUpTelemetry, type MetricsHandler } from '../telemetry-setup.js';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -24,21 +25,14 @@ function metricsPort(option: string | undefined): number {
   return port;
 }
 
-/** The metrics SDK and the process's endpoints; a port already taken is a warning, not a failure to run. */
-async function startEndpoints(port: number, ready: () => boolean, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
-  const metrics = setUpMetrics();
+/** The process's endpoints; a port already taken is a warning, not a failure to run. */
+async function startEndpoints(port: number, ready: () => boolean, metrics: MetricsHandler, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
   try {
-    const server = await startHealthServer({ port, ready, metrics: metrics.handler });
+    const server = await startHealthServer({ port, ready, metrics });
     logger.info('endpoints listening', { port: server.port, paths: '/healthz,/readyz,/metrics' });
-    return {
-      close: async () => {
-        await server.close();
-        await metrics.shutdown();
-      },
-    };
+    return server;
   } catch (error) {
     logger.warn('endpoints not started (set --metrics-port, or --no-metrics)', { port, error: error instanceof Error ? error.message : String(error) });
-    await metrics.shutdown();
     return undefined;
   }
 }
@@ -83,6 +77,10 @@ Re-running one stage for an experiment (production offsets and outputs stay unto
 Endpoints: /healthz, /readyz and /metrics (Prometheus) on --metrics-port (default
 KASCADE_METRICS_PORT or 9464; 0 picks a free port); --no-metrics turns them off.
 Stops cleanly on SIGTERM or SIGINT: finishes the batch in flight, commits, leaves the group.
+Traces and metrics are exported over OTLP/HTTP (JSON) when OTEL_EXPORTER_OTLP_ENDPOINT (or the
+per-signal endpoint) is set; also read: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER (otlp|none),
+OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED.
 Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default info).`,
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -118,9 +116,11 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       logger.info('re-run starts', { stage: rerun.stage, group: rerun.group, from: rerun.fromText, offsets: positions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).join(',') });
     }
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });
-    setUpTracePropagation();
+    const serveMetrics = values['no-metrics'] !== true;
+    const port = serveMetrics ? metricsPort(values['metrics-port']) : undefined;
+    const telemetry = setUpTelemetry({ settings: readOtelEnvironment(process.env), prometheus: serveMetrics, stages: selectStages(spec, values.stage).map((stage) => stage.name), logger });
     const state = { ready: false };
-    const endpoints = values['no-metrics'] === true ? undefined : await startEndpoints(metricsPort(values['metrics-port']), () => state.ready, logger);
+    const endpoints = port === undefined || telemetry.metricsHandler === undefined ? undefined : await startEndpoints(port, () => state.ready, telemetry.metricsHandler, logger);
     let running: Awaited<ReturnType<typeof runTopology>>;
     try {
       running = await runTopology({
@@ -136,6 +136,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     } catch (error) {
       // The endpoints' server would keep the process alive after a failed start.
       await endpoints?.close();
+      await telemetry.shutdown();
       throw error;
     }
     // runTopology returns once every stage joined its group with its models loaded.
@@ -150,6 +151,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     if ('signal' in ended) logger.info('stopping', { signal: ended.signal });
     await running.stop();
     await endpoints?.close();
+    await telemetry.shutdown();
     if ('signal' in ended) return 0;
     if (ended.exit.kind === 'failed') {
       printError(`stage ${ended.stage} failed: ${ended.exit.error.message}`);

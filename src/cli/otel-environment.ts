@@ -1,0 +1,81 @@
+import { UsageError } from './command.js';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+/** What `kascade run` exports, read from the standard OpenTelemetry variables. */
+export interface OtelSettings {
+  /** Spans go to an OTLP/HTTP (JSON) endpoint; the exporter reads the endpoint, headers and certificates itself. */
+  readonly traces: { readonly sampler: SamplerName; readonly ratio: number; readonly scheduleDelayMs: number } | undefined;
+  /** Metrics are pushed to an OTLP/HTTP endpoint every `intervalMs` (besides the Prometheus /metrics). */
+  readonly metrics: { readonly intervalMs: number } | undefined;
+  readonly serviceName: string | undefined;
+}
+
+const NOTHING: OtelSettings = { traces: undefined, metrics: undefined, serviceName: undefined };
+
+/**
+ * Exporting is opt-in: traces and metrics leave the process only when an OTLP endpoint is set
+ * (OTEL_EXPORTER_OTLP_ENDPOINT or the per-signal one) or the signal's exporter is `otlp`. With
+ * nothing set there is no exporter and no network attempt. Bad values are refused at start,
+ * naming the variable.
+ */
+export function readOtelEnvironment(env: Environment): OtelSettings {
+  if (text(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return NOTHING;
+  const anyEndpoint = text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
+  const tracesOn = exporterChosen(env, 'OTEL_TRACES_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined);
+  const metricsOn = exporterChosen(env, 'OTEL_METRICS_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined);
+  if (tracesOn) checkProtocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  if (metricsOn) checkProtocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
+  return {
+    traces: tracesOn ? { ...sampler(env), scheduleDelayMs: milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000) } : undefined,
+    metrics: metricsOn ? { intervalMs: milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000) } : undefined,
+    serviceName: text(env, 'OTEL_SERVICE_NAME'),
+  };
+}
+
+function text(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** `otlp` turns the signal on, `none` off; `prometheus` (metrics) is what /metrics serves anyway. */
+function exporterChosen(env: Environment, name: string, endpointSet: boolean): boolean {
+  const value = text(env, name);
+  if (value === undefined) return endpointSet;
+  const chosen = value.split(',').map((entry) => entry.trim().toLowerCase());
+  const known = name === 'OTEL_METRICS_EXPORTER' ? ['otlp', 'none', 'prometheus'] : ['otlp', 'none'];
+  const unknown = chosen.filter((entry) => !known.includes(entry));
+  if (unknown.length > 0) throw new UsageError(`${name}=${value}: kascade supports ${known.join(', ')} (got ${unknown.join(', ')})`);
+  return chosen.includes('otlp');
+}
+
+function checkProtocol(env: Environment, signalVariable: string): void {
+  for (const name of [signalVariable, 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const value = text(env, name);
+    if (value === undefined) continue;
+    if (value !== 'http/json') throw new UsageError(`${name}=${value}: kascade exports OTLP over http/json only (collectors and Jaeger accept it on port 4318)`);
+    return;
+  }
+}
+
+function sampler(env: Environment): { sampler: SamplerName; ratio: number } {
+  const value = (text(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase();
+  const name = SAMPLERS.find((entry) => entry === value);
+  if (name === undefined) throw new UsageError(`OTEL_TRACES_SAMPLER=${value}: expected one of ${SAMPLERS.join(', ')}`);
+  const argument = text(env, 'OTEL_TRACES_SAMPLER_ARG');
+  const ratio = argument === undefined ? 1 : Number(argument);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new UsageError(`OTEL_TRACES_SAMPLER_ARG=${argument ?? ''}: expected a ratio between 0 and 1`);
+  return { sampler: name, ratio };
+}
+
+function milliseconds(env: Environment, name: string, fallback: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new UsageError(`${name}=${value}: expected a positive whole number of milliseconds`);
+  return parsed;
+}
