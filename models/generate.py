@@ -55,6 +55,12 @@ MAX_MODEL_BYTES = 1_000_000
 HEAVY_ITERATIONS = 18000
 HEAVY_HIDDEN = 256
 
+# bench-heavy: the benchmarks' inference-bound model, ~0.5 M multiply-adds per row (a few
+# thousand rows per second on one thread): heavy enough that the model dominates, light enough
+# to measure in seconds.
+BENCH_HEAVY_ITERATIONS = 32
+BENCH_HEAVY_HIDDEN = 128
+
 # One seed per model: changing one model never changes another.
 SEEDS = {
     "ctr-logreg": 1001,
@@ -64,6 +70,7 @@ SEEDS = {
     "ctr-cohort-c": 2003,
     "ctr-cohort-d": 2004,
     "heavy-mlp": 3001,
+    "bench-heavy": 3002,
     "ranker": 4001,
     "ad-scorer": 5001,
     # the demo world's trained models: the seed draws the small random initial weights
@@ -715,6 +722,13 @@ def main() -> int:
         HEAVY_HIDDEN,
         HEAVY_ITERATIONS,
         f"Synthetic, deliberately compute-heavy scorer: tanh projection to {HEAVY_HIDDEN}, a Loop of {HEAVY_ITERATIONS} steps h = tanh(h . W2 + u), sigmoid head.",
+    )
+    written += heavy_mlp(
+        "bench-heavy",
+        32,
+        BENCH_HEAVY_HIDDEN,
+        BENCH_HEAVY_ITERATIONS,
+        f"Synthetic inference-bound scorer for the benchmarks: tanh projection to {BENCH_HEAVY_HIDDEN}, a Loop of {BENCH_HEAVY_ITERATIONS} steps h = tanh(h . W2 + u), sigmoid head.",
     )
     written += logistic_regression("ranker", 8, "score", 0.5, 0.0, 0.25, "Synthetic second-stage cascade ranker: score = sigmoid(features . W + b), 8 float32 features.")
     written += softmax_scorer("ad-scorer", 32, 10, "Synthetic first-stage cascade scorer: scores = softmax(features . W + b) over 10 candidate ads, 32 float32 features.")
