@@ -55,10 +55,10 @@ MAX_MODEL_BYTES = 1_000_000
 HEAVY_ITERATIONS = 18000
 HEAVY_HIDDEN = 256
 
-# bench-heavy: the benchmarks' inference-bound model, ~0.5 M multiply-adds per row (a few
+# bench-heavy: the benchmarks' inference-bound model, ~4 M multiply-adds per row (a few
 # thousand rows per second on one thread): heavy enough that the model dominates, light enough
 # to measure in seconds.
-BENCH_HEAVY_ITERATIONS = 32
+BENCH_HEAVY_ITERATIONS = 256
 BENCH_HEAVY_HIDDEN = 128
 
 # One seed per model: changing one model never changes another.

@@ -1,0 +1,54 @@
+/**
+ * The limits a kascade stage is compared with: a hand-written kafkajs consumer that copies each
+ * record to the output topic, either as the same bytes (--mode bytes) or decoded and encoded
+ * again with the schema registry (--mode avro), with nothing else on the path. Same consumer
+ * and producer settings as a kascade stage under at-least-once: eachBatch over 4 partitions at
+ * a time, an idempotent producer with acks=all, offsets committed after the batch is written.
+ *
+ *   tsx bench/baselines/passthrough.ts --input T --output T --group G --mode bytes|avro
+ */
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
+import { connectionFromEnv } from '../../src/config/connection.js';
+
+const { values } = parseArgs({ options: { input: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' }, mode: { type: 'string', default: 'bytes' } } });
+const { input, output, group, mode } = values;
+if (input === undefined || output === undefined || group === undefined || (mode !== 'bytes' && mode !== 'avro')) {
+  throw new Error('usage: passthrough.ts --input T --output T --group G --mode bytes|avro');
+}
+
+const connection = connectionFromEnv();
+const kafka = new Kafka({ clientId: 'bench-passthrough', brokers: [...connection.brokers], logLevel: logLevel.NOTHING });
+const registry = new SchemaRegistry({ host: connection.schemaRegistryUrl });
+const schema = readFileSync('bench/topologies/schemas/request.avsc', 'utf8');
+const outputSchemaId = mode === 'avro' ? (await registry.register({ type: SchemaType.AVRO, schema }, { subject: `${output}-value` })).id : 0;
+
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 250 });
+await producer.connect();
+await consumer.connect();
+await consumer.subscribe({ topics: [input], fromBeginning: true });
+
+async function copy(message: { key: Buffer | null; value: Buffer | null }): Promise<Message> {
+  if (mode === 'bytes' || message.value === null) return { key: message.key, value: message.value };
+  const decoded: unknown = await registry.decode(message.value);
+  return { key: message.key, value: await registry.encode(outputSchemaId, decoded) };
+}
+
+await consumer.run({
+  partitionsConsumedConcurrently: 4,
+  eachBatchAutoResolve: false,
+  eachBatch: async (payload) => {
+    const { batch } = payload;
+    for (let start = 0; start < batch.messages.length && payload.isRunning(); start += 500) {
+      const chunk = batch.messages.slice(start, start + 500);
+      const last = chunk[chunk.length - 1];
+      if (last === undefined) break;
+      await producer.send({ topic: output, messages: await Promise.all(chunk.map(copy)) });
+      payload.resolveOffset(last.offset);
+      await payload.heartbeat();
+    }
+  },
+});

@@ -1,0 +1,38 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An OTLP/HTTP endpoint that accepts and discards exports: traced runs pay for export, not for a collector. */
+export class OtlpSink {
+  private constructor(
+    private readonly server: Server,
+    private readonly counter: { received: number },
+  ) {}
+
+  /** Export requests received (a sign the traced runs really exported). */
+  get received(): number {
+    return this.counter.received;
+  }
+
+  static async start(): Promise<OtlpSink> {
+    const counter = { received: 0 };
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        counter.received++;
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new OtlpSink(server, counter);
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${String((this.server.address() as AddressInfo).port)}`;
+  }
+
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    return closed;
+  }
+}

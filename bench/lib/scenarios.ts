@@ -1,0 +1,91 @@
+import { ensureTopics } from '../../src/kafka/topic-admin.js';
+import { Child } from './child.js';
+import type { Cluster } from './cluster.js';
+
+/** What one throughput run needs: where it reads, how it starts, where its outputs land. */
+export interface RunContext {
+  readonly cluster: Cluster;
+  /** Names the preloaded input topics. */
+  readonly data: string;
+  /** Fresh per run: output topics and consumer groups. */
+  readonly run: string;
+  /** Where traced runs export their spans (an HTTP sink in the bench process). */
+  readonly otlpSink: string;
+}
+
+export type DataSet = 'requests' | 'heavy-requests' | 'keyed-colocated' | 'keyed-hashed';
+
+export interface ThroughputScenario {
+  readonly name: string;
+  readonly description: string;
+  readonly data: DataSet;
+  /** Outputs to wait for before stopping (the measure trims the first and last 10%). */
+  readonly target: number;
+  outputs(run: string): string[];
+  start(context: RunContext): Promise<Child[]>;
+  /** Runs on the same `run` right after the previous scenario (reads what it wrote). */
+  readonly after?: string;
+}
+
+/** One or more instances of bench stages, each its own process (`kascade run --stage ...`). */
+function stages(names: readonly string[], instances = 1, env: Readonly<Record<string, string>> = {}, traced = false) {
+  return (context: RunContext): Promise<Child[]> => {
+    const tracing = traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: context.otlpSink, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' } : {};
+    return Promise.resolve(
+      Array.from({ length: instances }, () =>
+        names.map((name) => Child.stage([name], { DATA: context.data, RUN: context.run, ...tracing, ...env }, ['--metrics-port', '0'])),
+      ).flat(),
+    );
+  };
+}
+
+function passthrough(mode: 'bytes' | 'avro') {
+  return async (context: RunContext): Promise<Child[]> => {
+    const output = `${context.run}.pass`;
+    await ensureTopics(context.cluster.kafka, [{ topic: output, partitions: 4 }]);
+    return [Child.script('bench/baselines/passthrough.ts', ['--input', `${context.data}.requests`, '--output', output, '--group', `bench-${context.run}.pass`, '--mode', mode])];
+  };
+}
+
+/** The hand-written Python consumer (bench/python), same model and batch size as `small`. */
+function python(batch: number) {
+  return async (context: RunContext): Promise<Child[]> => {
+    const output = `${context.run}.python`;
+    await ensureTopics(context.cluster.kafka, [{ topic: output, partitions: 4 }]);
+    const { connection } = context.cluster;
+    return [
+      new Child('.bench-venv/bin/python', [
+        'bench/python/baseline.py',
+        '--brokers', connection.brokers.join(','),
+        '--registry', connection.schemaRegistryUrl,
+        '--input', `${context.data}.requests`,
+        '--output', output,
+        '--group', `bench-${context.run}.python`,
+        '--model', 'models/ctr-logreg.onnx',
+        '--batch-size', String(batch),
+        '--count', String(10 ** 9),
+        '--passthrough', 'id,user',
+      ]),
+    ];
+  };
+}
+
+export function throughputScenarios(scale: number, batch: number): ThroughputScenario[] {
+  const n = (count: number): number => Math.max(2000, Math.round(count * scale));
+  return [
+    { name: 'kafkajs-passthrough', description: 'limit: kafkajs consume -> produce of the same bytes', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.pass`], start: passthrough('bytes') },
+    { name: 'avro-passthrough', description: 'limit: kafkajs + registry Avro decode and encode, no model', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.pass`], start: passthrough('avro') },
+    { name: 'router', description: 'kascade router, 2 arms, sticky by user', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.arm-a`, `${run}.arm-b`], start: stages(['router']) },
+    { name: 'small', description: 'kascade inference, ctr-logreg (32 features)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small']) },
+    { name: 'small-traced', description: 'small, tracing on (OTLP export to a local sink)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, {}, true) },
+    { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, { DELIVERY: 'exactly-once' }) },
+    { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(20_000), outputs: (run) => [`${run}.heavy`], start: stages(['heavy']) },
+    { name: 'cascade-a', description: 'cascade stage A alone (ctr-logreg, passes features on)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.first`], start: stages(['cascade-a']) },
+    { name: 'cascade-b', description: "cascade stage B alone, on A's output", data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: stages(['cascade-b']), after: 'cascade-a' },
+    { name: 'cascade', description: 'the 2-model cascade, A and B as two processes', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: stages(['cascade-a', 'cascade-b']) },
+    { name: 'small-x2', description: 'small, 2 instances', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 2) },
+    { name: 'keyed-colocated', description: 'keyed, 4 models, max 2 loaded, 2 instances, colocated', data: 'keyed-colocated', target: n(100_000), outputs: (run) => [`${run}.keyed`], start: stages(['keyed'], 2) },
+    { name: 'keyed-hashed', description: 'keyed, 4 models, max 2 loaded, 2 instances, key-hash partitioned', data: 'keyed-hashed', target: n(100_000), outputs: (run) => [`${run}.keyed-hashed`], start: stages(['keyed-hashed'], 2) },
+    { name: 'python', description: 'hand-written Python consumer (confluent-kafka, fastavro, onnxruntime), ctr-logreg', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.python`], start: python(batch) },
+  ];
+}

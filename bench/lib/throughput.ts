@@ -1,0 +1,49 @@
+import { until } from './child.js';
+import { EventLoopSampler } from './event-loop.js';
+import { quantile, readOutputs, throughput } from './output-rate.js';
+import type { RunContext, ThroughputScenario } from './scenarios.js';
+
+export interface ThroughputResult {
+  readonly scenario: string;
+  readonly run: string;
+  readonly recordsPerSecond: number;
+  /** Outputs read after the run (the rate is measured over the middle 80% of their times). */
+  readonly outputs: number;
+  /** Per-second p99 event-loop delay of the stage processes, ms: median and maximum of the samples. */
+  readonly eventLoopP99Ms?: { readonly median: number; readonly max: number; readonly samples: number };
+}
+
+/** Starts the scenario's processes, waits for `target` outputs, stops them, measures from the output's timestamps. */
+export async function measureThroughput(scenario: ThroughputScenario, context: RunContext, say: (line: string) => void): Promise<ThroughputResult> {
+  const loaded = await context.cluster.topology(context.data, context.run);
+  await context.cluster.createTopics(loaded);
+  const outputs = scenario.outputs(context.run);
+  const children = await scenario.start(context);
+  const sampler = new EventLoopSampler(children);
+  try {
+    let count = 0;
+    await until(
+      async () => {
+        count = await context.cluster.endOffsets(outputs);
+        return count >= scenario.target;
+      },
+      () => `${String(scenario.target)} outputs of ${scenario.name} in ${outputs.join(', ')} (have ${String(count)})`,
+      600_000,
+      children,
+      200,
+    );
+  } finally {
+    sampler.stop();
+    await Promise.all(children.map((child) => child.stop()));
+  }
+  const records = await readOutputs(context.cluster, outputs);
+  const samples = sampler.samples;
+  if (records.length < scenario.target * 0.9) say(`${scenario.name}: only ${String(records.length)} of ${String(scenario.target)} outputs readable`);
+  return {
+    scenario: scenario.name,
+    run: context.run,
+    recordsPerSecond: throughput(records.map((record) => record.timestamp)),
+    outputs: records.length,
+    ...(samples.length === 0 ? {} : { eventLoopP99Ms: { median: quantile(samples, 0.5), max: Math.max(...samples), samples: samples.length } }),
+  };
+}

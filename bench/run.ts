@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: throughput and latency of every stage kind against the limits of this
+ * machine, measured in the same run. Not a test: nothing here asserts a time.
+ *
+ *   npm run bench                        everything, 3 repetitions
+ *   npm run bench -- --reps 5 --only small,avro-passthrough
+ *   npm run bench -- --quick             small counts, 1 repetition (a smoke run)
+ *
+ * Writes bench/results/<time>.json and prints the report (bench/README.md explains it).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Cluster } from './lib/cluster.js';
+import { ensureLocalStack } from './lib/local-stack.js';
+import { measureLatency, type LatencyResult } from './lib/latency.js';
+import { prepareData } from './lib/data.js';
+import { OtlpSink } from './lib/otlp-sink.js';
+import { ortLimit } from './lib/ort-limit.js';
+import { report, type BenchResults, type ThroughputRun } from './lib/report.js';
+import { measureThroughput } from './lib/throughput.js';
+import { throughputScenarios } from './lib/scenarios.js';
+import { versions } from './lib/versions.js';
+import { pythonReady } from './lib/python.js';
+
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    batch: { type: 'string', default: '64' },
+    'no-latency': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const reps = quick ? 1 : Number(values.reps);
+const batch = Number(values.batch);
+const scale = quick ? 0.1 : 1;
+const say = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+
+const only = values.only?.split(',').map((name) => name.trim());
+let scenarios = throughputScenarios(scale, batch).filter((scenario) => only === undefined || only.includes(scenario.name) || (scenario.after !== undefined && only.includes(scenario.after)));
+if (scenarios.some((scenario) => scenario.name === 'python') && !pythonReady(say)) scenarios = scenarios.filter((scenario) => scenario.name !== 'python');
+
+const stopStack = await ensureLocalStack(say);
+const cluster = new Cluster();
+const sink = await OtlpSink.start();
+const data = `bench-${randomUUID().slice(0, 6)}`;
+try {
+  const started = new Date();
+  await prepareData(cluster, data, scale, say);
+
+  const limits: Record<string, number[]> = {};
+  const runs: ThroughputRun[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    // Interleaved (A B C A B C ...): slow drift of the machine spreads over every scenario alike.
+    for (const model of ['ctr-logreg', 'bench-heavy']) {
+      const rowsPerSecond = await ortLimit(model, batch, quick ? 1 : 3);
+      (limits[`ort-only:${model}`] ??= []).push(rowsPerSecond);
+      say(`rep ${String(rep)}/${String(reps)} ort-only ${model}: ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s`);
+    }
+    let previousRun = '';
+    for (const scenario of scenarios) {
+      const run = scenario.after === undefined ? `b${randomUUID().slice(0, 8)}` : previousRun;
+      const result = await measureThroughput(scenario, { cluster, data, run, otlpSink: sink.endpoint }, say);
+      runs.push({ ...result, rep });
+      say(`rep ${String(rep)}/${String(reps)} ${scenario.name}: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s`);
+      previousRun = run;
+    }
+    // Outputs of this repetition are no longer needed; fewer topics keep the broker's fetches alike.
+    for (const run of new Set(runs.filter((entry) => entry.rep === rep).map((entry) => entry.run))) await cluster.deleteTopics(`${run}.`);
+  }
+
+  let latency: LatencyResult[] = [];
+  const cascade = runs.filter((entry) => entry.scenario === 'cascade').map((entry) => entry.recordsPerSecond);
+  if (!values['no-latency'] && cascade.length > 0) {
+    const maximum = [...cascade].sort((a, b) => a - b)[Math.floor(cascade.length / 2)] ?? 0;
+    latency = await measureLatency(cluster, data, maximum, [0.25, 0.5, 0.75], quick ? 3 : 10, say);
+  }
+
+  const results: BenchResults = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    versions: await versions(),
+    parameters: { reps, batch, quick, scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })) },
+    limits,
+    runs,
+    latency,
+    spans: sink.received,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${results.started.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(report(results));
+  say(`raw results: ${file}`);
+} finally {
+  await cluster.deleteTopics(data).catch(() => undefined);
+  await cluster.close();
+  await sink.close();
+  await stopStack();
+}
