@@ -173,10 +173,14 @@ export class InferenceHandler {
   private runBatch(modelId: string, items: readonly Pending[]): Promise<InferenceResult[]> {
     return this.cache.use(modelId, async (model) => {
       const { feeds, rows, errors } = model.mapping.buildFeeds(items.map((item) => item.request.value));
-      const results: InferenceResult[] = items.map((_, index) => ({
-        error: errors.get(index) ?? new KascadeError(ErrorCode.InferenceFailed, `model ${modelId}: no output for this record`),
-      }));
-      if (rows.length === 0) return results;
+      // Placeholders, replaced below: an Error (with its stack) per record would cost more than the model run.
+      const results: (InferenceResult | undefined)[] = items.map((_, index) => {
+        const error = errors.get(index);
+        return error === undefined ? undefined : { error };
+      });
+      const complete = (): InferenceResult[] =>
+        results.map((result) => result ?? { error: new KascadeError(ErrorCode.InferenceFailed, `model ${modelId}: no output for this record`) });
+      if (rows.length === 0) return complete();
       let run;
       try {
         run = await this.options.runner.run(model.handle, feeds);
@@ -184,7 +188,7 @@ export class InferenceHandler {
         if (isKascadeError(error) && error.retriable) throw error;
         const failure = isKascadeError(error) ? error : new KascadeError(ErrorCode.InferenceFailed, `model ${modelId}: ${String(error)}`, { cause: error });
         for (const index of rows) results[index] = { error: failure };
-        return results;
+        return complete();
       }
       const headers = predictionHeaders(modelId, model.file.version, run.inferenceMs);
       const layout = this.layout ?? compilePredictionLayout({ stage: this.options.stage.name, outputs: Object.keys(this.options.stage.outputs), passthrough: this.options.stage.passthrough });
@@ -201,7 +205,7 @@ export class InferenceHandler {
         });
         results[index] = { prediction, headers };
       });
-      return results;
+      return complete();
     });
   }
 }
