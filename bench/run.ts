@@ -86,7 +86,8 @@ try {
     finished: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
     versions: await versions(),
-    parameters: { reps, batch, quick, scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })) },
+    // The bench topology's tuning variables, when set (bench/README.md): results say what they measured.
+    parameters: { reps, batch, quick, tuning: { CHUNK: process.env['CHUNK'], MAX_WAIT_MS: process.env['MAX_WAIT_MS'] }, scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })) },
     limits,
     runs,
     latency,

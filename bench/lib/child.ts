@@ -52,8 +52,14 @@ export class Child {
   }
 }
 
+/** A process waited on: waiting stops when it died. */
+export interface Watched {
+  readonly running: boolean;
+  tail(): string;
+}
+
 /** Polls `condition` every `intervalMs` until it holds; throws with `what` on timeout or when a child died. */
-export async function until(condition: () => Promise<boolean>, what: () => string, timeoutMs: number, children: readonly Child[] = [], intervalMs = 100): Promise<void> {
+export async function until(condition: () => Promise<boolean>, what: () => string, timeoutMs: number, children: readonly Watched[] = [], intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;

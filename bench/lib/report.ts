@@ -10,7 +10,13 @@ export interface BenchResults {
   readonly finished: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number };
   readonly versions: Record<string, string>;
-  readonly parameters: { readonly reps: number; readonly batch: number; readonly quick: boolean; readonly scenarios: readonly { name: string; description: string; target: number }[] };
+  readonly parameters: {
+    readonly reps: number;
+    readonly batch: number;
+    readonly quick: boolean;
+    readonly tuning: Readonly<Record<string, string | undefined>>;
+    readonly scenarios: readonly { name: string; description: string; target: number }[];
+  };
   /** onnxruntime alone, rows per second, one value per repetition. */
   readonly limits: Record<string, number[]>;
   readonly runs: readonly ThroughputRun[];

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench:profile -- STAGE [COUNT]`: runs one stage of bench/topologies/bench.yaml under
+ * Node's CPU profiler on COUNT preloaded requests (default 150,000), then prints where the main
+ * thread spent its time: by function (self time) and by package. The .cpuprofile files (one per
+ * thread) stay in bench/profiles/ for Chrome DevTools or speedscope.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { until, type Watched } from './lib/child.js';
+import { Cluster } from './lib/cluster.js';
+import { preload } from './lib/preload.js';
+import { summarizeProfile, type CpuProfile } from './lib/profile-summary.js';
+
+const stage = process.argv[2] ?? 'small';
+const count = Number(process.argv[3] ?? 150_000);
+const outputs: Readonly<Record<string, string>> = { router: 'arm-a,arm-b', small: 'small', heavy: 'heavy', 'cascade-a': 'first' };
+const outputNames = outputs[stage];
+if (outputNames === undefined) throw new Error(`profile one of: ${Object.keys(outputs).join(', ')}`);
+
+const cluster = new Cluster();
+const data = `prof-${randomUUID().slice(0, 6)}`;
+const run = `${data}-run`;
+const directory = join('bench', 'profiles', `${stage}-${data}`);
+mkdirSync(directory, { recursive: true });
+try {
+  const loaded = await cluster.topology(data, run);
+  await cluster.createTopics(loaded);
+  const input = stage === 'heavy' ? 'heavy-requests' : 'requests';
+  await preload(cluster, loaded, `${data}.${input}`, { count, keyOf: (_index, request) => request.user });
+  const child = spawn(
+    process.execPath,
+    [`--cpu-prof`, `--cpu-prof-dir=${directory}`, '--import', 'tsx', 'src/cli/main.ts', 'run', 'bench/topologies/bench.yaml', '--stage', stage, '--no-metrics'],
+    { env: { ...process.env, DATA: data, RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
+  );
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const topics = outputNames.split(',').map((name) => `${run}.${name}`);
+  const started = Date.now();
+  const alive: Watched = { running: true, tail: () => 'the profiled stage exited' };
+  void exited.then(() => Object.assign(alive, { running: false }));
+  await until(async () => (await cluster.endOffsets(topics)) >= count, () => `${String(count)} outputs`, 600_000, [alive], 200);
+  process.stderr.write(`profile: ${String(count)} records in ${((Date.now() - started) / 1000).toFixed(1)} s (start-up included)\n`);
+  // A graceful stop: the profiler writes its files on exit.
+  child.kill('SIGTERM');
+  await exited;
+  const files = readdirSync(directory).map((name) => join(directory, name));
+  const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (main === undefined) throw new Error(`no profile written to ${directory}`);
+  process.stdout.write(summarizeProfile(JSON.parse(readFileSync(main, 'utf8')) as CpuProfile, 30));
+  process.stderr.write(`profile: files in ${directory} (the largest is the main thread)\n`);
+} finally {
+  await cluster.deleteTopics(data).catch(() => undefined);
+  await cluster.close();
+}
