@@ -30,7 +30,7 @@ const LOGISTIC_MODELS = [
 ] as const;
 /** The demo world's trained models: their own test file checks what they compute. */
 const DEMO_WORLD_MODELS = ['ad-candidates', 'ranker-eu', 'ranker-us', 'ranker-apac', 'ranker-latam', 'ranker-bilinear'];
-const ALL_MODELS = [...LOGISTIC_MODELS.map((model) => model.name), 'ad-scorer', 'heavy-mlp', ...DEMO_WORLD_MODELS].sort();
+const ALL_MODELS = [...LOGISTIC_MODELS.map((model) => model.name), 'ad-scorer', 'heavy-mlp', 'bench-heavy', ...DEMO_WORLD_MODELS].sort();
 
 // ---------------------------------------------------------------------------------------------
 // inputs: deterministic pseudo-random rows in [-1, 1), already float32 (what the model sees)
@@ -238,24 +238,32 @@ test('ad-scorer: scores [batch, 10] = softmax(features [batch, 32] . W + b)', as
   });
 });
 
-test('heavy-mlp: score [batch, 1] from features [batch, 32] through a Loop of tanh steps, matching a recomputation', async () => {
-  const weightsFile = readWeights('heavy-mlp');
-  const hidden = 256;
-  const iterations = weightsFile.iterations;
-  assert.ok(typeof iterations === 'number' && Number.isInteger(iterations) && iterations > 0, 'iterations: a positive integer');
-  const weights: HeavyWeights = {
-    w1: matrix(weightsFile.w1, 32, hidden, 'heavy-mlp.w1'),
-    b1: vector(weightsFile.b1, hidden, 'heavy-mlp.b1'),
-    w2: matrix(weightsFile.w2, hidden, hidden, 'heavy-mlp.w2'),
-    w3: vector(weightsFile.w3, hidden, 'heavy-mlp.w3'),
-    b3: scalar(weightsFile.b3, 'heavy-mlp.b3'),
-    iterations,
-  };
-  const features = pseudoRandomRows(1, 32, 3000);
+/** heavy-mlp (tests of slow inference) and bench-heavy (the benchmarks' inference-bound model): one graph, two sizes. */
+const HEAVY_MODELS = [
+  { name: 'heavy-mlp', hidden: 256, rows: 1 },
+  { name: 'bench-heavy', hidden: 128, rows: 4 },
+] as const;
 
-  await withSession('heavy-mlp', async (session) => {
-    assertSignature(session, 32, 'score', 1);
-    const outputs = await run(session, features, 32, 'score', 1);
-    assertClose(outputs[0]!, heavyForward(features, weights), HEAVY_TOLERANCE, 'heavy-mlp row 0');
+for (const model of HEAVY_MODELS) {
+  test(`${model.name}: score [batch, 1] from features [batch, 32] through a Loop of tanh steps, matching a recomputation`, async () => {
+    const weightsFile = readWeights(model.name);
+    const { hidden } = model;
+    const iterations = weightsFile.iterations;
+    assert.ok(typeof iterations === 'number' && Number.isInteger(iterations) && iterations > 0, 'iterations: a positive integer');
+    const weights: HeavyWeights = {
+      w1: matrix(weightsFile.w1, 32, hidden, `${model.name}.w1`),
+      b1: vector(weightsFile.b1, hidden, `${model.name}.b1`),
+      w2: matrix(weightsFile.w2, hidden, hidden, `${model.name}.w2`),
+      w3: vector(weightsFile.w3, hidden, `${model.name}.w3`),
+      b3: scalar(weightsFile.b3, `${model.name}.b3`),
+      iterations,
+    };
+    const features = pseudoRandomRows(model.rows, 32, 3000);
+
+    await withSession(model.name, async (session) => {
+      assertSignature(session, 32, 'score', 1);
+      const outputs = await run(session, features, 32, 'score', 1);
+      for (let r = 0; r < model.rows; r++) assertClose(outputs[r]!, heavyForward(row(features, 32, r), weights), HEAVY_TOLERANCE, `${model.name} row ${r}`);
+    });
   });
-});
+}
