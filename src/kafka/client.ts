@@ -1,4 +1,4 @@
-import './header-encoding.js';
+import './record-encoding.js';
 import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type Producer, Partitioners } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 
