@@ -1,6 +1,6 @@
 import { parseRecordPath, textAtPath } from '../inference/record-path.js';
 import type { RequestIdSource } from '../topology/spec.js';
-import { decodeHeaders, headerText, type SourceRecord } from './record.js';
+import { headerText, type SourceRecord } from './record.js';
 
 /** Header names kascade writes on every output. */
 export const LineageHeader = {
@@ -36,25 +36,28 @@ export function resolveRequestId(source: SourceRecord, value: unknown, from: Req
 
 /**
  * Headers of an output: the input's headers carried forward (so experiment, arm and trace
- * context survive every hop), then the handler's own, then this hop's lineage.
+ * context survive every hop), then the handler's own, then this hop's lineage, then `extra`
+ * (the trace context). `incoming` is the record's decoded headers; one object is built per
+ * output, as this runs for every record.
  */
 export function outputHeaders(
   stage: string,
   source: SourceRecord,
+  incoming: Readonly<Record<string, string>>,
   requestId: string,
   handlerHeaders: Readonly<Record<string, string>> | undefined,
+  extra?: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const incoming = decodeHeaders(source.headers);
-  return {
-    ...incoming,
-    [LineageHeader.originTime]: incoming[LineageHeader.originTime] ?? source.timestamp,
-    ...handlerHeaders,
-    [LineageHeader.sourceTopic]: source.topic,
-    [LineageHeader.sourcePartition]: String(source.partition),
-    [LineageHeader.sourceOffset]: source.offset,
-    [LineageHeader.stage]: stage,
-    [LineageHeader.requestId]: requestId,
-  };
+  const headers: Record<string, string> = { ...incoming };
+  headers[LineageHeader.originTime] ??= source.timestamp;
+  if (handlerHeaders !== undefined) Object.assign(headers, handlerHeaders);
+  headers[LineageHeader.sourceTopic] = source.topic;
+  headers[LineageHeader.sourcePartition] = String(source.partition);
+  headers[LineageHeader.sourceOffset] = source.offset;
+  headers[LineageHeader.stage] = stage;
+  headers[LineageHeader.requestId] = requestId;
+  if (extra !== undefined) Object.assign(headers, extra);
+  return headers;
 }
 
 /** The models lineage after one more model: the incoming list with `id@version` appended. */

@@ -149,7 +149,8 @@ export class StagePipeline {
       if ('error' in entry.result) {
         failure = entry.result.error;
       } else if (record !== undefined && span !== undefined) {
-        const encoded = await this.encode(record, entry.result, traceHeaders(parent, span));
+        // A span that records continues the trace in the outputs; otherwise the incoming context is carried as it came.
+        const encoded = await this.encode(record, entry.result, span.isRecording() ? traceHeaders(parent, span) : undefined);
         if (Array.isArray(encoded)) outgoing.push(...encoded);
         else failure = encoded;
       }
@@ -210,7 +211,7 @@ export class StagePipeline {
     };
   }
 
-  private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>>): Promise<OutgoingRecord[] | KascadeError> {
+  private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>> | undefined): Promise<OutgoingRecord[] | KascadeError> {
     if ('error' in result) return result.error;
     const encoded: OutgoingRecord[] = [];
     for (const output of result.outputs) {
@@ -224,7 +225,7 @@ export class StagePipeline {
         topic: output.topic,
         key: output.key,
         value,
-        headers: { ...outputHeaders(this.options.stage, record.source, record.requestId, output.headers), ...traceContext },
+        headers: outputHeaders(this.options.stage, record.source, record.headers, record.requestId, output.headers, traceContext),
       });
     }
     return encoded;
