@@ -72,8 +72,15 @@ export function createAvroType(schema: avro.schema.AvroSchema): avro.Type {
  */
 export function toPlainValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
-  if (Array.isArray(value)) return value.map(toPlainValue);
+  if (Array.isArray(value)) {
+    // Arrays of numbers or strings (feature vectors) are already plain: kept, not copied.
+    return (value as unknown[]).some(isStructured) ? value.map(toPlainValue) : value;
+  }
   const plain: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(value)) plain[name] = toPlainValue(field);
+  for (const name of Object.keys(value)) plain[name] = toPlainValue((value as Record<string, unknown>)[name]);
   return plain;
+}
+
+function isStructured(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Buffer.isBuffer(value);
 }
