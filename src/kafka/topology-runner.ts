@@ -6,7 +6,7 @@ import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
-import { consumerGroupOf, deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { consumerGroupOf, deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { topologyTopics } from '../topology/topics.js';
 import { resolveModelsRoot } from '../topology/models-root.js';
 import { topicPartitioner } from '../routing/colocation.js';
@@ -99,6 +99,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       requestId: stage.requestId,
       clock: options.clock ?? systemClock,
       consumerGroup: consumerGroupOf(spec, stage),
+      sameEncoding: (from, to) => sameEncoding(spec, from, to),
     });
     services.set(
       stage.name,

@@ -37,6 +37,11 @@ export interface StageOutput {
   readonly key: string | null;
   readonly value: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The value is the input record's, untouched (a router's): when both topics encode alike, its
+   * bytes are written as they came instead of encoded again.
+   */
+  readonly unchanged?: boolean;
 }
 
 /** An encoded record ready for the transport. */

@@ -37,12 +37,18 @@ export function routerHandler(stage: RouterStageSpec): StageHandler {
       [ExperimentHeader.weightsVersion]: version,
       [ExperimentHeader.probability]: String(range.probability),
     };
-    const outputs: StageOutput[] = [{ topic: range.arm.output, key: record.key, value: record.value, headers }];
+    const outputs: StageOutput[] = [{ topic: range.arm.output, key: record.key, value: record.value, headers, unchanged: true }];
     counts.set(range.arm.name, (counts.get(range.arm.name) ?? 0) + 1);
     routed(range.arm.name);
     const mirror = stage.mirror;
     if (mirror !== undefined && isMirrored(salt, unit, mirror.percent)) {
-      outputs.push({ topic: mirror.output, key: record.key, value: record.value, headers: { ...headers, [ExperimentHeader.arm]: mirror.name, [ExperimentHeader.mirrorOf]: range.arm.name } });
+      outputs.push({
+        topic: mirror.output,
+        key: record.key,
+        value: record.value,
+        headers: { ...headers, [ExperimentHeader.arm]: mirror.name, [ExperimentHeader.mirrorOf]: range.arm.name },
+        unchanged: true,
+      });
       counts.set(mirror.name, (counts.get(mirror.name) ?? 0) + 1);
       routed(mirror.name);
     }

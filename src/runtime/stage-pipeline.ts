@@ -22,6 +22,8 @@ export interface StagePipelineOptions {
   readonly clock: Clock;
   /** For trace attributes (messaging.consumer.group.name). */
   readonly consumerGroup?: string | undefined;
+  /** Whether `from`'s bytes may be written to `to` as they are (outputs marked `unchanged`); never when absent. */
+  readonly sameEncoding?: (from: string, to: string) => boolean;
 }
 
 export interface BatchOutcome {
@@ -217,7 +219,10 @@ export class StagePipeline {
     for (const output of result.outputs) {
       let value: Buffer | null;
       try {
-        value = await this.options.serdeFor(output.topic).serialize(output.value);
+        value =
+          output.unchanged === true && this.options.sameEncoding?.(record.source.topic, output.topic) === true
+            ? record.source.value
+            : await this.options.serdeFor(output.topic).serialize(output.value);
       } catch (error) {
         return recordLevel(error, ErrorCode.EncodeFailed, `cannot encode output for ${output.topic}`);
       }

@@ -8,7 +8,7 @@ import { resolveModelsRoot } from '../topology/models-root.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { SchemaRegistryClient } from '../serde/serde.js';
 import { createTopicSerdes, type TopicSerdes } from '../serde/serde-factory.js';
-import { deadLetterTopicOf, stageInputs, stageOutputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { TransformRegistry } from '../transforms/transform-registry.js';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
 import { ManualClock } from './manual-clock.js';
@@ -109,6 +109,7 @@ export class TopologyTestDriver {
         deadLetterTopic: deadLetterTopicOf(spec),
         requestId: spec.requestId,
         clock: this.clock,
+        sameEncoding: (from, to) => sameEncoding(this.spec, from, to),
       });
       this.stages.push({ spec, handler, pipeline, positions: new Map() });
     }

@@ -246,3 +246,10 @@ export function deadLetterTopicOf(stage: StageSpec): string {
 export function topicSpecOf(topology: TopologySpec, topic: string): TopicSpec {
   return topology.topics[topic] ?? { partitions: 1, format: 'json', external: false };
 }
+
+/** Whether a value read from `from` may be written to `to` as the same bytes: same format and schema file. */
+export function sameEncoding(topology: TopologySpec, from: string, to: string): boolean {
+  const source = topicSpecOf(topology, from);
+  const target = topicSpecOf(topology, to);
+  return source.format === target.format && source.schema === target.schema;
+}

@@ -128,3 +128,33 @@ test('a systemic (retriable) serde error fails the whole batch so it is retried,
     (error: unknown) => isKascadeError(error, ErrorCode.RegistryUnreachable) && error.retriable,
   );
 });
+
+test('an output marked unchanged keeps the input bytes when the topics encode alike, and is encoded again when they do not', async () => {
+  const forward: StageHandler = {
+    process: (records) =>
+      Promise.resolve(
+        records.map((record) => ({
+          outputs: [
+            { topic: 'alike', key: record.key, value: record.value, unchanged: true },
+            { topic: 'other', key: record.key, value: record.value, unchanged: true },
+            { topic: 'alike', key: record.key, value: record.value },
+          ],
+        })),
+      ),
+  };
+  const written = '{ "n" : 1,   "id": "a" }';
+  const outcome = await new StagePipeline({
+    stage: 'route',
+    handler: forward,
+    serdeFor: () => json,
+    onError: 'dlq',
+    deadLetterTopic: 'in.dlq',
+    clock,
+    sameEncoding: (from, to) => from === 'in' && to === 'alike',
+  }).processBatch([source(1, written)]);
+  assert.deepEqual(
+    outcome.outgoing.map((record) => String(record.value)),
+    [written, '{"n":1,"id":"a"}', '{"n":1,"id":"a"}'],
+    'the bytes as they came only for an unchanged value on a topic that encodes alike',
+  );
+});
