@@ -45,6 +45,14 @@ const only = values.only?.split(',').map((name) => name.trim());
 let scenarios = throughputScenarios(scale, batch).filter((scenario) => only === undefined || only.includes(scenario.name) || (scenario.after !== undefined && only.includes(scenario.after)));
 if (scenarios.some((scenario) => scenario.name === 'python') && !pythonReady(say)) scenarios = scenarios.filter((scenario) => scenario.name !== 'python');
 
+/** Writes the results file of this run (the same file each time it is called). */
+function save(results: BenchResults): string {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${results.started.replace(/[:.]/g, '-')}${results.parameters.quick ? '-quick' : ''}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
 const stopStack = await ensureLocalStack(say);
 const cluster = new Cluster();
 const sink = await OtlpSink.start();
@@ -55,6 +63,24 @@ try {
 
   const limits: Record<string, number[]> = {};
   const runs: ThroughputRun[] = [];
+  const collect = async (latency: LatencyResult[]): Promise<BenchResults> => ({
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    versions: await versions(),
+    // The bench topology's tuning variables, when set (bench/README.md): results say what they measured.
+    parameters: {
+      reps,
+      batch,
+      quick,
+      tuning: { CHUNK: process.env['CHUNK'], MAX_WAIT_MS: process.env['MAX_WAIT_MS'] },
+      scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })),
+    },
+    limits,
+    runs,
+    latency,
+    spans: sink.received,
+  });
   for (let rep = 1; rep <= reps; rep++) {
     // Interleaved (A B C A B C ...): slow drift of the machine spreads over every scenario alike.
     for (const model of ['ctr-logreg', 'bench-heavy']) {
@@ -72,6 +98,8 @@ try {
     }
     // Outputs of this repetition are no longer needed; fewer topics keep the broker's fetches alike.
     for (const run of new Set(runs.filter((entry) => entry.rep === rep).map((entry) => entry.run))) await cluster.deleteTopics(`${run}.`);
+    // Saved after every repetition: a run that fails later still leaves what it measured.
+    save(await collect([]));
   }
 
   let latency: LatencyResult[] = [];
@@ -81,21 +109,8 @@ try {
     latency = await measureLatency(cluster, data, maximum, [0.25, 0.5, 0.75], quick ? 3 : 10, say);
   }
 
-  const results: BenchResults = {
-    started: started.toISOString(),
-    finished: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    versions: await versions(),
-    // The bench topology's tuning variables, when set (bench/README.md): results say what they measured.
-    parameters: { reps, batch, quick, tuning: { CHUNK: process.env['CHUNK'], MAX_WAIT_MS: process.env['MAX_WAIT_MS'] }, scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })) },
-    limits,
-    runs,
-    latency,
-    spans: sink.received,
-  };
-  mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/${results.started.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const results = await collect(latency);
+  const file = save(results);
   process.stdout.write(report(results));
   say(`raw results: ${file}`);
 } finally {

@@ -38,10 +38,26 @@ export class Cluster {
   async endOffsets(topics: readonly string[]): Promise<number> {
     const admin = await this.admin();
     let total = 0;
-    for (const topic of topics) {
-      for (const partition of await admin.fetchTopicOffsets(topic)) total += Number(partition.high);
+    try {
+      for (const topic of topics) {
+        for (const partition of await admin.fetchTopicOffsets(topic)) total += Number(partition.high);
+      }
+    } catch (error) {
+      // Stale metadata after topics came and went (NOT_LEADER_FOR_PARTITION): a new admin next time.
+      await this.close().catch(() => undefined);
+      throw error;
     }
     return total;
+  }
+
+  /** endOffsets, or undefined while the cluster answers with a retriable error. */
+  async endOffsetsOrRetry(topics: readonly string[]): Promise<number | undefined> {
+    try {
+      return await this.endOffsets(topics);
+    } catch (error) {
+      if ((error as { retriable?: unknown }).retriable === true) return undefined;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

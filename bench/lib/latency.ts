@@ -43,7 +43,7 @@ export async function measureLatency(cluster: Cluster, data: string, maxRate: nu
       let count = 0;
       await until(
         async () => {
-          count = await cluster.endOffsets([`${run}.second`]);
+          count = (await cluster.endOffsetsOrRetry([`${run}.second`])) ?? count;
           return count >= sent;
         },
         () => `${String(sent)} cascade outputs (have ${String(count)})`,

@@ -24,7 +24,7 @@ export async function measureThroughput(scenario: ThroughputScenario, context: R
     let count = 0;
     await until(
       async () => {
-        count = await context.cluster.endOffsets(outputs);
+        count = (await context.cluster.endOffsetsOrRetry(outputs)) ?? count;
         return count >= scenario.target;
       },
       () => `${String(scenario.target)} outputs of ${scenario.name} in ${outputs.join(', ')} (have ${String(count)})`,
