@@ -87,13 +87,15 @@ export class StagePipeline {
     }
   }
 
+  /** Messaging attributes of a span; built by assignment, as it runs for every recording span. */
   private messagingAttributes(source: SourceRecord | undefined): Record<string, string | number> {
-    return {
-      'messaging.system': 'kafka',
-      ...(source === undefined ? {} : { 'messaging.destination.name': source.topic, 'messaging.destination.partition.id': String(source.partition) }),
-      ...(this.options.consumerGroup === undefined ? {} : { 'messaging.consumer.group.name': this.options.consumerGroup }),
-      'kascade.stage': this.options.stage,
-    };
+    const attributes: Record<string, string | number> = { 'messaging.system': 'kafka', 'kascade.stage': this.options.stage };
+    if (source !== undefined) {
+      attributes['messaging.destination.name'] = source.topic;
+      attributes['messaging.destination.partition.id'] = String(source.partition);
+    }
+    if (this.options.consumerGroup !== undefined) attributes['messaging.consumer.group.name'] = this.options.consumerGroup;
+    return attributes;
   }
 
   private async processTraced(sources: readonly SourceRecord[], parents: readonly Context[]): Promise<BatchOutcome> {
@@ -197,20 +199,19 @@ export class StagePipeline {
   }
 
   private recordAttributes(record: StageRecord, result: RecordResult): Record<string, string | number> {
-    const first = 'outputs' in result ? result.outputs[0]?.headers : undefined;
-    const arm = record.headers[ExperimentHeader.arm];
-    const modelId = first?.[PredictionHeader.modelId];
-    const modelVersion = first?.[PredictionHeader.modelVersion];
+    const attributes = this.messagingAttributes(record.source);
+    attributes['messaging.kafka.offset'] = record.source.offset;
+    attributes['kascade.request_id'] = record.requestId;
     const queueWait = this.options.clock.now().getTime() - Number(record.source.timestamp);
-    return {
-      ...this.messagingAttributes(record.source),
-      'messaging.kafka.offset': record.source.offset,
-      'kascade.request_id': record.requestId,
-      ...(Number.isFinite(queueWait) ? { 'kascade.queue_wait_ms': queueWait } : {}),
-      ...(arm === undefined ? {} : { 'kascade.arm': arm }),
-      ...(modelId === undefined ? {} : { 'kascade.model.id': modelId }),
-      ...(modelVersion === undefined ? {} : { 'kascade.model.version': modelVersion }),
-    };
+    if (Number.isFinite(queueWait)) attributes['kascade.queue_wait_ms'] = queueWait;
+    const arm = record.headers[ExperimentHeader.arm];
+    if (arm !== undefined) attributes['kascade.arm'] = arm;
+    const first = 'outputs' in result ? result.outputs[0]?.headers : undefined;
+    const modelId = first?.[PredictionHeader.modelId];
+    if (modelId !== undefined) attributes['kascade.model.id'] = modelId;
+    const modelVersion = first?.[PredictionHeader.modelVersion];
+    if (modelVersion !== undefined) attributes['kascade.model.version'] = modelVersion;
+    return attributes;
   }
 
   private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>> | undefined): Promise<OutgoingRecord[] | KascadeError> {
