@@ -14,7 +14,9 @@ export interface LatencyResult {
   /** Share of the cascade's measured maximum throughput the input was sent at. */
   readonly load: number;
   readonly ratePerSecond: number;
+  /** Requests sent, and how many of them the percentiles cover (the first second left out). */
   readonly sent: number;
+  readonly measured: number;
   /** Request sent -> stage A's output written. */
   readonly hopA: Percentiles;
   /** Stage A's output written -> stage B's output written. */
@@ -37,9 +39,10 @@ export async function measureLatency(cluster: Cluster, data: string, maxRate: nu
     const loaded = await cluster.topology(inputData, run);
     await cluster.createTopics(loaded);
     const children = ['cascade-a', 'cascade-b'].map((stage) => Child.stage([stage], { DATA: inputData, RUN: run }, ['--metrics-port', '0']));
+    let sent = 0;
     try {
       await until(() => Promise.resolve(children.every((child) => child.lines.some((line) => line.includes('"msg":"stage running"')))), () => 'both cascade stages to join', 120_000, children);
-      const sent = await sendAtRate(cluster, loaded, `${inputData}.requests`, rate, seconds);
+      sent = await sendAtRate(cluster, loaded, `${inputData}.requests`, rate, seconds);
       let count = 0;
       await until(
         async () => {
@@ -69,7 +72,7 @@ export async function measureLatency(cluster: Cluster, data: string, maxRate: nu
       endToEnd.push(record.timestamp - record.origin);
     }
     const percentiles = (values: readonly number[]): Percentiles => ({ p50: quantile(values, 0.5), p99: quantile(values, 0.99) });
-    const result: LatencyResult = { load, ratePerSecond: Math.round(rate), sent: second.length, hopA: percentiles(hopA), hopB: percentiles(hopB), endToEnd: percentiles(endToEnd) };
+    const result: LatencyResult = { load, ratePerSecond: Math.round(rate), sent, measured: endToEnd.length, hopA: percentiles(hopA), hopB: percentiles(hopB), endToEnd: percentiles(endToEnd) };
     say(`latency at ${String(load * 100)}% (${String(result.ratePerSecond)}/s): end-to-end p50 ${String(result.endToEnd.p50)} ms, p99 ${String(result.endToEnd.p99)} ms`);
     results.push(result);
     await cluster.deleteTopics(`${run}.`);
