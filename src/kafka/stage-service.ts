@@ -211,8 +211,8 @@ export class KafkaStageService {
           const restore = this.holder?.checkpoint(last.topic, last.partition);
           let outcome: BatchOutcome;
           try {
-            outcome = await pipeline.processBatch(chunk);
-            await this.write(last.topic, last.partition, outcome.outgoing, (BigInt(last.offset) + 1n).toString());
+            // Written inside the chunk's span: the trace shows the produce as part of the batch.
+            outcome = await pipeline.processBatch(chunk, (processed) => this.write(last.topic, last.partition, processed.outgoing, (BigInt(last.offset) + 1n).toString()));
           } catch (error) {
             // Not written: the holder forgets this chunk, and the retry starts from the same state.
             restore?.();

@@ -68,7 +68,11 @@ export class StagePipeline {
     this.observeEndToEnd = endToEndMetrics(options.stage);
   }
 
-  async processBatch(sources: readonly SourceRecord[]): Promise<BatchOutcome> {
+  /**
+   * Processes one chunk under its batch span; `write`, when given, delivers the outcome inside
+   * the span too, so the span covers consume, decode, model, encode and produce.
+   */
+  async processBatch(sources: readonly SourceRecord[], write?: (outcome: BatchOutcome) => Promise<void>): Promise<BatchOutcome> {
     const first = sources[0];
     const parents = sources.map((source) => contextOf(source.headers));
     const batchSpan = startBatchSpan(this.options.stage, parents, () => ({
@@ -78,7 +82,9 @@ export class StagePipeline {
       'kascade.batch.size': sources.length,
     }));
     try {
-      return await this.processTraced(sources, parents);
+      const outcome = await this.processTraced(sources, parents);
+      if (write !== undefined) await write(outcome);
+      return outcome;
     } catch (error) {
       endSpan(batchSpan, { code: isKascadeError(error) ? error.code : 'Error', message: error instanceof Error ? error.message : String(error) });
       throw error;
