@@ -37,8 +37,9 @@ try {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const topics = outputNames.split(',').map((name) => `${run}.${name}`);
   const started = Date.now();
-  const alive: Watched = { running: true, tail: () => 'the profiled stage exited' };
-  void exited.then(() => Object.assign(alive, { running: false }));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const alive: Watched = { get running() { return !ended; }, tail: () => 'the profiled stage exited' };
   await until(async () => (await cluster.endOffsets(topics)) >= count, () => `${String(count)} outputs`, 600_000, [alive], 200);
   process.stderr.write(`profile: ${String(count)} records in ${((Date.now() - started) / 1000).toFixed(1)} s (start-up included)\n`);
   // A graceful stop: the profiler writes its files on exit.

@@ -11,13 +11,9 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { connectionFromEnv, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from '../src/config/connection.js';
-import { isKafkaAnswering } from '../src/kafka/probe.js';
-import { isSchemaRegistryAnswering } from '../src/serde/registry-probe.js';
 import { stackDown, stackUp } from './stack/lifecycle.js';
-import { kafkaService } from './stack/kafka-service.js';
 import { PROJECT_ROOT } from './stack/paths.js';
-import { registryService } from './stack/registry-service.js';
+import { servicesToStart } from './stack/services-to-start.js';
 import type { LocalService } from './stack/service.js';
 
 const say = (line: string): void => {
@@ -44,26 +40,6 @@ function run(command: string, args: readonly string[]): Promise<number> {
 }
 
 const bin = (name: string): string => join(PROJECT_ROOT, 'node_modules', '.bin', name);
-
-/** Services to start because nothing answers where the tests will look; throws if that is not the local stack. */
-async function servicesToStart(): Promise<LocalService[]> {
-  const connection = connectionFromEnv();
-  const [kafkaUp, registryUp] = await Promise.all([isKafkaAnswering(connection, 1500), isSchemaRegistryAnswering(connection, 1500)]);
-  const missing: LocalService[] = [];
-  if (!kafkaUp) {
-    if (connection.brokers.join(',') !== DEFAULT_KAFKA_BROKERS) {
-      throw new Error(`nothing answers at KAFKA_BROKERS=${connection.brokers.join(',')}; start that cluster or unset KAFKA_BROKERS`);
-    }
-    missing.push(kafkaService);
-  }
-  if (!registryUp) {
-    if (connection.schemaRegistryUrl !== DEFAULT_SCHEMA_REGISTRY_URL) {
-      throw new Error(`nothing answers at SCHEMA_REGISTRY_URL=${connection.schemaRegistryUrl}; start it or unset SCHEMA_REGISTRY_URL`);
-    }
-    missing.push(registryService);
-  }
-  return missing;
-}
 
 async function main(args: readonly string[]): Promise<number> {
   const separator = args.indexOf('--');
