@@ -47,6 +47,8 @@ async function runExperiment(experiment: Experiment): Promise<CtrReport> {
   const run = `ab${randomUUID().slice(0, 8)}`;
   const env = {
     RUN: run,
+    // The seed also names the experiment: arms are hashed from it, so a seed is one fixed draw.
+    SEED: experiment.seed,
     CHAMPION_WEIGHT: String(experiment.routerWeights?.champion ?? 50),
     CHALLENGER_WEIGHT: String(experiment.routerWeights?.challenger ?? 50),
   };
