@@ -5,23 +5,31 @@ import { connectionFromEnv } from '../../src/config/connection.js';
 import { isKafkaAnswering, waitForKafkaReady } from '../../src/kafka/probe.js';
 import { ensureKafkaJars } from './fetch.js';
 import { findJava } from './java.js';
-import { STACK_DIR, stackPaths } from './paths.js';
+import { STACK_DIR, stateDirs } from './paths.js';
 import { processMarker } from './processes.js';
 import { lastLines, runCommand } from './run-command.js';
 import type { LocalService } from './service.js';
 import { KAFKA_CONTROLLER_PORT, KAFKA_MIN_JAVA, KAFKA_PORT } from './versions.js';
 
 const HOST = '127.0.0.1';
-const connection = connectionFromEnv({ KAFKA_BROKERS: `${HOST}:${KAFKA_PORT}` });
+
+/** Where one broker lives: its name, ports and the folder of its data, logs and pid file. */
+export interface KafkaPlacement {
+  readonly name: string;
+  readonly stackDir: string;
+  readonly port: number;
+  readonly controllerPort: number;
+}
 
 /** Single node, broker and controller in one process; replication factors of 1 so it works alone. */
-export function brokerProperties(dataDir: string): string {
+export function brokerProperties(dataDir: string, placement: Pick<KafkaPlacement, 'port' | 'controllerPort'> = { port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT }): string {
+  const { port, controllerPort } = placement;
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@${HOST}:${KAFKA_CONTROLLER_PORT}`,
-    `listeners=PLAINTEXT://${HOST}:${KAFKA_PORT},CONTROLLER://${HOST}:${KAFKA_CONTROLLER_PORT}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${KAFKA_PORT}`,
+    `controller.quorum.voters=1@${HOST}:${controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
@@ -46,33 +54,40 @@ export function newClusterId(): string {
   }
 }
 
-export const kafkaService: LocalService = {
-  name: 'kafka',
-  address: `${HOST}:${KAFKA_PORT}`,
-  logFile: join(stackPaths.logs, 'kafka.log'),
-  pidFile: join(stackPaths.run, 'kafka.pid'),
-  marker: processMarker(STACK_DIR, 'kafka'),
+/** A broker at `placement`; the default one is the project's stack on 9092. */
+export function kafkaServiceAt(placement: KafkaPlacement): LocalService {
+  const dirs = stateDirs(placement.stackDir);
+  const connection = connectionFromEnv({ KAFKA_BROKERS: `${HOST}:${placement.port}` });
+  return {
+    name: placement.name,
+    address: `${HOST}:${placement.port}`,
+    logFile: join(dirs.logs, `${placement.name}.log`),
+    pidFile: join(dirs.run, `${placement.name}.pid`),
+    marker: processMarker(placement.stackDir, placement.name),
 
-  answering: () => isKafkaAnswering(connection, 1500),
+    answering: () => isKafkaAnswering(connection, 1500),
 
-  async prepare(log) {
-    const [jars, java] = await Promise.all([ensureKafkaJars(log), findJava(KAFKA_MIN_JAVA)]);
-    const dataDir = join(stackPaths.data, 'kafka');
-    const propertiesFile = join(stackPaths.run, 'kafka.properties');
-    mkdirSync(stackPaths.run, { recursive: true });
-    writeFileSync(propertiesFile, brokerProperties(dataDir));
-    const classpath = ['-cp', `${jars}/*`];
-    if (!existsSync(join(dataDir, 'meta.properties'))) {
-      const format = await runCommand(java, [...classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile]);
-      if (format.code !== 0) throw new Error(`formatting KRaft storage in ${dataDir} failed:\n${lastLines(format.output, 20)}`);
-      log(`formatted KRaft storage in ${dataDir}`);
-    }
-    return {
-      command: java,
-      args: ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true', this.marker, ...classpath, 'kafka.Kafka', propertiesFile],
-      cwd: stackPaths.run,
-    };
-  },
+    async prepare(log) {
+      const [jars, java] = await Promise.all([ensureKafkaJars(log), findJava(KAFKA_MIN_JAVA)]);
+      const dataDir = join(dirs.data, placement.name);
+      const propertiesFile = join(dirs.run, `${placement.name}.properties`);
+      mkdirSync(dirs.run, { recursive: true });
+      writeFileSync(propertiesFile, brokerProperties(dataDir, placement));
+      const classpath = ['-cp', `${jars}/*`];
+      if (!existsSync(join(dataDir, 'meta.properties'))) {
+        const format = await runCommand(java, [...classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propertiesFile]);
+        if (format.code !== 0) throw new Error(`formatting KRaft storage in ${dataDir} failed:\n${lastLines(format.output, 20)}`);
+        log(`formatted KRaft storage in ${dataDir}`);
+      }
+      return {
+        command: java,
+        args: ['-Xms256m', '-Xmx1g', '-XX:+UseG1GC', '-Djava.awt.headless=true', this.marker, ...classpath, 'kafka.Kafka', propertiesFile],
+        cwd: dirs.run,
+      };
+    },
 
-  waitReady: (timeoutMs, beforeAttempt) => waitForKafkaReady(connection, { timeoutMs, beforeAttempt }),
-};
+    waitReady: (timeoutMs, beforeAttempt) => waitForKafkaReady(connection, { timeoutMs, beforeAttempt }),
+  };
+}
+
+export const kafkaService = kafkaServiceAt({ name: 'kafka', stackDir: STACK_DIR, port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT });
