@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import type { Delivery } from './reliability-run.js';
+import type { StageVerdict } from './verifier.js';
+
+/**
+ * The pass criteria of the fault tests. At-least-once: nothing missing, nothing unexpected, per-key
+ * order kept (a replayed stretch is allowed). Exactly-once: also nothing duplicated for
+ * read_committed readers. Both: no transaction left open, and `deadLettered` exactly as expected
+ * (0 for good input: a fault must not turn good records into dead letters).
+ */
+export function assertDelivered(verdict: StageVerdict, delivery: Delivery, deadLettered = 0): void {
+  const found = {
+    missing: verdict.missing.slice(0, 20),
+    unexpected: verdict.unexpected.slice(0, 20),
+    orderViolations: verdict.orderViolations,
+    deadLettered: verdict.deadLettered,
+    transactionsClosed: verdict.transactionsClosed,
+    ...(delivery === 'exactly-once' ? { duplicated: verdict.duplicated.slice(0, 20) } : {}),
+  };
+  const wanted = {
+    missing: [],
+    unexpected: [],
+    orderViolations: [],
+    deadLettered,
+    transactionsClosed: true,
+    ...(delivery === 'exactly-once' ? { duplicated: [] } : {}),
+  };
+  assert.deepEqual(found, wanted, `stage ${verdict.stage} (${delivery})`);
+  assert.ok(verdict.inputs > 0, `stage ${verdict.stage} read something`);
+}
