@@ -55,6 +55,11 @@ export class StageProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Sends a signal without waiting for an exit (SIGSTOP / SIGCONT freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   kill(signal: NodeJS.Signals): Promise<ProcessExit> {
     this.child.kill(signal);
     return this.exited;

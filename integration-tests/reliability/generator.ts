@@ -6,7 +6,10 @@ import { createProducer } from '../../src/kafka/client.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 import { reliabilityEvents } from './events.js';
 
-const SCHEMA_FILE = 'integration-tests/reliability/fixtures/schemas/event.avsc';
+const SCHEMA_FILES = {
+  1: 'integration-tests/reliability/fixtures/schemas/event.avsc',
+  2: 'integration-tests/reliability/fixtures/schemas/event-v2.avsc',
+} as const;
 const CHUNK = 100;
 
 export interface GeneratorOptions {
@@ -27,6 +30,7 @@ export class EventGenerator {
   private schemaId: number | undefined;
   private written = 0;
   private stopped = false;
+  private held = false;
   private running: Promise<void> | undefined;
   /** Sends that failed and were retried (a broker fault seen from the producer's side). */
   retries = 0;
@@ -45,9 +49,24 @@ export class EventGenerator {
   }
 
   async connect(): Promise<void> {
-    const schema = readFileSync(SCHEMA_FILE, 'utf8');
-    this.schemaId = (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject: `${this.options.topic}-value` })).id;
+    await this.useSchema(1);
     await this.producer.connect();
+  }
+
+  /** Registers a schema version and writes the next events with it (a producer upgrade). */
+  async useSchema(version: keyof typeof SCHEMA_FILES): Promise<number> {
+    const schema = readFileSync(SCHEMA_FILES[version], 'utf8');
+    this.schemaId = (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject: `${this.options.topic}-value` })).id;
+    return this.schemaId;
+  }
+
+  /** Holds steady writing (e.g. while a fault is set up) until `resume()`. */
+  hold(): void {
+    this.held = true;
+  }
+
+  resume(): void {
+    this.held = false;
   }
 
   /** Writes `count` more events as fast as the broker takes them. */
@@ -64,7 +83,7 @@ export class EventGenerator {
       const startCount = this.written;
       while (!this.stopped) {
         const due = startCount + ((Date.now() - started) / 1000) * perSecond;
-        if (this.written < due) await this.sendChunk(chunk);
+        if (this.written < due && !this.held) await this.sendChunk(chunk);
         else await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connection, testKafka } from '../helpers/kafka.js';
+import type { StageProcess } from '../helpers/stage-process.js';
+import { assertDelivered } from './assertions.js';
+import { ReliabilityRun, type Delivery } from './reliability-run.js';
+import { formatVerdict } from './verifier.js';
+
+/** Faults of kascade's own processes on the project's stack: zombies and rebalances. */
+const kafka = testKafka('reliability-stages');
+const RATE = 600;
+
+async function verifyBoth(run: ReliabilityRun, t: test.TestContext, label: string): Promise<void> {
+  for (const stage of ['prepare', 'score'] as const) {
+    const verdict = await run.verify(stage);
+    t.diagnostic(`${label}: ${formatVerdict(verdict)}`);
+    assertDelivered(verdict, run.options.delivery);
+  }
+}
+
+test('a zombie: the score instance frozen (SIGSTOP) past its session is replaced, then wakes: it is fenced and no duplicate is visible (exactly-once)', async (t) => {
+  const run = new ReliabilityRun(kafka, { delivery: 'exactly-once', connection });
+  await run.prepare();
+  let zombie: StageProcess | undefined;
+  try {
+    run.generator.startSteady(RATE);
+    await run.startStage('prepare');
+    zombie = await run.startStage('score');
+    const before = await run.waitForGrowth(run.topic('scored'), 0, 800);
+    zombie.signal('SIGSTOP');
+    // Its successor joins once the frozen member's 6 s session expired, and initialises the same
+    // transactional ids: the zombie's producers are fenced.
+    const successor = await run.startStage('score');
+    await run.waitForGrowth(run.topic('scored'), before, 800);
+    const linesBeforeWaking = zombie.output.length;
+    zombie.signal('SIGCONT');
+    // The broker refuses the zombie's transactional writes: its producers carry an old epoch.
+    await zombie.waitForLog(/old epoch/, 1, 60_000);
+    const woke = await run.written(run.topic('scored'));
+    await run.waitForGrowth(run.topic('scored'), woke, 800);
+    const events = await run.generator.stop();
+    t.diagnostic(`${events} events generated`);
+    await run.waitForCaughtUp('prepare');
+    await run.waitForCaughtUp('score');
+    assert.ok(successor.running, `the successor exited:\n${successor.tail()}`);
+    t.diagnostic(`zombie after waking: ${zombie.running ? 'running' : 'exited'}; it logged ${zombie.output.length - linesBeforeWaking} lines, first: ${zombie.output[linesBeforeWaking] ?? ''}`);
+  } finally {
+    if (zombie?.running === true) zombie.signal('SIGCONT');
+    await run.close();
+  }
+  await verifyBoth(run, t, 'zombie');
+});
+
+async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Promise<void> {
+  const run = new ReliabilityRun(kafka, { delivery, connection });
+  await run.prepare();
+  try {
+    run.generator.startSteady(RATE);
+    await run.startStage('prepare');
+    const instances = [await run.startStage('score')];
+    let written = await run.waitForGrowth(run.topic('scored'), 0, 600);
+    for (let size = 2; size <= 3; size += 1) {
+      instances.push(await run.startStage('score'));
+      written = await run.waitForGrowth(run.topic('scored'), written, 600);
+    }
+    // Scale in: two instances leave (SIGTERM drains: the in-flight batch is finished and committed).
+    for (const leaving of instances.splice(0, 2)) {
+      const exit = await leaving.kill('SIGTERM');
+      assert.equal(exit.code, 0, `a drained instance exits 0:\n${leaving.tail()}`);
+    }
+    await run.waitForGrowth(run.topic('scored'), written, 600);
+    const events = await run.generator.stop();
+    t.diagnostic(`${events} events generated`);
+    await run.waitForCaughtUp('prepare');
+    await run.waitForCaughtUp('score');
+    assert.ok(instances[0]?.running, 'the last instance still runs');
+  } finally {
+    await run.close();
+  }
+  await verifyBoth(run, t, `scaling 1-2-3-1 (${delivery})`);
+}
+
+test('scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances): at-least-once loses nothing', async (t) => {
+  await scaleOneTwoThreeOne('at-least-once', t);
+});
+
+test('scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances): exactly-once, every id once', async (t) => {
+  await scaleOneTwoThreeOne('exactly-once', t);
+});
