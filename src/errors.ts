@@ -17,6 +17,11 @@ export const ErrorCode = {
   SchemaNotFound: 'KASCADE_SCHEMA_NOT_FOUND',
   /** An output value does not fit its topic's schema or format. */
   EncodeFailed: 'KASCADE_ENCODE_FAILED',
+  /**
+   * An output record is larger than its topic accepts (the topic's max.message.bytes, read at
+   * start): the input that produced it is dead-lettered; the rest of its batch is written.
+   */
+  RecordTooLarge: 'KASCADE_RECORD_TOO_LARGE',
   /** A transform threw or returned something that is not a record. */
   TransformFailed: 'KASCADE_TRANSFORM_FAILED',
   /** A stage names a transform (or other plug-in) that nobody registered. */

@@ -1,15 +1,15 @@
 import type { Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
-import { MAX_REQUEST_BYTES, splitBySize, toTopicMessages } from './messages.js';
+import { addBytes, fitsTogether, MAX_REQUEST_BYTES, splitBySize, toTopicMessages, type TopicLimit } from './messages.js';
 
 interface Waiting {
   readonly records: readonly OutgoingRecord[];
   readonly bytes: number;
+  readonly byTopic: ReadonlyMap<string, number>;
   resolve(): void;
   reject(error: unknown): void;
 }
-
 
 /**
  * kafkajs has no linger, so the stage batches its own sends: while one produce request is in
@@ -21,15 +21,19 @@ export class BatchingSink {
   private readonly queue: Waiting[] = [];
   private flushing = false;
 
-  constructor(private readonly producer: Producer) {}
+  /** `topicLimit`: each topic's max.message.bytes, so no request holds a partition batch the broker refuses. */
+  constructor(
+    private readonly producer: Producer,
+    private readonly topicLimit?: TopicLimit,
+  ) {}
 
   send(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     // A big chunk (an explode writes several records per input) goes out as several requests, in order.
-    const pieces = splitBySize(records).map(
+    const pieces = splitBySize(records, MAX_REQUEST_BYTES, this.topicLimit).map(
       (piece) =>
         new Promise<void>((resolve, reject) => {
-          this.queue.push({ records: piece.records, bytes: piece.bytes, resolve, reject });
+          this.queue.push({ records: piece.records, bytes: piece.bytes, byTopic: piece.byTopic, resolve, reject });
         }),
     );
     void this.flush();
@@ -60,11 +64,11 @@ export class BatchingSink {
 
   /** The queued sends that fit one request (always at least one). */
   private takeRequest(): Waiting[] {
-    let bytes = 0;
+    const taken = { bytes: 0, byTopic: new Map<string, number>() };
     let count = 0;
     for (const waiting of this.queue) {
-      if (count > 0 && bytes + waiting.bytes > MAX_REQUEST_BYTES) break;
-      bytes += waiting.bytes;
+      if (count > 0 && !fitsTogether(taken, waiting, MAX_REQUEST_BYTES, this.topicLimit)) break;
+      addBytes(taken, waiting);
       count++;
     }
     return this.queue.splice(0, count);

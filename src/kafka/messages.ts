@@ -1,5 +1,6 @@
 import type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
+import { RECORD_BATCH_OVERHEAD } from './record-size.js';
 
 export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
   return {
@@ -46,18 +47,66 @@ export function recordBytes(record: OutgoingRecord): number {
   return bytes;
 }
 
-/** Consecutive pieces of `records`, each under `maxBytes` (a record larger than that alone in its piece), order kept. */
-export function splitBySize(records: readonly OutgoingRecord[], maxBytes = MAX_REQUEST_BYTES): { records: OutgoingRecord[]; bytes: number }[] {
-  const pieces: { records: OutgoingRecord[]; bytes: number }[] = [];
-  let current: { records: OutgoingRecord[]; bytes: number } = { records: [], bytes: 0 };
+/** A topic's max.message.bytes when known: no partition's batch in one request may be larger. */
+export type TopicLimit = (topic: string) => number | undefined;
+
+/** Estimated bytes of records in all and per topic. */
+export interface ByteCount {
+  readonly bytes: number;
+  readonly byTopic: ReadonlyMap<string, number>;
+}
+
+/** A running total of a ByteCount. */
+interface ByteTotal {
+  bytes: number;
+  readonly byTopic: Map<string, number>;
+}
+
+/** Records for one produce request, with their estimated bytes. */
+export interface RequestPiece extends ByteTotal {
+  readonly records: OutgoingRecord[];
+}
+
+/**
+ * Whether `more` can join `piece` in one request: under `maxBytes` in all, and each topic's
+ * records (which may all land in one partition's batch) under the topic's max.message.bytes,
+ * else the broker refuses the whole request with MESSAGE_TOO_LARGE.
+ */
+export function fitsTogether(piece: ByteCount, more: ByteCount, maxBytes: number, topicLimit?: TopicLimit): boolean {
+  if (piece.bytes + more.bytes > maxBytes) return false;
+  if (topicLimit === undefined) return true;
+  for (const [topic, bytes] of more.byTopic) if (!topicHasRoom(piece, topic, bytes, topicLimit)) return false;
+  return true;
+}
+
+/** Adds `more`'s bytes to `piece`'s (its records are the caller's business). */
+export function addBytes(piece: ByteTotal, more: ByteCount): void {
+  piece.bytes += more.bytes;
+  for (const [topic, bytes] of more.byTopic) piece.byTopic.set(topic, (piece.byTopic.get(topic) ?? 0) + bytes);
+}
+
+function topicHasRoom(piece: ByteCount, topic: string, bytes: number, topicLimit: TopicLimit): boolean {
+  const limit = topicLimit(topic);
+  return limit === undefined || RECORD_BATCH_OVERHEAD + (piece.byTopic.get(topic) ?? 0) + bytes <= limit;
+}
+
+/**
+ * Consecutive pieces of `records`, each under `maxBytes` and under each topic's limit (a record
+ * larger than that alone in its piece), order kept.
+ */
+export function splitBySize(records: readonly OutgoingRecord[], maxBytes = MAX_REQUEST_BYTES, topicLimit?: TopicLimit): RequestPiece[] {
+  const pieces: RequestPiece[] = [];
+  let current: RequestPiece = { records: [], bytes: 0, byTopic: new Map() };
   for (const record of records) {
     const bytes = recordBytes(record);
-    if (current.records.length > 0 && current.bytes + bytes > maxBytes) {
+    const full = current.bytes + bytes > maxBytes || (topicLimit !== undefined && !topicHasRoom(current, record.topic, bytes, topicLimit));
+    if (current.records.length > 0 && full) {
       pieces.push(current);
-      current = { records: [], bytes: 0 };
+      current = { records: [], bytes: 0, byTopic: new Map() };
     }
     current.records.push(record);
     current.bytes += bytes;
+    current.byTopic.set(record.topic, (current.byTopic.get(record.topic) ?? 0) + bytes);
   }
   if (current.records.length > 0) pieces.push(current);
   return pieces;

@@ -12,6 +12,7 @@ import { BatchingSink } from './batching-sink.js';
 import { createProducer, type KeyPartitioner } from './client.js';
 import { KeyedLock } from './keyed-lock.js';
 import { toSourceRecord } from './messages.js';
+import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
 import { partitionKey, TransactionalWriter } from './transactional-writer.js';
 
 export interface StageServiceOptions {
@@ -29,6 +30,8 @@ export interface StageServiceOptions {
   readonly stats?: () => Readonly<Record<string, number | string>>;
   /** Where a new consumer group starts: the earliest record (default) or only new ones. */
   readonly fromBeginning?: boolean;
+  /** max.message.bytes of the topics the stage writes: produce requests are split to fit them. */
+  readonly limits?: TopicLimits | undefined;
 }
 
 /** How often a batch in progress heartbeats; kafkajs sends at most one per heartbeatInterval anyway. */
@@ -98,12 +101,14 @@ export class KafkaStageService {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    const limits = this.options.limits;
+    const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
     if (delivery === 'exactly-once') {
-      this.writer = new TransactionalWriter(kafka, groupId, this.options.partitioner);
+      this.writer = new TransactionalWriter(kafka, groupId, this.options.partitioner, topicLimit);
     } else {
       this.producer = createProducer(kafka, this.options.partitioner === undefined ? {} : { partitioner: this.options.partitioner });
       await this.producer.connect();
-      this.sink = new BatchingSink(this.producer);
+      this.sink = new BatchingSink(this.producer, topicLimit);
     }
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -242,6 +247,10 @@ export class KafkaStageService {
               retryInMs: Math.round(delayMs),
               error: error instanceof Error ? error.message : String(error),
             });
+            // The broker refused a batch as too large although every record fitted the limits read at
+            // start: a topic's max.message.bytes was lowered since. With the new limits, the retry
+            // dead-letters the records that no longer fit and splits the rest to fit.
+            if (isMessageTooLarge(error)) await this.options.limits?.refresh().catch(() => undefined);
             // Keeps the group membership alive while waiting; throws if a rebalance took the partition.
             await control.heartbeat();
           },

@@ -13,6 +13,7 @@ import { topicPartitioner } from '../routing/colocation.js';
 import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import { ensureTopics } from './topic-admin.js';
+import { TopicLimits } from './topic-limits.js';
 
 export interface RunTopologyOptions {
   readonly spec: TopologySpec;
@@ -65,6 +66,8 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     logger,
     clock: options.clock ?? systemClock,
   };
+  // What each written topic accepts, so an oversized output is dead-lettered instead of failing its batch.
+  const limits = await TopicLimits.describe(kafka, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));
   const partitioner = topicPartitioner(spec);
   const services = new Map<string, KafkaStageService>();
   const handlers = new Map<string, StageHandler>();
@@ -100,6 +103,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       clock: options.clock ?? systemClock,
       consumerGroup: consumerGroupOf(spec, stage),
       sameEncoding: (from, to) => sameEncoding(spec, from, to),
+      tooLarge: (record) => limits.tooLarge(record),
     });
     services.set(
       stage.name,
@@ -113,6 +117,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         logger,
         tuning: stage.consumer,
         partitioner,
+        limits,
         stats: () => handler.stats?.() ?? {},
       }),
     );

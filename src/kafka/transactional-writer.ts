@@ -2,7 +2,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { createProducer, type KeyPartitioner } from './client.js';
-import { splitBySize, toTopicMessages } from './messages.js';
+import { MAX_REQUEST_BYTES, splitBySize, toTopicMessages, type TopicLimit } from './messages.js';
 
 /**
  * Exactly-once writes: the outputs of an input partition's records and that partition's next
@@ -21,6 +21,8 @@ export class TransactionalWriter {
     private readonly kafka: Kafka,
     private readonly groupId: string,
     private readonly partitioner?: KeyPartitioner,
+    /** Each topic's max.message.bytes: requests are split so the broker accepts every partition batch. */
+    private readonly topicLimit?: TopicLimit,
   ) {}
 
   static transactionalId(groupId: string, topic: string, partition: number): string {
@@ -34,7 +36,7 @@ export class TransactionalWriter {
     const producer = await this.producerFor(topic, partition);
     const transaction = await producer.transaction();
     try {
-      for (const piece of splitBySize(records)) await transaction.sendBatch({ topicMessages: toTopicMessages(piece.records) });
+      for (const piece of splitBySize(records, MAX_REQUEST_BYTES, this.topicLimit)) await transaction.sendBatch({ topicMessages: toTopicMessages(piece.records) });
       await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
       this.committed.set(key, BigInt(nextOffset));

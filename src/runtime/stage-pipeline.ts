@@ -24,6 +24,12 @@ export interface StagePipelineOptions {
   readonly consumerGroup?: string | undefined;
   /** Whether `from`'s bytes may be written to `to` as they are (outputs marked `unchanged`); never when absent. */
   readonly sameEncoding?: (from: string, to: string) => boolean;
+  /**
+   * Why an encoded record cannot be written (RecordTooLarge: over its topic's max.message.bytes),
+   * or undefined. Checked before producing, so one oversized output dead-letters its input
+   * instead of failing the produce request of the whole batch. No check when absent.
+   */
+  readonly tooLarge?: (record: OutgoingRecord) => KascadeError | undefined;
 }
 
 export interface BatchOutcome {
@@ -172,9 +178,16 @@ export class StagePipeline {
         case 'skip':
           skipped++;
           break;
-        case 'dlq':
+        case 'dlq': {
           deadLettered++;
-          outgoing.push(deadLetterRecord(entry.source, failure, this.options.stage, this.options.deadLetterTopic, this.options.clock.now()));
+          const deadLetter = deadLetterRecord(entry.source, failure, this.options.stage, this.options.deadLetterTopic, this.options.clock.now());
+          // The broker would refuse it, and the batch with it, on every retry: the stage stops and says why.
+          const tooLarge = this.options.tooLarge?.(deadLetter);
+          if (tooLarge !== undefined) {
+            throw new StageFailure(entry.source, new KascadeError(tooLarge.code, `its dead letter (${failure.code}) cannot be written: ${tooLarge.message}`));
+          }
+          outgoing.push(deadLetter);
+        }
       }
     }
     return { outgoing, processed, deadLettered, skipped };
@@ -233,12 +246,16 @@ export class StagePipeline {
       } catch (error) {
         return recordLevel(error, ErrorCode.EncodeFailed, `cannot encode output for ${output.topic}`);
       }
-      encoded.push({
+      const outgoing: OutgoingRecord = {
         topic: output.topic,
         key: output.key,
         value,
         headers: outputHeaders(this.options.stage, record.source, record.headers, record.requestId, output.headers, traceContext),
-      });
+      };
+      // One output that cannot be written fails the record (all its outputs), like an encoding error.
+      const tooLarge = this.options.tooLarge?.(outgoing);
+      if (tooLarge !== undefined) return tooLarge;
+      encoded.push(outgoing);
     }
     return encoded;
   }

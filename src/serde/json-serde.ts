@@ -20,6 +20,10 @@ class JsonSerde implements Serde {
     if (data === null) {
       return Promise.reject(new KascadeError(ErrorCode.DecodeFailed, 'record has no value (a tombstone): nothing to decode as JSON'));
     }
+    if (data.length === 0) {
+      // JSON.parse would only say "Unexpected end of JSON input".
+      return Promise.reject(new KascadeError(ErrorCode.DecodeFailed, 'value is empty (0 bytes): not JSON'));
+    }
     let text: string;
     try {
       text = UTF8.decode(data);

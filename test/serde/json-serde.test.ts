@@ -39,11 +39,17 @@ test('bytes that are not JSON are DecodeFailed with the parser message', async (
   const serde = createJsonSerde();
   await assert.rejects(serde.deserialize(Buffer.from('{"id": ')), fails(ErrorCode.DecodeFailed, /^value is not valid JSON: .*(Unexpected end of JSON input|JSON)/));
   await assert.rejects(serde.deserialize(Buffer.from('{id: 1}')), fails(ErrorCode.DecodeFailed, /^value is not valid JSON: .*property name/));
-  await assert.rejects(serde.deserialize(Buffer.alloc(0)), fails(ErrorCode.DecodeFailed, /^value is not valid JSON: Unexpected end of JSON input$/));
+  // An empty value says so: the parser's "Unexpected end of JSON input" would hide it.
+  await assert.rejects(serde.deserialize(Buffer.alloc(0)), fails(ErrorCode.DecodeFailed, /^value is empty \(0 bytes\): not JSON$/));
   // Confluent Avro on a JSON topic: magic byte 0 then binary.
   await assert.rejects(serde.deserialize(Buffer.from([0, 0, 0, 0, 1, 2, 0x61])), fails(ErrorCode.DecodeFailed, /^value is not valid JSON/));
   await assert.rejects(serde.deserialize(Buffer.from([0x22, 0xff, 0x22])), fails(ErrorCode.DecodeFailed, /^value is not valid UTF-8, so not JSON$/));
   await assert.rejects(serde.deserialize(null), fails(ErrorCode.DecodeFailed, /^record has no value \(a tombstone\)/));
+});
+
+test('numbers beyond the double range parse to ±Infinity (tensor mapping then rejects them), never to an error here', async () => {
+  const serde = createJsonSerde();
+  assert.deepEqual(await serde.deserialize(Buffer.from('{"features":[1e400,-1e400]}')), { features: [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] });
 });
 
 test('values JSON cannot represent are EncodeFailed naming where they are', async () => {
