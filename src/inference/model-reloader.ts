@@ -19,6 +19,9 @@ export interface ModelReloaderOptions<M extends ReloadableModel> {
   readonly stage: string;
 }
 
+/** The stamp remembered for a model whose file was gone at the last look. */
+const MISSING = 'missing';
+
 /**
  * Hot reload. Polls the files of loaded models (polling survives editors and deploy tools that
  * replace files by rename, which file watchers miss); when one changed, loads the new version
@@ -56,8 +59,18 @@ export class ModelReloader<M extends ReloadableModel> {
       let stamp: string;
       try {
         stamp = await source.stamp(model);
-      } catch {
-        continue; // mid-replacement or deleted: the loaded version keeps serving
+      } catch (error) {
+        // Deleted (or mid-replacement): the loaded version keeps serving. Said once per disappearance.
+        if (this.seen.get(model.id) !== MISSING) {
+          this.seen.set(model.id, MISSING);
+          logger.warn('model file missing; the loaded version keeps serving', {
+            stage,
+            model: model.id,
+            version: loaded.file.version,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+        continue;
       }
       if (stamp === (this.seen.get(model.id) ?? loaded.file.stamp)) continue;
       this.seen.set(model.id, stamp);
