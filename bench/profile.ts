@@ -32,7 +32,7 @@ try {
   const child = spawn(
     process.execPath,
     [`--cpu-prof`, `--cpu-prof-dir=${directory}`, '--import', 'tsx', 'src/cli/main.ts', 'run', 'bench/topologies/bench.yaml', '--stage', stage, '--no-metrics'],
-    { env: { ...process.env, DATA: data, RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
+    { env: { ...process.env, KASCADE_DATA: data, KASCADE_RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const topics = outputNames.split(',').map((name) => `${run}.${name}`);

@@ -73,7 +73,7 @@ try {
       reps,
       batch,
       quick,
-      tuning: { CHUNK: process.env['CHUNK'], MAX_WAIT_MS: process.env['MAX_WAIT_MS'] },
+      tuning: { KASCADE_CHUNK: process.env['KASCADE_CHUNK'], KASCADE_MAX_WAIT_MS: process.env['KASCADE_MAX_WAIT_MS'] },
       scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })),
     },
     limits,

@@ -46,11 +46,11 @@ interface Experiment {
 async function runExperiment(experiment: Experiment): Promise<CtrReport> {
   const run = `ab${randomUUID().slice(0, 8)}`;
   const env = {
-    RUN: run,
+    KASCADE_RUN: run,
     // The seed also names the experiment: arms are hashed from it, so a seed is one fixed draw.
-    SEED: experiment.seed,
-    CHAMPION_WEIGHT: String(experiment.routerWeights?.champion ?? 50),
-    CHALLENGER_WEIGHT: String(experiment.routerWeights?.challenger ?? 50),
+    KASCADE_SEED: experiment.seed,
+    KASCADE_CHAMPION_WEIGHT: String(experiment.routerWeights?.champion ?? 50),
+    KASCADE_CHALLENGER_WEIGHT: String(experiment.routerWeights?.challenger ?? 50),
   };
   kascade(['topics', FILE], env);
   kascade(['simulate', 'requests', '--topic', `${run}.requests`, '--requests', String(experiment.requests), '--users', '20000', '--seed', experiment.seed], env);

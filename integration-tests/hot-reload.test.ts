@@ -29,7 +29,7 @@ test('hot reload under load: the new version takes over between batches, nothing
   for (const cohort of ['a', 'b', 'c', 'd']) copyFileSync(`models/ctr-cohort-${cohort}.onnx`, join(root, `ctr-cohort-${cohort}.onnx`));
   const champion = versionOf('models/ctr-logreg.onnx');
   const challenger = versionOf('models/ctr-challenger.onnx');
-  const fixture = new InferenceFixture({ MODELS: root, MODEL_FILE: 'model.onnx' });
+  const fixture = new InferenceFixture({ KASCADE_MODELS: root, KASCADE_MODEL_FILE: 'model.onnx' });
   const running = await fixture.start('score');
   try {
     const first = requests(600, USERS, 'a');

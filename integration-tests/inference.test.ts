@@ -76,7 +76,7 @@ test('kascade run scores 1,000 records on the real broker exactly as the model\'
 });
 
 test('batches fill up to maxSize under steady input; a lone record runs after maxWaitMs without company', async () => {
-  const fixture = new InferenceFixture({ MAX_WAIT_MS: '150' });
+  const fixture = new InferenceFixture({ KASCADE_MAX_WAIT_MS: '150' });
   const steady = requests(64 * 10, USERS);
   await fixture.produce(kafka, fixture.topic('requests'), steady);
   const running = await fixture.start('score');
@@ -101,7 +101,7 @@ test('batches fill up to maxSize under steady input; a lone record runs after ma
 });
 
 test('a heavy model runs for seconds in worker threads: the event loop keeps ticking and the consumer keeps its group membership', async () => {
-  const fixture = new InferenceFixture({ MODEL_ID: 'heavy-mlp', MODEL_FILE: 'heavy-mlp.onnx', MODEL_OUTPUT: 'score' });
+  const fixture = new InferenceFixture({ KASCADE_MODEL_ID: 'heavy-mlp', KASCADE_MODEL_FILE: 'heavy-mlp.onnx', KASCADE_MODEL_OUTPUT: 'score' });
   // 6 full batches at about 1.5 s each: more inference time than the 6 s session timeout.
   const heavy = requests(64 * 6, USERS);
   await fixture.produce(kafka, fixture.topic('requests'), heavy);

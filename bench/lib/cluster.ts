@@ -9,14 +9,14 @@ import { topologyTopics } from '../../src/topology/topics.js';
 
 export const BENCH_TOPOLOGY = 'bench/topologies/bench.yaml';
 
-/** The broker, the registry and the bench topology for one pair of DATA / RUN names. */
+/** The broker, the registry and the bench topology for one pair of KASCADE_DATA / KASCADE_RUN names. */
 export class Cluster {
   readonly connection: ConnectionSettings = connectionFromEnv();
   readonly kafka: Kafka = createKafka(this.connection, { clientId: 'kascade-bench', logLevel: 'nothing' });
 
   /** The bench topology with its topics named for `data` (inputs) and `run` (outputs, groups). */
   async topology(data: string, run: string, extra: Readonly<Record<string, string>> = {}): Promise<LoadedTopology> {
-    return loadTopologyFile(BENCH_TOPOLOGY, { env: { ...process.env, DATA: data, RUN: run, ...extra } });
+    return loadTopologyFile(BENCH_TOPOLOGY, { env: { ...process.env, KASCADE_DATA: data, KASCADE_RUN: run, ...extra } });
   }
 
   serdes(loaded: LoadedTopology): TopicSerdes {

@@ -38,7 +38,7 @@ export async function measureLatency(cluster: Cluster, data: string, maxRate: nu
     const run = `l${randomUUID().slice(0, 8)}`;
     const loaded = await cluster.topology(inputData, run);
     await cluster.createTopics(loaded);
-    const children = ['cascade-a', 'cascade-b'].map((stage) => Child.stage([stage], { DATA: inputData, RUN: run }, ['--metrics-port', '0']));
+    const children = ['cascade-a', 'cascade-b'].map((stage) => Child.stage([stage], { KASCADE_DATA: inputData, KASCADE_RUN: run }, ['--metrics-port', '0']));
     let sent = 0;
     try {
       await until(() => Promise.resolve(children.every((child) => child.lines.some((line) => line.includes('"msg":"stage running"')))), () => 'both cascade stages to join', 120_000, children);

@@ -33,7 +33,7 @@ function stages(names: readonly string[], instances = 1, env: Readonly<Record<st
     const tracing = traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: context.otlpSink, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' } : {};
     return Promise.resolve(
       Array.from({ length: instances }, () =>
-        names.map((name) => Child.stage([name], { DATA: context.data, RUN: context.run, ...tracing, ...env }, ['--metrics-port', '0'])),
+        names.map((name) => Child.stage([name], { KASCADE_DATA: context.data, KASCADE_RUN: context.run, ...tracing, ...env }, ['--metrics-port', '0'])),
       ).flat(),
     );
   };
@@ -78,7 +78,7 @@ export function throughputScenarios(scale: number, batch: number): ThroughputSce
     { name: 'router', description: 'kascade router, 2 arms, sticky by user', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.arm-a`, `${run}.arm-b`], start: stages(['router']) },
     { name: 'small', description: 'kascade inference, ctr-logreg (32 features)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small']) },
     { name: 'small-traced', description: 'small, tracing on (OTLP export to a local sink)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, {}, true) },
-    { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, { DELIVERY: 'exactly-once' }) },
+    { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, { KASCADE_DELIVERY: 'exactly-once' }) },
     { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(20_000), outputs: (run) => [`${run}.heavy`], start: stages(['heavy']) },
     { name: 'cascade-a', description: 'cascade stage A alone (ctr-logreg, passes features on)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.first`], start: stages(['cascade-a']) },
     { name: 'cascade-b', description: "cascade stage B alone, on A's output", data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: stages(['cascade-b']), after: 'cascade-a' },

@@ -25,7 +25,7 @@ export class InferenceFixture {
   loaded: LoadedTopology | undefined;
 
   constructor(env: Record<string, string> = {}) {
-    this.env = { RUN: this.run, ...env };
+    this.env = { KASCADE_RUN: this.run, ...env };
   }
 
   topic(name: 'requests' | 'predictions' | 'cohort-requests' | 'cohort-predictions'): string {

@@ -25,7 +25,7 @@ export class PipelineFixture {
   readonly registry = createSchemaRegistry(connection);
 
   constructor(delivery: 'at-least-once' | 'exactly-once' = 'at-least-once') {
-    this.env = { RUN: this.run, DELIVERY: delivery };
+    this.env = { KASCADE_RUN: this.run, KASCADE_DELIVERY: delivery };
   }
 
   get requests(): string {

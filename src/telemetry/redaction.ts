@@ -4,7 +4,7 @@ export type Redactor = (text: string) => string;
 const MASK = '***';
 
 /** Variable names whose values are secrets (KAFKA_SASL_PASSWORD, OTEL_EXPORTER_OTLP_HEADERS, ...). */
-const SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|API_?KEY|PRIVATE_KEY|_HEADERS$/i;
+export const SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|API_?KEY|PRIVATE_KEY|_HEADERS$/i;
 
 /** Field names whose values are never logged. */
 export const SECRET_FIELD = /pass(word|wd)?$|secret|token|credential|authorization|api_?key/i;

@@ -1,10 +1,12 @@
+import { envAllowList, type EnvAllowList } from './env-allow-list.js';
 import type { Provenance } from './provenance.js';
 import { pathKey, type LocatedProblem, type PathSegment, type YamlPath } from './yaml-path.js';
 
 /**
  * `${VAR}` and `${VAR:-default}` in topology strings, like a shell or docker compose:
  * the default applies when VAR is unset or empty; `$${VAR}` stays a literal `${VAR}`.
- * Nothing else is evaluated: no commands, no nesting, no expressions.
+ * Nothing else is evaluated: no commands, no nesting, no expressions. Only names the allow-list
+ * admits are read (see env-allow-list.ts).
  */
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -19,16 +21,19 @@ export interface InterpolatedText {
   readonly malformed: boolean;
   /** Environment values that went into the text; defaults are not listed (they are in the file). */
   readonly envValues: readonly string[];
+  /** References the allow-list refuses, with the reason (each name once, in order); never read. */
+  readonly refused: readonly { readonly name: string; readonly reason: string }[];
 }
 
 const REFERENCE_BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 
-export function interpolateString(source: string, env: Env): InterpolatedText {
+export function interpolateString(source: string, env: Env, allowList: EnvAllowList = envAllowList({})): InterpolatedText {
   let text = '';
   let interpolated = false;
   let malformed = false;
   const missing: string[] = [];
   const envValues: string[] = [];
+  const refused: { name: string; reason: string }[] = [];
   let index = 0;
   while (index < source.length) {
     const dollar = source.indexOf('$', index);
@@ -54,8 +59,16 @@ export function interpolateString(source: string, env: Env): InterpolatedText {
     }
     const name = match[1] ?? '';
     const fallback = match[2];
-    const value = env[name];
     interpolated = true;
+    index = close + 1;
+    // Refused whether set or not, default or not: a file valid on one machine is valid on every
+    // machine, and a default never silently stands in for a value the operator did set.
+    const reason = allowList.refusal(name);
+    if (reason !== undefined) {
+      if (!refused.some((entry) => entry.name === name)) refused.push({ name, reason });
+      continue;
+    }
+    const value = env[name];
     if (fallback !== undefined && (value === undefined || value === '')) {
       text += fallback;
     } else if (value === undefined) {
@@ -64,10 +77,9 @@ export function interpolateString(source: string, env: Env): InterpolatedText {
       text += value;
       envValues.push(value);
     }
-    index = close + 1;
   }
   text += source.slice(index);
-  return { text, interpolated, missing, malformed, envValues };
+  return { text, interpolated, missing, malformed, envValues, refused };
 }
 
 /** YAML 1.2 core-schema typing of a plain scalar's text (numbers and booleans; anything else stays text). */
@@ -95,7 +107,10 @@ export class Interpolator {
   private readonly used = new Set<string>();
   private readonly plain = new Map<string, YamlPath>();
 
-  constructor(private readonly env: Env = process.env) {}
+  constructor(
+    private readonly env: Env = process.env,
+    private readonly allowList: EnvAllowList = envAllowList(env),
+  ) {}
 
   /** What came from the environment, for messages. */
   get provenance(): Provenance {
@@ -112,7 +127,7 @@ export class Interpolator {
    * are remembered: `typeScalars` may turn them into numbers or booleans where the schema wants one.
    */
   value(path: YamlPath, source: string, plain: boolean): string {
-    const result = interpolateString(source, this.env);
+    const result = interpolateString(source, this.env, this.allowList);
     this.record(path, result);
     if (!result.interpolated) return result.text;
     this.values.set(pathKey(path), source);
@@ -121,7 +136,7 @@ export class Interpolator {
   }
 
   /**
-   * `partitions: ${PARTITIONS}` holds a string after interpolation. Where the schema expected a
+   * `partitions: ${KASCADE_PARTITIONS}` holds a string after interpolation. Where the schema expected a
    * number or a boolean (zod's invalid_type issues) and the scalar was plain, it is typed the way
    * YAML would type the text, in place; returns whether anything changed (then parse again).
    * Only there: `input: ${TOPIC}` stays a string even when TOPIC is `2024`, and a quoted
@@ -147,7 +162,7 @@ export class Interpolator {
 
   /** A map key under `parent`; keys stay strings. Paths through an interpolated key show it as written. */
   key(parent: YamlPath, source: string): string {
-    const result = interpolateString(source, this.env);
+    const result = interpolateString(source, this.env, this.allowList);
     const path = [...parent, result.text];
     if (result.interpolated) this.keys.set(pathKey(path), source);
     this.record(path, result);
@@ -157,6 +172,7 @@ export class Interpolator {
   private record(path: YamlPath, result: InterpolatedText): void {
     for (const value of result.envValues) this.used.add(value);
     if (result.malformed) this.problems.push({ path, message: MALFORMED });
+    for (const { reason } of result.refused) this.problems.push({ path, message: reason });
     for (const name of result.missing) this.problems.push({ path, message: `environment variable ${name} is not set` });
   }
 }

@@ -16,7 +16,7 @@ export function pathKey(path: YamlPath): string {
 
 /**
  * Renders a path. `rawKeys` holds, by the pathKey of an entry, the key as written in the file
- * when it was interpolated: the path then shows `topics["${RUN}.clicks"]`, never the value.
+ * when it was interpolated: the path then shows `topics["${KASCADE_RUN}.clicks"]`, never the value.
  */
 export function formatPath(path: YamlPath, rawKeys?: ReadonlyMap<string, string>): string {
   let out = '';

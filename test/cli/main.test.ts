@@ -74,7 +74,7 @@ test('validate on a broken topology prints every problem with file and YAML path
 });
 
 test('validate accepts a good topology and checks transform names against --transforms modules', () => {
-  const env = { RUN: 'cli' };
+  const env = { KASCADE_RUN: 'cli' };
   const ok = kascade(['validate', 'integration-tests/fixtures/pipeline.yaml', '--transforms', 'integration-tests/fixtures/transforms.ts'], env);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, 'ok: integration-tests/fixtures/pipeline.yaml: topology "it-cli", 2 stages, 5 topics\n');
@@ -87,7 +87,7 @@ test('validate accepts a good topology and checks transform names against --tran
 });
 
 test('describe prints the topics and stages, sources first', () => {
-  const result = kascade(['describe', 'integration-tests/fixtures/pipeline.yaml'], { RUN: 'cli' });
+  const result = kascade(['describe', 'integration-tests/fixtures/pipeline.yaml'], { KASCADE_RUN: 'cli' });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^ {2}cli\.requests -> score \(transform, group it-cli\.score, at-least-once, dlq cli\.requests\.dlq\) -> cli\.scored$/m);
   assert.ok(result.stdout.indexOf('-> score (') < result.stdout.indexOf('-> label ('));
@@ -103,7 +103,7 @@ test('every command has --help', () => {
 
 test('run names an unknown stage and the stages there are', () => {
   const result = kascade(['run', 'integration-tests/fixtures/pipeline.yaml', '--stage', 'nope', '--transforms', 'integration-tests/fixtures/transforms.ts'], {
-    RUN: 'cli',
+    KASCADE_RUN: 'cli',
     KAFKA_BROKERS: '127.0.0.1:1',
   });
   assert.equal(result.code, 2, result.stderr);

@@ -12,63 +12,63 @@ function yaml(topicLine: string, stage: string[] = []): string {
 }
 
 test('interpolateString: set variable, default, missing, escaped', () => {
-  const env = { A: 'x', EMPTY: '' };
-  assert.equal(interpolateString('${A}-y', env).text, 'x-y');
-  assert.equal(interpolateString('${B:-dflt}', env).text, 'dflt');
-  assert.equal(interpolateString('${EMPTY:-dflt}', env).text, 'dflt', 'like a shell, :- also replaces an empty value');
-  assert.equal(interpolateString('${EMPTY}', env).text, '');
-  assert.equal(interpolateString('$${A}', env).text, '${A}');
+  const env = { KASCADE_A: 'x', KASCADE_EMPTY: '' };
+  assert.equal(interpolateString('${KASCADE_A}-y', env).text, 'x-y');
+  assert.equal(interpolateString('${KASCADE_B:-dflt}', env).text, 'dflt');
+  assert.equal(interpolateString('${KASCADE_EMPTY:-dflt}', env).text, 'dflt', 'like a shell, :- also replaces an empty value');
+  assert.equal(interpolateString('${KASCADE_EMPTY}', env).text, '');
+  assert.equal(interpolateString('$${KASCADE_A}', env).text, '${KASCADE_A}');
   assert.equal(interpolateString('cost: $5, $$', env).text, 'cost: $5, $$');
-  assert.deepEqual(interpolateString('${B}${C}${B}', env).missing, ['B', 'C']);
+  assert.deepEqual(interpolateString('${KASCADE_B}${KASCADE_C}${KASCADE_B}', env).missing, ['KASCADE_B', 'KASCADE_C']);
   assert.equal(interpolateString('${not valid}', env).malformed, true);
   assert.equal(interpolateString('${A', env).malformed, true);
-  assert.deepEqual(interpolateString('${A}${B:-d}', env).envValues, ['x'], 'defaults come from the file, not the environment');
+  assert.deepEqual(interpolateString('${KASCADE_A}${KASCADE_B:-d}', env).envValues, ['x'], 'defaults come from the file, not the environment');
 });
 
 test('a set variable replaces ${VAR} in values and keys', () => {
-  const { spec } = parseTopology(yaml('${PREFIX}.requests'), FILE, { env: { PREFIX: 'prod' } });
+  const { spec } = parseTopology(yaml('${KASCADE_PREFIX}.requests'), FILE, { env: { KASCADE_PREFIX: 'prod' } });
   assert.deepEqual(Object.keys(spec.topics), ['prod.requests']);
   assert.equal(spec.stages[0]?.input, 'prod.requests');
 });
 
 test('${VAR:-default} uses the default when VAR is unset; an unquoted result is typed like YAML would type it', () => {
-  const text = ['name: t', 'topics:', '  in:', '    partitions: ${PARTITIONS:-3}', '    external: ${EXTERNAL:-true}', 'stages:', '  - { name: a, type: transform, input: in, function: f, output: out }', ''].join('\n');
+  const text = ['name: t', 'topics:', '  in:', '    partitions: ${KASCADE_PARTITIONS:-3}', '    external: ${KASCADE_EXTERNAL:-true}', 'stages:', '  - { name: a, type: transform, input: in, function: f, output: out }', ''].join('\n');
   assert.deepEqual(parseTopology(text, FILE, { env: {} }).spec.topics['in'], { partitions: 3, format: 'json', external: true });
-  assert.equal(parseTopology(text, FILE, { env: { PARTITIONS: '12' } }).spec.topics['in']?.partitions, 12);
+  assert.equal(parseTopology(text, FILE, { env: { KASCADE_PARTITIONS: '12' } }).spec.topics['in']?.partitions, 12);
 });
 
 test('an interpolated plain scalar becomes a number or boolean only where the schema wants one', () => {
-  const text = ['name: ${NAME}', 'topics:', '  ${TOPIC}:', '    partitions: ${PARTITIONS}', '    external: ${EXTERNAL}', 'stages:', '  - name: a', '    type: transform', '    input: ${TOPIC}', '    function: f', '    output: out', ''].join('\n');
-  const { spec } = parseTopology(text, FILE, { env: { NAME: '2024', TOPIC: '42', PARTITIONS: '8', EXTERNAL: 'true' } });
+  const text = ['name: ${KASCADE_NAME}', 'topics:', '  ${KASCADE_TOPIC}:', '    partitions: ${KASCADE_PARTITIONS}', '    external: ${KASCADE_EXTERNAL}', 'stages:', '  - name: a', '    type: transform', '    input: ${KASCADE_TOPIC}', '    function: f', '    output: out', ''].join('\n');
+  const { spec } = parseTopology(text, FILE, { env: { KASCADE_NAME: '2024', KASCADE_TOPIC: '42', KASCADE_PARTITIONS: '8', KASCADE_EXTERNAL: 'true' } });
   assert.equal(spec.name, '2024');
   assert.deepEqual(spec.topics, { '42': { partitions: 8, format: 'json', external: true } });
   assert.equal(spec.stages[0]?.input, '42');
-  const error = catchTopologyError(() => parseTopology(text, FILE, { env: { NAME: 'n', TOPIC: 't', PARTITIONS: 'many', EXTERNAL: 'yes' } }));
+  const error = catchTopologyError(() => parseTopology(text, FILE, { env: { KASCADE_NAME: 'n', KASCADE_TOPIC: 't', KASCADE_PARTITIONS: 'many', KASCADE_EXTERNAL: 'yes' } }));
   assert.deepEqual(lines(error), [
-    'topologies/x.yaml: topics["${TOPIC}"].partitions: expected a number, got a string',
-    'topologies/x.yaml: topics["${TOPIC}"].external: expected true or false, got a string',
+    'topologies/x.yaml: topics["${KASCADE_TOPIC}"].partitions: expected a number, got a string',
+    'topologies/x.yaml: topics["${KASCADE_TOPIC}"].external: expected true or false, got a string',
   ]);
 });
 
 test('a quoted interpolation stays a string', () => {
-  const text = ['name: t', 'topics:', '  in:', '    partitions: "${PARTITIONS}"', '    external: true', 'stages:', '  - { name: a, type: transform, input: in, function: f, output: out }', ''].join('\n');
-  const error = catchTopologyError(() => parseTopology(text, FILE, { env: { PARTITIONS: '3' } }));
+  const text = ['name: t', 'topics:', '  in:', '    partitions: "${KASCADE_PARTITIONS}"', '    external: true', 'stages:', '  - { name: a, type: transform, input: in, function: f, output: out }', ''].join('\n');
+  const error = catchTopologyError(() => parseTopology(text, FILE, { env: { KASCADE_PARTITIONS: '3' } }));
   assert.deepEqual(lines(error), ['topologies/x.yaml: topics.in.partitions: expected a number, got a string']);
 });
 
 test('a missing variable without default is a problem at its path', () => {
-  const error = catchTopologyError(() => parseTopology(yaml('in', ['group: ${GROUP}', 'deadLetterTopic: ${DLQ}']), FILE, { env: {} }));
+  const error = catchTopologyError(() => parseTopology(yaml('in', ['group: ${KASCADE_GROUP}', 'deadLetterTopic: ${KASCADE_DLQ}']), FILE, { env: {} }));
   assert.deepEqual(lines(error), [
-    'topologies/x.yaml: stages[0].group: environment variable GROUP is not set',
-    'topologies/x.yaml: stages[0].deadLetterTopic: environment variable DLQ is not set',
+    'topologies/x.yaml: stages[0].group: environment variable KASCADE_GROUP is not set',
+    'topologies/x.yaml: stages[0].deadLetterTopic: environment variable KASCADE_DLQ is not set',
   ]);
 });
 
 test('a missing variable in a key is reported at the key as written', () => {
-  const error = catchTopologyError(() => parseTopology(yaml('${PREFIX}.requests'), FILE, { env: {} }));
+  const error = catchTopologyError(() => parseTopology(yaml('${KASCADE_PREFIX}.requests'), FILE, { env: {} }));
   assert.deepEqual(lines(error), [
-    'topologies/x.yaml: topics["${PREFIX}.requests"]: environment variable PREFIX is not set',
-    'topologies/x.yaml: stages[0].input: environment variable PREFIX is not set',
+    'topologies/x.yaml: topics["${KASCADE_PREFIX}.requests"]: environment variable KASCADE_PREFIX is not set',
+    'topologies/x.yaml: stages[0].input: environment variable KASCADE_PREFIX is not set',
   ]);
 });
 
@@ -93,17 +93,17 @@ test('the environment defaults to process.env', () => {
 
 test('a secret never appears in an error, even when the interpolated value is what is invalid', () => {
   const secret = 'hunter2 s3cr3t!';
-  const env = { SECRET: secret, TYPE: `x${secret}`, TOPIC: `in-${secret}` };
+  const env = { KASCADE_OUTPUT: secret, KASCADE_TYPE: `x${secret}`, KASCADE_TOPIC: `in-${secret}` };
   const shape = catchTopologyError(() =>
     parseTopology(
       [
         'name: t',
         'topics:',
-        '  ${TOPIC}: { external: true }',
+        '  ${KASCADE_TOPIC}: { external: true }',
         'stages:',
-        '  - { name: a, type: transform, input: in, function: f, output: "${SECRET}" }',
-        '  - { name: "${SECRET}", type: transform, input: in, function: f, output: o }',
-        '  - { name: c, type: "${TYPE}", input: in }',
+        '  - { name: a, type: transform, input: in, function: f, output: "${KASCADE_OUTPUT}" }',
+        '  - { name: "${KASCADE_OUTPUT}", type: transform, input: in, function: f, output: o }',
+        '  - { name: c, type: "${KASCADE_TYPE}", input: in }',
         '',
       ].join('\n'),
       FILE,
@@ -111,21 +111,21 @@ test('a secret never appears in an error, even when the interpolated value is wh
     ),
   );
   assert.deepEqual(lines(shape), [
-    'topologies/x.yaml: topics["${TOPIC}"]: key is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
+    'topologies/x.yaml: topics["${KASCADE_TOPIC}"]: key is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
     'topologies/x.yaml: stages[0].output: is not a valid Kafka topic name (letters, digits, ".", "_", "-", at most 249)',
     'topologies/x.yaml: stages[1].name: must start with a letter or digit and hold only letters, digits, ".", "_", "-"',
-    'topologies/x.yaml: stages[2].type: unknown stage type "${TYPE}" (expected one of: transform, inference, router)',
+    'topologies/x.yaml: stages[2].type: unknown stage type "${KASCADE_TYPE}" (expected one of: transform, inference, router)',
   ]);
 
   // Valid values, but graph rules that quote them: they show the text of the file instead.
-  const env2 = { IN: 'secret-topic-1234', NAME: 'secret-stage-5678', FN: 'secret-function-9' };
+  const env2 = { KASCADE_IN: 'secret-topic-1234', KASCADE_NAME: 'secret-stage-5678', KASCADE_FN: 'secret-function-9' };
   const graph = catchTopologyError(() =>
     parseTopology(
       [
         'name: t',
         'stages:',
-        '  - { name: "${NAME}", type: transform, input: "${IN}", function: "${FN}", output: o }',
-        '  - { name: "${NAME}", type: transform, input: o, function: f, output: o2 }',
+        '  - { name: "${KASCADE_NAME}", type: transform, input: "${KASCADE_IN}", function: "${KASCADE_FN}", output: o }',
+        '  - { name: "${KASCADE_NAME}", type: transform, input: o, function: f, output: o2 }',
         '',
       ].join('\n'),
       FILE,
@@ -133,9 +133,9 @@ test('a secret never appears in an error, even when the interpolated value is wh
     ),
   );
   assert.deepEqual(lines(graph), [
-    'topologies/x.yaml: stages[0].input: topic "${IN}" is read but no stage writes it; declare it under topics with external: true',
-    'topologies/x.yaml: stages[0].function: unknown transform "${FN}" (registered: f)',
-    'topologies/x.yaml: stages[1].name: duplicate stage name "${NAME}" (also stages[0])',
+    'topologies/x.yaml: stages[0].input: topic "${KASCADE_IN}" is read but no stage writes it; declare it under topics with external: true',
+    'topologies/x.yaml: stages[0].function: unknown transform "${KASCADE_FN}" (registered: f)',
+    'topologies/x.yaml: stages[1].name: duplicate stage name "${KASCADE_NAME}" (also stages[0])',
   ]);
   for (const error of [shape, graph]) {
     const everything = JSON.stringify({ message: error.message, problems: error.problems, stack: error.stack });
