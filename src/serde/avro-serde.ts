@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { ErrorCode, KascadeError } from '../errors.js';
+import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import { createAvroType, toPlainValue } from './avro-type.js';
 import { describeType, explainInvalid } from './avro-validation.js';
 import { encodeConfluentFrame, readConfluentFrame } from './confluent-wire-format.js';
@@ -29,7 +29,19 @@ export interface AvroSerdeOptions {
    * producer's subject. `serialize` registers on first use either way (it needs the id).
    */
   readonly registerAtInit?: boolean;
+  /**
+   * How long a schema id the registry does not know is taken as unknown without asking again
+   * (default 1000 ms). Poison from a producer on another registry carries the same few ids:
+   * without this, every chunk would wait for the registry again, and the good records with it.
+   * Short, because a registry replica may miss an id just registered elsewhere for a moment.
+   */
+  readonly unknownIdTtlMs?: number;
+  /** Milliseconds since the epoch, for unknownIdTtlMs (default Date.now). */
+  readonly now?: () => number;
 }
+
+/** At most this many unknown ids are remembered (garbage bytes can carry any id). */
+const MAX_UNKNOWN_IDS = 1024;
 
 interface OwnSchema {
   readonly type: avro.Type;
@@ -61,6 +73,10 @@ class AvroSerde implements Serde {
   #registered: Promise<RegisteredSchema> | undefined;
   /** Per writer schema id; ids are immutable, so a reader (and its resolver) is built once. */
   readonly #readers = new Map<number, Promise<BodyReader>>();
+  /** Ids the registry said it does not know, until when that answer stands. */
+  readonly #unknown = new Map<number, { readonly error: KascadeError; readonly until: number }>();
+  readonly #unknownIdTtlMs: number;
+  readonly #now: () => number;
 
   constructor(options: AvroSerdeOptions) {
     this.#topic = options.topic;
@@ -68,6 +84,8 @@ class AvroSerde implements Serde {
     this.#registry = options.registry;
     this.#source = options.schema;
     this.#registerAtInit = options.registerAtInit ?? true;
+    this.#unknownIdTtlMs = options.unknownIdTtlMs ?? 1000;
+    this.#now = options.now ?? Date.now;
   }
 
   async init(): Promise<void> {
@@ -144,15 +162,30 @@ class AvroSerde implements Serde {
   }
 
   #readerFor(writerId: number): Promise<BodyReader> {
+    const unknown = this.#unknown.get(writerId);
+    if (unknown !== undefined) {
+      if (this.#now() < unknown.until) return Promise.reject(unknown.error);
+      this.#unknown.delete(writerId);
+    }
     let reader = this.#readers.get(writerId);
     if (reader === undefined) {
       reader = retryable(
         () => this.#buildReader(writerId),
-        () => this.#readers.delete(writerId),
+        (error) => {
+          this.#readers.delete(writerId);
+          if (isKascadeError(error, ErrorCode.SchemaNotFound)) this.#rememberUnknown(writerId, error);
+        },
       );
       this.#readers.set(writerId, reader);
     }
     return reader;
+  }
+
+  #rememberUnknown(writerId: number, error: KascadeError): void {
+    if (this.#unknownIdTtlMs <= 0) return;
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#unknown.size >= MAX_UNKNOWN_IDS) this.#unknown.delete(this.#unknown.keys().next().value ?? writerId);
+    this.#unknown.set(writerId, { error, until: this.#now() + this.#unknownIdTtlMs });
   }
 
   async #buildReader(writerId: number): Promise<BodyReader> {
@@ -195,7 +228,7 @@ function schemaText(schema: avro.schema.AvroSchema): string {
 }
 
 /** Memoizes nothing on failure: `forget` runs when the attempt rejects, so the next call tries again. */
-function retryable<T>(attempt: () => Promise<T>, forget: () => void): Promise<T> {
+function retryable<T>(attempt: () => Promise<T>, forget: (error: unknown) => void): Promise<T> {
   const pending = attempt();
   // The caller sees the rejection through `pending`; this branch only forgets it.
   void pending.catch(forget);

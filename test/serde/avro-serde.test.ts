@@ -322,6 +322,37 @@ test('an unknown schema id is SchemaNotFound, not retriable', async () => {
   });
 });
 
+test('an unknown schema id is taken as unknown for unknownIdTtlMs without asking the registry again (poison with the same few ids), then asked again', async () => {
+  // Bytes written with schema id 1 of another registry; this one does not have id 1 yet.
+  const frame = (await createAvroSerde({ topic: 'clicks', registry: new InMemorySchemaRegistry(), schema: clickV1 }).serialize({ id: 'c1', score: 0.5, count: 3 }))!;
+  const registry = new ObservedRegistry();
+  let now = 1_000_000;
+  const serde = createAvroSerde({ topic: 'clicks', registry, schema: clickV1, registerAtInit: false, unknownIdTtlMs: 1000, now: () => now });
+  const notFound = (error: unknown): boolean => isKascadeError(error, ErrorCode.SchemaNotFound) && /schema id 1 is not known/.test(error.message);
+  // A chunk's records with the same id share one lookup; the records after it within the TTL ask nothing.
+  await Promise.all(Array.from({ length: 20 }, () => assert.rejects(serde.deserialize(frame), notFound)));
+  assert.equal(registry.lookups, 1);
+  await registry.inner.register('clicks-value', JSON.stringify(clickV1));
+  now += 999;
+  await assert.rejects(serde.deserialize(frame), notFound);
+  assert.equal(registry.lookups, 1);
+  // Past the TTL the registry is asked again, and now knows the id.
+  now += 1;
+  assert.deepEqual(await serde.deserialize(frame), { id: 'c1', score: 0.5, count: 3 });
+  assert.equal(registry.lookups, 2);
+});
+
+test('a registry outage is never remembered as an unknown id', async () => {
+  const registry = new ObservedRegistry();
+  const serde = createAvroSerde({ topic: 'clicks', registry, schema: clickV1, now: () => 0 });
+  const frame = Buffer.from([0, 0, 0, 0, 5, 0x02, 0x61]);
+  registry.down = true;
+  await assert.rejects(serde.deserialize(frame), (error: unknown) => isKascadeError(error, ErrorCode.RegistryUnreachable));
+  registry.down = false;
+  await assert.rejects(serde.deserialize(frame), (error: unknown) => isKascadeError(error, ErrorCode.SchemaNotFound));
+  assert.equal(registry.lookups, 2);
+});
+
 test('a registry outage surfaces as retriable RegistryUnreachable, and is not remembered', async () => {
   const registry = new ObservedRegistry();
   const writer = createAvroSerde({ topic: 'clicks', registry, schema: clickV1 });
