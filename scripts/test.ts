@@ -6,6 +6,7 @@
  *   tsx scripts/test.ts              everything
  *   tsx scripts/test.ts --unit       unit tests only (no broker needed)
  *   tsx scripts/test.ts --integration
+ *   tsx scripts/test.ts --reliability   the fault and poison suite, every fault under both guarantees
  *   extra arguments after `--` go to `node --test` (e.g. -- --test-name-pattern=avro)
  */
 import { spawn } from 'node:child_process';
@@ -47,7 +48,8 @@ async function main(args: readonly string[]): Promise<number> {
   const passThrough = separator === -1 ? [] : args.slice(separator + 1);
   const unitOnly = own.includes('--unit');
   const integrationOnly = own.includes('--integration');
-  const everything = !unitOnly && !integrationOnly;
+  const reliability = own.includes('--reliability');
+  const everything = !unitOnly && !integrationOnly && !reliability;
 
   if (everything) {
     say('type check');
@@ -56,7 +58,11 @@ async function main(args: readonly string[]): Promise<number> {
     if ((await run('npm', ['run', '--silent', 'lint'])) !== 0) return 1;
   }
 
-  const files = [...(integrationOnly ? [] : testFiles('test')), ...(unitOnly ? [] : testFiles('integration-tests'))];
+  const files = reliability
+    ? [...testFiles('integration-tests/reliability'), 'integration-tests/poison-matrix.test.ts']
+    : [...(integrationOnly ? [] : testFiles('test')), ...(unitOnly ? [] : testFiles('integration-tests'))];
+  // The full suite runs each fault under both delivery guarantees; `npm test` runs its CI subset.
+  if (reliability) process.env['KASCADE_RELIABILITY'] = 'full';
   let started: LocalService[] = [];
   if (!unitOnly) {
     const missing = await servicesToStart();

@@ -4,6 +4,7 @@ import { connection, testKafka } from '../helpers/kafka.js';
 import type { StageProcess } from '../helpers/stage-process.js';
 import { assertDelivered } from './assertions.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
+import { deliveriesFor } from './suite-mode.js';
 import { formatVerdict } from './verifier.js';
 
 /** Faults of kascade's own processes on the project's stack: zombies and rebalances. */
@@ -80,10 +81,8 @@ async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Pro
   await verifyBoth(run, t, `scaling 1-2-3-1 (${delivery})`);
 }
 
-test('scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances): at-least-once loses nothing', async (t) => {
-  await scaleOneTwoThreeOne('at-least-once', t);
-});
-
-test('scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances): exactly-once, every id once', async (t) => {
-  await scaleOneTwoThreeOne('exactly-once', t);
-});
+for (const delivery of deliveriesFor('exactly-once')) {
+  test(`scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances), ${delivery}`, async (t) => {
+    await scaleOneTwoThreeOne(delivery, t);
+  });
+}
