@@ -5,6 +5,7 @@ import { print, printError, UsageError, type Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
 import { ctrCommand } from './commands/ctr.js';
 import { describeCommand } from './commands/describe.js';
+import { dlqCommand } from './commands/dlq.js';
 import { doctorCommand } from './commands/doctor.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
@@ -12,7 +13,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 import { validateCommand } from './commands/validate.js';
 
-const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, replayCommand, simulateCommand, ctrCommand, compareCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [validateCommand, describeCommand, topicsCommand, runCommand, replayCommand, dlqCommand, simulateCommand, ctrCommand, compareCommand, doctorCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -12,6 +12,16 @@ export const DeadLetterHeader = {
   time: 'kascade.error.time',
 } as const;
 
+/** Every dead-letter header name starts with this; a redrive strips them all. */
+export const DEAD_LETTER_HEADER_PREFIX = 'kascade.error.';
+
+/**
+ * How often a record was redriven (`kascade dlq redrive`). It is an ordinary header of the
+ * redriven record, so deadLetterRecord copies it into the dead-letter topic when the record fails
+ * again, and the count grows across redrive cycles until the redrive refuses the record.
+ */
+export const REDRIVE_COUNT_HEADER = 'kascade.redrive.count';
+
 /** Messages are capped so one pathological error cannot make the record too large for Kafka. */
 const MAX_MESSAGE = 2000;
 
