@@ -138,7 +138,10 @@ export class ModelCache<M> {
     } catch (error) {
       // A model that cannot be loaded now is a systemic fault (file gone, disk full): the stage pauses and retries rather than dead-lettering every record of that model.
       if (isKascadeError(error) && error.code === ErrorCode.ConfigInvalid) throw error;
-      throw new KascadeError(ErrorCode.ModelLoadFailed, `model ${id}: ${error instanceof Error ? error.message : String(error)}`, { retriable: true, cause: error });
+      const reason = error instanceof Error ? error.message : String(error);
+      // The model source and the workers already start their messages with the model: not twice.
+      const named = reason.startsWith(`model ${id}:`) || reason.startsWith(`model ${id}@`);
+      throw new KascadeError(ErrorCode.ModelLoadFailed, named ? reason : `model ${id}: ${reason}`, { retriable: true, cause: error });
     }
   }
 

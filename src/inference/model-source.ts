@@ -44,7 +44,17 @@ export class ModelSource {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
       throw new KascadeError(ErrorCode.ModelLoadFailed, `model ${model.id}: cannot read ${path}: ${reason}`, { cause: error });
     }
-    return { id: model.id, path, version: model.version ?? contentVersion(bytes), bytes, stamp };
+    const digest = sha256Hex(bytes);
+    this.checkPin(model, digest);
+    return { id: model.id, path, version: model.version ?? versionOf(digest), bytes, stamp };
+  }
+
+  /** A pinned model whose file has another digest is not loaded: at start the stage fails, at reload the old version stays. */
+  private checkPin(model: ModelRefSpec, digest: string): void {
+    const expected = model.sha256?.toLowerCase();
+    if (expected === undefined || expected === digest) return;
+    const where = relative(this.root, this.resolvePath(model));
+    throw new KascadeError(ErrorCode.ModelLoadFailed, `model ${model.id}: ${where} does not match its sha256 pin: expected ${expected}, the file has ${digest}`);
   }
 
   /** Size and modification time: changes when the file is rewritten or replaced. */
@@ -55,7 +65,15 @@ export class ModelSource {
 }
 
 export function contentVersion(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  return versionOf(sha256Hex(bytes));
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function versionOf(digest: string): string {
+  return `sha256:${digest.slice(0, 12)}`;
 }
 
 function escapes(root: string, path: string): boolean {

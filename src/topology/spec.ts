@@ -88,6 +88,11 @@ export const ModelRef = z.strictObject({
   path: z.string().min(1),
   /** Declared version; when absent the version is a hash of the file's content. */
   version: z.string().min(1).optional(),
+  /**
+   * Pins the file's content: its SHA-256 (64 hex digits, as `sha256sum` prints it). A file with
+   * another digest does not load: the stage does not start, and a hot reload keeps the old version.
+   */
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be the file's SHA-256: 64 hexadecimal digits (as sha256sum prints it)").optional(),
 });
 
 /** Beam's KeyModelMapping: records whose key (or `modelKey` field) is one of `keys` go to this model. */
