@@ -10,7 +10,7 @@ export interface RedriveProblem {
 }
 
 /** Problems listed one by one at most; beyond that they are only counted (a summary stays readable). */
-export const LISTED_PROBLEMS = 50;
+export const LISTED_PROBLEMS = 20;
 
 /** What a redrive did (or, dry, would do) with the dead letters it read. */
 export class RedriveTally {

@@ -111,9 +111,11 @@ export function formatRedriveSummary(options: RedriveArguments, summary: Redrive
     `dlq redrive ${options.topic}: read ${count(tally.read)} dead letters (offsets ${formatSpans(summary.spans)}) in ${formatDuration(summary.elapsedMs)}`,
     `  ${dry ? 'would redrive' : 'redriven'}: ${count(tally.redrivenTotal)}`,
   ];
-  for (const [topic, byCode] of [...tally.redriven].sort(([a], [b]) => a.localeCompare(b))) {
-    for (const [code, records] of [...byCode].sort(([a], [b]) => a.localeCompare(b))) lines.push(`    ${topic}  ${code}  ${count(records)}`);
-  }
+  const rows = [...tally.redriven].flatMap(([topic, byCode]) => [...byCode].map(([code, records]) => ({ topic, code, records })));
+  rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.code.localeCompare(b.code));
+  const topicWidth = Math.max(0, ...rows.map((row) => row.topic.length));
+  const codeWidth = Math.max(0, ...rows.map((row) => row.code.length));
+  for (const row of rows) lines.push(`    ${row.topic.padEnd(topicWidth)}  ${row.code.padEnd(codeWidth)}  ${count(row.records)}`);
   lines.push(`  skipped by the filter: ${count(tally.skipped)}`);
   lines.push(`  refused (redriven ${options.policy.maxRedrives} times already): ${count(tally.refused)}`);
   lines.push(...problemLines(tally.refusals, tally.refused));
@@ -125,7 +127,8 @@ export function formatRedriveSummary(options: RedriveArguments, summary: Redrive
 }
 
 function problemLines(listed: readonly RedriveProblem[], total: number): string[] {
-  const lines = listed.map((problem) => `    partition ${problem.partition} offset ${problem.offset}  ${problem.code}  ${problem.detail}`);
+  const ordered = [...listed].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  const lines = ordered.map((problem) => `    partition ${problem.partition} offset ${problem.offset}  ${problem.code}  ${problem.detail}`);
   if (total > listed.length) lines.push(`    ... and ${count(total - LISTED_PROBLEMS)} more`);
   return lines;
 }
