@@ -22,14 +22,15 @@ export class TopicLimits {
 
   constructor(private readonly load: TopicLimitLoader) {}
 
-  /** The limits of `topics` as the cluster has them now (one DescribeConfigs request). */
-  static async describe(kafka: Kafka, topics: readonly string[]): Promise<TopicLimits> {
-    const limits = new TopicLimits(() => describeMaxMessageBytes(kafka, topics));
-    await limits.refresh();
-    return limits;
+  /** The limits of `topics`, read from the cluster (DescribeConfigs) by `refresh`; none known before. */
+  static of(kafka: Kafka, topics: readonly string[]): TopicLimits {
+    return new TopicLimits(() => describeMaxMessageBytes(kafka, topics));
   }
 
-  /** Reads the limits again (after the broker refused a batch as too large: a topic's config may have changed). */
+  /**
+   * Reads the limits (at start, and after the broker refused a batch as too large: a topic's
+   * config may have changed). On failure the limits known before stay.
+   */
   async refresh(): Promise<void> {
     this.#limits = await this.load();
   }

@@ -67,7 +67,13 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     clock: options.clock ?? systemClock,
   };
   // What each written topic accepts, so an oversized output is dead-lettered instead of failing its batch.
-  const limits = await TopicLimits.describe(kafka, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));
+  const limits = TopicLimits.of(kafka, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));
+  await limits.refresh().catch((error: unknown) => {
+    // E.g. no DescribeConfigs permission: the stages run, and the broker alone judges sizes.
+    logger.warn('cannot read max.message.bytes of the topics the stages write; outputs are not checked against it', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  });
   const partitioner = topicPartitioner(spec);
   const services = new Map<string, KafkaStageService>();
   const handlers = new Map<string, StageHandler>();

@@ -43,6 +43,15 @@ test('refresh reads the limits again (after the broker refused a batch: a topic 
   assert.equal(limits.tooLarge(output('preds', 50_000))?.code, ErrorCode.RecordTooLarge);
 });
 
+test('a failed read keeps the limits known before (the refusal path must not forget them)', async () => {
+  let fail = false;
+  const limits = new TopicLimits(() => (fail ? Promise.reject(new Error('TOPIC_AUTHORIZATION_FAILED')) : Promise.resolve(new Map([['preds', 4096]]))));
+  await limits.refresh();
+  fail = true;
+  await assert.rejects(limits.refresh(), /TOPIC_AUTHORIZATION_FAILED/);
+  assert.equal(limits.maxBatchBytes('preds'), 4096);
+});
+
 test("the broker's MESSAGE_TOO_LARGE is recognised directly and as the cause of kascade's send error; other failures are not", () => {
   const protocolError = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
   assert.ok(isMessageTooLarge(protocolError));
