@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createProducer } from '../src/kafka/client.js';
+import { runRedrive, type RedriveSummary } from '../src/kafka/dead-letter-redrive.js';
 import { ensureTopics } from '../src/kafka/topic-admin.js';
 import { readTopic, type TopicRecord } from '../src/kafka/topic-reader.js';
 import { runTopology, type RunningTopology } from '../src/kafka/topology-runner.js';
@@ -315,4 +316,47 @@ test('dead letters without a source topic are reported, not skipped; --to sends 
   const missing = await kascade(['dlq', 'redrive', '--topic', `${deadLetters}-nope`]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, new RegExp(`dead-letter topic "${deadLetters.replaceAll('.', '\\.')}-nope" not found`));
+});
+
+test('a second redrive of the same group fences the first; together they redrive everything, at worst one chunk twice', async () => {
+  const deadLetters = uniqueName('dlq');
+  const source = uniqueName('source');
+  await Promise.all([createTopic(kafka, deadLetters, 2), createTopic(kafka, source, 2)]);
+  const count = 12_000;
+  const producer = createProducer(kafka);
+  await producer.connect();
+  for (let start = 0; start < count; start += 3000) {
+    await producer.send({
+      topic: deadLetters,
+      messages: Array.from({ length: 3000 }, (_, index) => ({
+        key: `k-${start + index}`,
+        value: `v-${start + index}`,
+        headers: { 'kascade.error.code': 'KASCADE_DECODE_FAILED', 'kascade.error.source.topic': source, 'kascade.error.source.partition': String(index % 2) },
+      })),
+    });
+  }
+  await producer.disconnect();
+
+  const options = { topic: deadLetters, group: `${deadLetters}-ops`, policy: { codes: new Set<string>(), maxRedrives: 3 }, dryRun: false };
+  const first = runRedrive(kafka, options).then(
+    (summary): RedriveSummary | Error => summary,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  // The second starts once the first has committed a chunk.
+  await waitFor(async () => (await committedOffsets(options.group, deadLetters)).split(',').some((offset) => Number(offset) > 0), {
+    what: 'the first redrive to commit a chunk',
+  });
+  const second = await runRedrive(kafka, options);
+  const outcome = await first;
+  if (outcome instanceof Error) assert.match(outcome.message, /another redrive of group .* started and took over/);
+  assert.ok(second.tally.clean);
+  assert.ok(second.tally.read < count, 'the second goes on from what the first committed');
+
+  const copies = new Map<string, number>();
+  for (const record of await readToEnd(source)) copies.set(record.key?.toString() ?? '', (copies.get(record.key?.toString() ?? '') ?? 0) + 1);
+  assert.equal(copies.size, count, 'every dead letter redriven');
+  const twice = [...copies.values()].filter((copiesOfOne) => copiesOfOne > 1).length;
+  assert.ok(twice <= 500, `${twice} redriven twice: at most the first redrive's last, uncommitted chunk`);
+  assert.ok([...copies.values()].every((copiesOfOne) => copiesOfOne <= 2));
+  assert.equal(await committedOffsets(options.group, deadLetters), await endOffsets(deadLetters));
 });

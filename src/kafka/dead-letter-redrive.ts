@@ -52,6 +52,8 @@ export async function runRedrive(kafka: Kafka, options: RedriveOptions): Promise
       // Fences an earlier redrive of this group before its progress is read, so it cannot commit past us.
       committer = createProducer(kafka, { transactionalId: options.group });
       await committer.connect();
+      // kafkajs claims the transactional id (InitProducerId, which fences) only at the first transaction, not on connect.
+      await (await committer.transaction()).abort();
       producer = createProducer(kafka);
       await producer.connect();
     }
