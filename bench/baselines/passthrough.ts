@@ -7,11 +7,14 @@
  *
  *   tsx bench/baselines/passthrough.ts --input T --output T --group G --mode bytes|avro
  */
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { connectionFromEnv } from '../../src/config/connection.js';
+// TLS and SASL as configured, without client.ts (which replaces kafkajs's record encoder).
+import { kafkaSecurityOptions } from '../../src/kafka/security-options.js';
+import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 
 const { values } = parseArgs({ options: { input: { type: 'string' }, output: { type: 'string' }, group: { type: 'string' }, mode: { type: 'string', default: 'bytes' } } });
 const { input, output, group, mode } = values;
@@ -20,8 +23,8 @@ if (input === undefined || output === undefined || group === undefined || (mode 
 }
 
 const connection = connectionFromEnv();
-const kafka = new Kafka({ clientId: 'bench-passthrough', brokers: [...connection.brokers], logLevel: logLevel.NOTHING });
-const registry = new SchemaRegistry({ host: connection.schemaRegistryUrl });
+const kafka = new Kafka({ clientId: 'bench-passthrough', brokers: [...connection.brokers], ...kafkaSecurityOptions(connection.kafkaSecurity), logLevel: logLevel.NOTHING });
+const registry = createSchemaRegistry(connection);
 const schema = readFileSync('bench/topologies/schemas/request.avsc', 'utf8');
 const outputSchemaId = mode === 'avro' ? (await registry.register({ type: SchemaType.AVRO, schema }, { subject: `${output}-value` })).id : 0;
 

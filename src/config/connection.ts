@@ -1,63 +1,70 @@
 import { ErrorCode, KascadeError } from '../errors.js';
+import { allowInsecureFromEnv, insecureWarning, refusal } from './allow-insecure.js';
+import { setting, SettingProblems, type Environment } from './environment.js';
+import { kafkaSecurityFromEnv, type KafkaSecurity } from './kafka-security.js';
+import { registryFromEnv, type RegistryCredentials } from './registry-settings.js';
 
-/** Where kascade finds Kafka and the schema registry. Read once at start, then frozen. */
+/** Where kascade finds Kafka and the schema registry, and how it authenticates. Read once at start, then frozen. */
 export interface ConnectionSettings {
   /** Bootstrap brokers as `host:port`. */
   readonly brokers: readonly string[];
+  /** TLS and SASL towards the brokers; absent means PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   /** Base URL of a Confluent-compatible schema registry API, without credentials. */
   readonly schemaRegistryUrl: string;
-  /** Basic-auth credentials taken out of SCHEMA_REGISTRY_URL, if it had any. */
-  readonly schemaRegistryAuth?: { readonly username: string; readonly password: string };
+  /** Basic-auth credentials: SCHEMA_REGISTRY_USERNAME / _PASSWORD, or the user info of SCHEMA_REGISTRY_URL. */
+  readonly schemaRegistryAuth?: RegistryCredentials;
+  /** PEM of the CAs to trust for an https registry (SCHEMA_REGISTRY_CA_LOCATION), instead of Node's built-in list. */
+  readonly schemaRegistryCa?: string;
+  readonly schemaRegistryCaFile?: string;
+  /**
+   * Warnings to log once at start: the insecure choices KASCADE_ALLOW_INSECURE=true accepted.
+   * Never holds a secret.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 /** The local stack's registry (Apicurio) serves the Confluent API under this path. */
 export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
+/**
+ * Reads, checks and freezes the connection settings. Every problem (bad values, settings that
+ * do not go together, unreadable files, insecure choices without KASCADE_ALLOW_INSECURE=true)
+ * is reported in one ConfigInvalid error naming the variables and never their secrets.
+ */
 export function connectionFromEnv(env: Environment = process.env): ConnectionSettings {
-  const brokers = parseBrokers(nonEmpty(env['KAFKA_BROKERS']) ?? DEFAULT_KAFKA_BROKERS);
-  const registry = parseRegistryUrl(nonEmpty(env['SCHEMA_REGISTRY_URL']) ?? DEFAULT_SCHEMA_REGISTRY_URL);
-  return Object.freeze({ brokers: Object.freeze(brokers), ...registry });
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
-function parseBrokers(list: string): string[] {
-  const entries = list.split(',').map((entry) => entry.trim());
-  return entries.map((entry, index) => {
-    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
-    const port = match === null ? NaN : Number(match[2]);
-    if (match === null || port < 1 || port > 65535) {
-      throw new KascadeError(
-        ErrorCode.ConfigInvalid,
-        `KAFKA_BROKERS: entry ${index + 1} "${entry}" is not host:port (expected e.g. 127.0.0.1:9092,broker2:9092)`,
-      );
-    }
-    return entry;
+  const problems = new SettingProblems();
+  const brokers = parseBrokers(setting(env, 'KAFKA_BROKERS') ?? DEFAULT_KAFKA_BROKERS, problems);
+  const kafka = kafkaSecurityFromEnv(env, problems);
+  const registry = registryFromEnv(env, DEFAULT_SCHEMA_REGISTRY_URL, problems);
+  const allowInsecure = allowInsecureFromEnv(env, problems);
+  const insecure = [...kafka.insecure, ...registry.insecure];
+  if (!allowInsecure) for (const choice of insecure) problems.add(refusal(choice));
+  const { messages } = problems;
+  if (messages.length > 0) {
+    throw new KascadeError(ErrorCode.ConfigInvalid, messages.length === 1 ? (messages[0] ?? '') : `connection settings:\n  ${messages.join('\n  ')}`);
+  }
+  const { url, auth, ca, caFile } = registry.settings;
+  return Object.freeze({
+    brokers: Object.freeze(brokers),
+    kafkaSecurity: kafka.security,
+    schemaRegistryUrl: url,
+    ...(auth === undefined ? {} : { schemaRegistryAuth: auth }),
+    ...(ca === undefined || caFile === undefined ? {} : { schemaRegistryCa: ca, schemaRegistryCaFile: caFile }),
+    warnings: Object.freeze(insecure.map(insecureWarning)),
   });
 }
 
-function parseRegistryUrl(raw: string): Pick<ConnectionSettings, 'schemaRegistryUrl' | 'schemaRegistryAuth'> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    // The raw value may hold credentials: never echo it.
-    throw new KascadeError(ErrorCode.ConfigInvalid, 'SCHEMA_REGISTRY_URL: not a valid URL (expected e.g. http://127.0.0.1:8081)');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    // Only the scheme: in a URL that is not http(s), credentials may sit where redaction cannot find them.
-    throw new KascadeError(ErrorCode.ConfigInvalid, `SCHEMA_REGISTRY_URL: protocol must be http or https, got ${url.protocol}`);
-  }
-  const auth =
-    url.username === '' ? undefined : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
-  url.username = '';
-  url.password = '';
-  const schemaRegistryUrl = url.toString().replace(/\/$/, '');
-  return auth === undefined ? { schemaRegistryUrl } : { schemaRegistryUrl, schemaRegistryAuth: Object.freeze(auth) };
+function parseBrokers(list: string, problems: SettingProblems): string[] {
+  const entries = list.split(',').map((entry) => entry.trim());
+  return entries.filter((entry, index) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = match === null ? NaN : Number(match[2]);
+    if (match === null || port < 1 || port > 65535) {
+      problems.add(`KAFKA_BROKERS: entry ${index + 1} "${entry}" is not host:port (expected e.g. 127.0.0.1:9092,broker2:9092)`);
+      return false;
+    }
+    return true;
+  });
 }

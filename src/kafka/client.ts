@@ -1,6 +1,7 @@
 import './record-encoding.js';
-import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type Producer, Partitioners } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type KafkaConfig, type Producer, Partitioners } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
+import { kafkaSecurityOptions } from './security-options.js';
 
 export type ClientLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -22,14 +23,20 @@ const LOG_LEVELS: Readonly<Record<ClientLogLevel, KafkaLogLevel>> = {
   debug: KafkaLogLevel.DEBUG,
 };
 
-export function createKafka(connection: ConnectionSettings, options: KafkaClientOptions): Kafka {
-  return new Kafka({
+/** Every kafkajs client kascade makes connects this way: the brokers, then TLS and SASL as configured. */
+export function kafkaClientConfig(connection: ConnectionSettings, options: KafkaClientOptions): KafkaConfig {
+  return {
     clientId: options.clientId,
     brokers: [...connection.brokers],
+    ...kafkaSecurityOptions(connection.kafkaSecurity),
     logLevel: LOG_LEVELS[options.logLevel ?? 'warn'],
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
-  });
+  };
+}
+
+export function createKafka(connection: ConnectionSettings, options: KafkaClientOptions): Kafka {
+  return new Kafka(kafkaClientConfig(connection, options));
 }
 
 /** Places a keyed record: (topic, key, partition count) -> partition. */

@@ -5,6 +5,14 @@ import { createKafka, createProducer } from './client.js';
 
 /** True when a broker at the configured addresses answers a metadata request right now. */
 export async function isKafkaAnswering(connection: ConnectionSettings, timeoutMs = 3000): Promise<boolean> {
+  return (await kafkaProblem(connection, timeoutMs)) === undefined;
+}
+
+/**
+ * Why no broker at the configured addresses answers a metadata request right now, in words
+ * (nothing listens, the TLS handshake failed, authentication was refused); undefined when one does.
+ */
+export async function kafkaProblem(connection: ConnectionSettings, timeoutMs = 3000): Promise<string | undefined> {
   const admin = createKafka(connection, {
     clientId: 'kascade-probe',
     logLevel: 'nothing',
@@ -14,12 +22,22 @@ export async function isKafkaAnswering(connection: ConnectionSettings, timeoutMs
   try {
     await admin.connect();
     await admin.describeCluster();
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return describeConnectFailure(error);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** kafkajs's reason for a failed connection, with what it means for the settings (names only, no secrets). */
+export function describeConnectFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') {
+    return `authentication refused (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD): ${message}`;
+  }
+  if (/certificate|SSL|TLS|handshake/i.test(message)) return `TLS handshake failed (check KAFKA_SECURITY_PROTOCOL and KAFKA_SSL_CA_LOCATION): ${message}`;
+  return `no broker answered: ${message}`;
 }
 
 export interface ReadinessOptions {

@@ -54,6 +54,8 @@ export function selectStages(spec: TopologySpec, names: readonly string[] | unde
 export async function runTopology(options: RunTopologyOptions): Promise<RunningTopology> {
   const { spec, logger } = options;
   const stages = selectStages(spec, options.stages);
+  // The insecure choices KASCADE_ALLOW_INSECURE=true accepted: said once, at start.
+  for (const warning of options.connection.warnings ?? []) logger.warn(warning);
   const kafka = createKafka(options.connection, { clientId: `kascade.${spec.name}`, logLevel: 'warn' });
   if (options.createTopics ?? true) {
     const result = await ensureTopics(kafka, topologyTopics(spec, stages));

@@ -1,6 +1,7 @@
 import type { ConnectionSettings } from '../config/connection.js';
 import { redactUrl } from '../config/redact-url.js';
 import { ErrorCode, KascadeError } from '../errors.js';
+import { RegistryConnectionError, RegistryTransport } from './registry-transport.js';
 import type { SchemaRegistryClient } from './serde.js';
 
 export interface HttpSchemaRegistryOptions {
@@ -18,6 +19,7 @@ export function createHttpSchemaRegistryClient(connection: ConnectionSettings, o
 /** Confluent's error code for "schema not found" (a 404 from the API itself, not from a wrong URL). */
 const SCHEMA_NOT_FOUND = 40403;
 const MEDIA_TYPE = 'application/vnd.schemaregistry.v1+json';
+const REQUEST_HEADERS: Readonly<Record<string, string>> = { accept: `${MEDIA_TYPE}, application/json` };
 
 interface Answer {
   readonly status: number;
@@ -27,7 +29,7 @@ interface Answer {
 
 /**
  * A SchemaRegistryClient over the Confluent REST API (served by Confluent, Apicurio's
- * `/apis/ccompat/v7`, Karapace, Redpanda), with Node's fetch.
+ * `/apis/ccompat/v7`, Karapace, Redpanda), over RegistryTransport (basic auth, a private CA).
  *
  * Error classification, which decides between "pause the stage" and "dead-letter the record":
  * - no answer (network error, timeout), HTTP 5xx, 401, 403, 408, 429, or an answer that does not
@@ -37,25 +39,18 @@ interface Answer {
  * Credentials go in the Authorization header only; messages show the URL without them.
  */
 export class HttpSchemaRegistry implements SchemaRegistryClient {
-  readonly #baseUrl: string;
+  readonly #transport: RegistryTransport;
   /** For messages: never holds credentials, even if the URL carried some. */
   readonly #shownUrl: string;
-  readonly #headers: Readonly<Record<string, string>>;
   readonly #timeoutMs: number;
   /** Schema ids are immutable: a schema fetched once is kept for the life of the client. */
   readonly #schemas = new Map<number, Promise<string>>();
   readonly #ids = new Map<string, Promise<number>>();
 
   constructor(connection: ConnectionSettings, options: HttpSchemaRegistryOptions = {}) {
-    this.#baseUrl = connection.schemaRegistryUrl.replace(/\/+$/, '');
-    this.#shownUrl = redactUrl(this.#baseUrl);
+    this.#transport = new RegistryTransport(connection);
+    this.#shownUrl = redactUrl(connection.schemaRegistryUrl.replace(/\/+$/, ''));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
-    const headers: Record<string, string> = { accept: `${MEDIA_TYPE}, application/json` };
-    const auth = connection.schemaRegistryAuth;
-    if (auth !== undefined) {
-      headers['authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    }
-    this.#headers = headers;
   }
 
   register(subject: string, schema: string): Promise<number> {
@@ -103,20 +98,19 @@ export class HttpSchemaRegistry implements SchemaRegistryClient {
   }
 
   async #request(method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
     let status: number;
     let text: string;
     try {
-      const response = await fetch(`${this.#baseUrl}${path}`, {
+      const headers = body === undefined ? REQUEST_HEADERS : { ...REQUEST_HEADERS, 'content-type': MEDIA_TYPE };
+      ({ status, text } = await this.#transport.request({
         method,
-        headers: body === undefined ? this.#headers : { ...this.#headers, 'content-type': MEDIA_TYPE },
+        path,
+        headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal,
-      });
-      status = response.status;
-      text = await response.text();
+        timeoutMs: this.#timeoutMs,
+      }));
     } catch (error) {
-      const reason = signal.aborted ? `no answer within ${this.#timeoutMs} ms` : describeFailure(error);
+      const reason = error instanceof RegistryConnectionError ? error.message : String(error);
       throw new KascadeError(ErrorCode.RegistryUnreachable, `schema registry at ${this.#shownUrl} did not answer ${method} ${path}: ${reason}`, {
         retriable: true,
         cause: error,
@@ -124,7 +118,7 @@ export class HttpSchemaRegistry implements SchemaRegistryClient {
     }
     const answer: Answer = { status, json: parseJson(text) };
     if (isSystemic(status)) {
-      const hint = status === 401 || status === 403 ? ' (check the credentials in SCHEMA_REGISTRY_URL)' : '';
+      const hint = status === 401 || status === 403 ? credentialsHint(this.#transport.authenticates) : '';
       throw new KascadeError(
         ErrorCode.RegistryUnreachable,
         `schema registry at ${this.#shownUrl} answered HTTP ${status} to ${method} ${path}${hint}: ${registryMessage(answer)}`,
@@ -184,8 +178,9 @@ function registryMessage(answer: Answer): string {
   return typeof code === 'number' ? `${short} (error code ${code})` : short;
 }
 
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // fetch says "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND...) is in its cause.
-  return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+/** What to check after a 401 or 403, naming the variables (never their values). */
+function credentialsHint(authenticates: boolean): string {
+  return authenticates
+    ? ' (check SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD, or the credentials in SCHEMA_REGISTRY_URL)'
+    : ' (no credentials are configured: set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD)';
 }

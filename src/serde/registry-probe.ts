@@ -1,27 +1,24 @@
 import type { ConnectionSettings } from '../config/connection.js';
+import { redactUrl } from '../config/redact-url.js';
 import { ErrorCode, KascadeError } from '../errors.js';
+import { RegistryTransport } from './registry-transport.js';
 
 /** Asks the registry for its subject list; resolves when it answers 200, throws a retriable error otherwise. */
 export async function probeSchemaRegistry(connection: ConnectionSettings, timeoutMs = 3000): Promise<void> {
-  const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json' };
-  const auth = connection.schemaRegistryAuth;
-  if (auth !== undefined) {
-    headers['authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-  }
-  const url = `${connection.schemaRegistryUrl}/subjects`;
+  const transport = new RegistryTransport(connection);
+  const url = `${redactUrl(connection.schemaRegistryUrl)}/subjects`;
   let status: number;
   try {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer();
-    status = response.status;
+    ({ status } = await transport.request({ method: 'GET', path: '/subjects', headers: { accept: 'application/vnd.schemaregistry.v1+json' }, timeoutMs }));
   } catch (error) {
-    throw new KascadeError(ErrorCode.RegistryUnreachable, `schema registry at ${url} did not answer: ${reason(error)}`, {
+    throw new KascadeError(ErrorCode.RegistryUnreachable, `schema registry at ${url} did not answer: ${error instanceof Error ? error.message : String(error)}`, {
       retriable: true,
       cause: error,
     });
   }
   if (status !== 200) {
-    throw new KascadeError(ErrorCode.RegistryUnreachable, `schema registry at ${url} answered HTTP ${status}`, {
+    const hint = status === 401 || status === 403 ? (transport.authenticates ? ' (check the registry credentials)' : ' (the registry wants credentials: set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD)') : '';
+    throw new KascadeError(ErrorCode.RegistryUnreachable, `schema registry at ${url} answered HTTP ${status}${hint}`, {
       retriable: status >= 500,
     });
   }
@@ -34,12 +31,4 @@ export async function isSchemaRegistryAnswering(connection: ConnectionSettings, 
   } catch {
     return false;
   }
-}
-
-function reason(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
 }

@@ -50,10 +50,13 @@ test('doctor exits 1 and names the address when nothing answers there', async ()
   const result = kascade(['doctor'], {
     KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
     SCHEMA_REGISTRY_URL: `http://user:pa55word@127.0.0.1:${registryPort}`,
+    // Credentials over http are refused without it (test/config/insecure-settings.test.ts).
+    KASCADE_ALLOW_INSECURE: 'true',
   });
   assert.equal(result.code, 1, result.stdout + result.stderr);
   assert.match(result.stdout, new RegExp(`^FAIL kafka +KAFKA_BROKERS=127\\.0\\.0\\.1:${kafkaPort}: no broker answered`, 'm'));
-  assert.match(result.stdout, new RegExp(`^FAIL schema-registry +SCHEMA_REGISTRY_URL=http://127\\.0\\.0\\.1:${registryPort}: `, 'm'));
+  assert.match(result.stdout, new RegExp(`^FAIL schema-registry +SCHEMA_REGISTRY_URL=http://127\\.0\\.0\\.1:${registryPort} \\(basic auth as "user"\\): `, 'm'));
+  assert.match(result.stderr, /^kascade: warning: insecure connection setting accepted \(KASCADE_ALLOW_INSECURE=true\): schema registry credentials/m);
   assert.doesNotMatch(result.stdout + result.stderr, /pa55word/);
 });
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
+import { commandConnection } from '../connection-settings.js';
 import { clickOf, requestIdOf } from '../../experiments/ctr/ctr-records.js';
 import { createValueDecoder, isRecordDecodeFailure } from '../../experiments/ctr/value-decoder.js';
 import { evaluateOffline, type LoggedDecision, type ShadowDecision } from '../../experiments/offline/offline-evaluation.js';
@@ -66,7 +66,7 @@ probability 1 says nothing about what else would have been clicked.`,
       score: parseRecordPath(values.score),
     };
 
-    const connection = connectionFromEnv();
+    const connection = commandConnection();
     const kafka = createKafka(connection, { clientId: 'kascade-compare', logLevel: 'nothing', connectionTimeoutMs: 5000 });
     const decoder = createValueDecoder(createAvroSerde({ topic: loggedTopic, registry: createHttpSchemaRegistryClient(connection) }));
     const logged = new Map<string, LoggedDecision>();

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
+import { commandConnection } from '../connection-settings.js';
 import { ClickJoin, type AnalysedRange } from '../../experiments/ctr/click-join.js';
 import { buildCtrReport, type SkippedRecords } from '../../experiments/ctr/ctr-report.js';
 import { clickOf, impressionOf } from '../../experiments/ctr/ctr-records.js';
@@ -67,7 +67,7 @@ offsets captured at start. The verdict comes from an always-valid sequential tes
 re-running while the experiment goes on is safe.`,
   async run(args) {
     const options = parseOptions(args);
-    const connection = connectionFromEnv();
+    const connection = commandConnection();
     const kafka = createKafka(connection, { clientId: 'kascade-ctr', logLevel: 'nothing', connectionTimeoutMs: 5000 });
     const registry = createHttpSchemaRegistryClient(connection);
     const decoders = new Map<string, ValueDecoder>();

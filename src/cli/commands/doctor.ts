@@ -1,7 +1,9 @@
-import { connectionFromEnv, type ConnectionSettings } from '../../config/connection.js';
-import { isKafkaAnswering } from '../../kafka/probe.js';
+import type { ConnectionSettings } from '../../config/connection.js';
+import { describeKafkaConnection, describeRegistryConnection } from '../../config/describe-connection.js';
+import { kafkaProblem } from '../../kafka/probe.js';
 import { probeSchemaRegistry } from '../../serde/registry-probe.js';
 import { print, UsageError, type Command } from '../command.js';
+import { commandConnection } from '../connection-settings.js';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -12,8 +14,8 @@ export interface DoctorCheck {
 
 /** Checks that the services a stage needs answer at the configured addresses. */
 export async function runDoctor(connection: ConnectionSettings): Promise<DoctorCheck[]> {
-  const [kafkaOk, registryError] = await Promise.all([
-    isKafkaAnswering(connection),
+  const [kafkaError, registryError] = await Promise.all([
+    kafkaProblem(connection),
     probeSchemaRegistry(connection).then(
       () => undefined,
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
@@ -22,13 +24,14 @@ export async function runDoctor(connection: ConnectionSettings): Promise<DoctorC
   return [
     {
       name: 'kafka',
-      target: `KAFKA_BROKERS=${connection.brokers.join(',')}`,
-      ok: kafkaOk,
-      detail: kafkaOk ? 'answers' : 'no broker answered (start one with `npm run stack:up`, or set KAFKA_BROKERS)',
+      target: describeKafkaConnection(connection),
+      ok: kafkaError === undefined,
+      // Nothing listening is the common case on a developer machine: say how to start the stack.
+      detail: kafkaError === undefined ? 'answers' : kafkaError.startsWith('no broker answered') ? `no broker answered (start one with \`npm run stack:up\`, or set KAFKA_BROKERS)` : kafkaError,
     },
     {
       name: 'schema-registry',
-      target: `SCHEMA_REGISTRY_URL=${connection.schemaRegistryUrl}`,
+      target: describeRegistryConnection(connection),
       ok: registryError === undefined,
       detail: registryError ?? 'answers',
     },
@@ -45,7 +48,7 @@ export const doctorCommand: Command = {
   usage: 'kascade doctor',
   async run(args) {
     if (args.length > 0) throw new UsageError(`doctor takes no arguments, got: ${args.join(' ')}`);
-    const checks = await runDoctor(connectionFromEnv());
+    const checks = await runDoctor(commandConnection());
     print(formatDoctor(checks));
     return checks.every((check) => check.ok) ? 0 : 1;
   },

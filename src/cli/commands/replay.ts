@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
+import { commandConnection } from '../connection-settings.js';
 import { formatDuration } from '../../experiments/ctr/duration.js';
 import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
 import { createKafka } from '../../kafka/client.js';
@@ -31,7 +31,7 @@ source when missing. Copies are written in transactions together with the replay
 read the destination with isolation.level=read_committed (kascade stages do).`,
   async run(args) {
     const options = parseReplayArguments(args);
-    const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-replay', logLevel: 'error', connectionTimeoutMs: 5000 });
+    const kafka = createKafka(commandConnection(), { clientId: 'kascade-replay', logLevel: 'error', connectionTimeoutMs: 5000 });
     printError(`replay ${options.id}: ${options.source} -> ${options.destination}${options.dryRun ? ' (dry run)' : ''}`);
     const showProgress = options.progress || process.stderr.isTTY;
     const bar = showProgress ? progressBar(process.stderr, options.dryRun ? { doing: 'counting', done: 'counted' } : { doing: 'copying', done: 'copied' }) : undefined;

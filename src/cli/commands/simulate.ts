@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
+import { commandConnection } from '../connection-settings.js';
 import { clickDelaySeconds, clicks, uniform, type ClickModel } from '../../experiments/click-model.js';
 import { createValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { loadDemoWorld, trueClickProbability, worldRequest, worldUser, type DemoWorld } from '../../experiments/demo-world.js';
@@ -52,7 +52,8 @@ export const simulateCommand: Command = {
     });
     const [mode, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`simulate takes one mode, got: ${positionals.join(' ')}`);
-    const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-simulate', logLevel: 'error' });
+    const connection = commandConnection();
+    const kafka = createKafka(connection, { clientId: 'kascade-simulate', logLevel: 'error' });
     if (mode === 'requests') {
       if (values.topic === undefined) throw new UsageError('simulate requests needs --topic');
       const count = positiveInteger(values.requests, '--requests');
@@ -83,7 +84,7 @@ export const simulateCommand: Command = {
         throw new UsageError('simulate clicks needs --impressions TOPIC (one or more), --clicks TOPIC and one of --ctr ARM=P,... or --world FILE');
       }
       const clicked = values.world === undefined ? armClicks({ ctr: parseCtr(values.ctr ?? ''), seed: values.seed }) : worldClicks(loadDemoWorld(values.world), values.seed, values['ad-field']);
-      const decoder = createValueDecoder(createAvroSerde({ topic: topics[0] ?? '', registry: createHttpSchemaRegistryClient(connectionFromEnv()) }));
+      const decoder = createValueDecoder(createAvroSerde({ topic: topics[0] ?? '', registry: createHttpSchemaRegistryClient(connection) }));
       await requireTopics(kafka, [...topics, values.clicks]);
       const producer = createProducer(kafka);
       await producer.connect();

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
+import { commandConnection } from '../connection-settings.js';
 import { createKafka } from '../../kafka/client.js';
 import { ensureTopics } from '../../kafka/topic-admin.js';
 import { selectStages } from '../../kafka/topology-runner.js';
@@ -19,7 +19,7 @@ export const topicsCommand: Command = {
     if (file === undefined || extra.length > 0) throw new UsageError('topics takes exactly one topology file');
     const { spec } = await loadTopologyFile(file);
     const required = topologyTopics(spec, selectStages(spec, values.stage));
-    const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-topics', logLevel: 'error' });
+    const kafka = createKafka(commandConnection(), { clientId: 'kascade-topics', logLevel: 'error' });
     const result = await ensureTopics(kafka, required);
     const existing = new Map(result.existing.map((entry) => [entry.topic, entry.partitions]));
     let mismatches = 0;
