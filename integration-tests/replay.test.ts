@@ -112,3 +112,24 @@ test('a replay killed mid-way and run again with the same id ends with every rec
   assert.equal(new Set(ids).size, ids.length, 'no record copied twice');
   assert.equal(copies.length, 12_000, 'nothing missing');
 });
+
+test('a second replay with the same id while the first still runs fences it: every record once', async () => {
+  const source = uniqueName('replay-twice');
+  const destination = `${source}.copy`;
+  await createTopic(kafka, source, 2);
+  await createTopic(kafka, destination, 2);
+  await produceTimed(kafka, source, 12_000, Date.now() - 4 * HOUR);
+  const args = ['--from-topic', source, '--to-topic', destination, '--id', `${source}-r`];
+
+  const first = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', ...args, '--rate', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const firstExit = new Promise<number | null>((resolve) => first.on('exit', resolve));
+  let firstErrors = '';
+  first.stderr.on('data', (chunk: Buffer) => (firstErrors += chunk.toString()));
+  await waitForRecords(kafka, destination, 3000);
+  const second = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', ...args], { encoding: 'utf8' });
+  assert.equal(second.status, 0, second.stderr);
+  assert.notEqual(await firstExit, 0, `the first replay was fenced and failed:\n${firstErrors.slice(-2000)}`);
+  const ids = (await readAll(kafka, destination)).map(sourceId);
+  assert.equal(new Set(ids).size, ids.length, 'no record copied twice');
+  assert.equal(ids.length, 12_000, 'nothing missing');
+});

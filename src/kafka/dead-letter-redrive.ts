@@ -6,6 +6,7 @@ import { createProducer } from './client.js';
 import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
 import { MAX_REQUEST_BYTES } from './messages.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
+import { claimTransactionalId } from './transactional-claim.js';
 
 export interface RedriveOptions {
   /** The dead-letter topic to read. */
@@ -52,8 +53,7 @@ export async function runRedrive(kafka: Kafka, options: RedriveOptions): Promise
       // Fences an earlier redrive of this group before its progress is read, so it cannot commit past us.
       committer = createProducer(kafka, { transactionalId: options.group });
       await committer.connect();
-      // kafkajs claims the transactional id (InitProducerId, which fences) only at the first transaction, not on connect.
-      await (await committer.transaction()).abort();
+      await claimTransactionalId(committer);
       producer = createProducer(kafka);
       await producer.connect();
     }

@@ -2,6 +2,7 @@ import type { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import { createProducer } from './client.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
+import { claimTransactionalId } from './transactional-claim.js';
 
 /** Provenance headers on every replayed record. */
 export const ReplayHeader = {
@@ -73,23 +74,30 @@ export function replayGroup(id: string): string {
 export async function runReplay(kafka: Kafka, options: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   if (options.source === options.destination) throw new KascadeError(ErrorCode.ConfigInvalid, 'a replay cannot write to the topic it reads');
+  // A replay still running with the same id is fenced before its progress is read, so it cannot commit past what we resume from.
+  const producer = options.dryRun ? undefined : createProducer(kafka, { transactionalId: `kascade-replay.${options.id}` });
   const admin = kafka.admin();
-  await admin.connect();
   let plan: { spans: PartitionSpan[]; progress: Map<number, bigint>; resumed: boolean };
   try {
+    if (producer !== undefined) {
+      await producer.connect();
+      await claimTransactionalId(producer);
+    }
+    await admin.connect();
     plan = await loadOrPlan(admin, options);
     if (!options.dryRun) await ensureDestination(admin, options, plan.spans);
+  } catch (error) {
+    await producer?.disconnect();
+    throw error;
   } finally {
     await admin.disconnect();
   }
   const remaining = plan.spans.map((span) => ({ ...span, start: (plan.progress.get(span.partition) ?? BigInt(span.start)).toString() }));
-  if (options.dryRun) {
+  if (producer === undefined) {
     const summary = await readSpans(kafka, remaining, { onRecord: () => undefined, ...progressOption(options), groupIdPrefix: 'kascade-replay-count' });
     return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
   }
 
-  const producer = createProducer(kafka, { transactionalId: `kascade-replay.${options.id}` });
-  await producer.connect();
   try {
     const writer = new ReplayWriter(producer, options, plan.spans);
     if (!plan.resumed) await writer.commitProgress(new Map(plan.spans.map((span) => [span.partition, BigInt(span.start)])));
