@@ -10,6 +10,8 @@ export const REGISTRY_MIN_JAVA = 21;
 
 export const KAFKA_PORT = 9092;
 export const KAFKA_CONTROLLER_PORT = 9093;
+/** The broker's second listener: SASL_SSL with SCRAM users (scripts/stack/secure-listener.ts). */
+export const KAFKA_SECURE_PORT = 9094;
 export const REGISTRY_PORT = 8081;
 /** Quarkus's management interface (health, metrics); kept off the common 9000. */
 export const REGISTRY_MANAGEMENT_PORT = 8091;
