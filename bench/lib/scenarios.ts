@@ -72,20 +72,23 @@ function python(batch: number) {
 
 export function throughputScenarios(scale: number, batch: number): ThroughputScenario[] {
   const n = (count: number): number => Math.max(2000, Math.round(count * scale));
+  // --batch sets the kascade stages' batch size (bench.yaml reads KASCADE_BATCH), as it sets Python's and ort-only's.
+  const kascade = (names: readonly string[], instances = 1, env: Readonly<Record<string, string>> = {}, traced = false) =>
+    stages(names, instances, { KASCADE_BATCH: String(batch), ...env }, traced);
   return [
     { name: 'kafkajs-passthrough', description: 'limit: kafkajs consume -> produce of the same bytes', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.pass`], start: passthrough('bytes') },
     { name: 'avro-passthrough', description: 'limit: kafkajs + registry Avro decode and encode, no model', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.pass`], start: passthrough('avro') },
-    { name: 'router', description: 'kascade router, 2 arms, sticky by user', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.arm-a`, `${run}.arm-b`], start: stages(['router']) },
-    { name: 'small', description: 'kascade inference, ctr-logreg (32 features)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small']) },
-    { name: 'small-traced', description: 'small, tracing on (OTLP export to a local sink)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, {}, true) },
-    { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 1, { KASCADE_DELIVERY: 'exactly-once' }) },
-    { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(20_000), outputs: (run) => [`${run}.heavy`], start: stages(['heavy']) },
-    { name: 'cascade-a', description: 'cascade stage A alone (ctr-logreg, passes features on)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.first`], start: stages(['cascade-a']) },
-    { name: 'cascade-b', description: "cascade stage B alone, on A's output", data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: stages(['cascade-b']), after: 'cascade-a' },
-    { name: 'cascade', description: 'the 2-model cascade, A and B as two processes', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: stages(['cascade-a', 'cascade-b']) },
-    { name: 'small-x2', description: 'small, 2 instances', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: stages(['small'], 2) },
-    { name: 'keyed-colocated', description: 'keyed, 4 models, max 2 loaded, 2 instances, colocated', data: 'keyed-colocated', target: n(100_000), outputs: (run) => [`${run}.keyed`], start: stages(['keyed'], 2) },
-    { name: 'keyed-hashed', description: 'keyed, 4 models, max 2 loaded, 2 instances, key-hash partitioned', data: 'keyed-hashed', target: n(100_000), outputs: (run) => [`${run}.keyed-hashed`], start: stages(['keyed-hashed'], 2) },
+    { name: 'router', description: 'kascade router, 2 arms, sticky by user', data: 'requests', target: n(200_000), outputs: (run) => [`${run}.arm-a`, `${run}.arm-b`], start: kascade(['router']) },
+    { name: 'small', description: 'kascade inference, ctr-logreg (32 features)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: kascade(['small']) },
+    { name: 'small-traced', description: 'small, tracing on (OTLP export to a local sink)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: kascade(['small'], 1, {}, true) },
+    { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: kascade(['small'], 1, { KASCADE_DELIVERY: 'exactly-once' }) },
+    { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(20_000), outputs: (run) => [`${run}.heavy`], start: kascade(['heavy']) },
+    { name: 'cascade-a', description: 'cascade stage A alone (ctr-logreg, passes features on)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.first`], start: kascade(['cascade-a']) },
+    { name: 'cascade-b', description: "cascade stage B alone, on A's output", data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: kascade(['cascade-b']), after: 'cascade-a' },
+    { name: 'cascade', description: 'the 2-model cascade, A and B as two processes', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: kascade(['cascade-a', 'cascade-b']) },
+    { name: 'small-x2', description: 'small, 2 instances', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: kascade(['small'], 2) },
+    { name: 'keyed-colocated', description: 'keyed, 4 models, max 2 loaded, 2 instances, colocated', data: 'keyed-colocated', target: n(100_000), outputs: (run) => [`${run}.keyed`], start: kascade(['keyed'], 2) },
+    { name: 'keyed-hashed', description: 'keyed, 4 models, max 2 loaded, 2 instances, key-hash partitioned', data: 'keyed-hashed', target: n(100_000), outputs: (run) => [`${run}.keyed-hashed`], start: kascade(['keyed-hashed'], 2) },
     { name: 'python', description: 'hand-written Python consumer (confluent-kafka, fastavro, onnxruntime), ctr-logreg', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.python`], start: python(batch) },
   ];
 }
