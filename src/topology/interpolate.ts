@@ -19,8 +19,6 @@ export interface InterpolatedText {
   readonly missing: readonly string[];
   /** A `${` that does not start a well-formed reference. */
   readonly malformed: boolean;
-  /** Environment values that went into the text; defaults are not listed (they are in the file). */
-  readonly envValues: readonly string[];
   /** References the allow-list refuses, with the reason (each name once, in order); never read. */
   readonly refused: readonly { readonly name: string; readonly reason: string }[];
 }
@@ -32,7 +30,6 @@ export function interpolateString(source: string, env: Env, allowList: EnvAllowL
   let interpolated = false;
   let malformed = false;
   const missing: string[] = [];
-  const envValues: string[] = [];
   const refused: { name: string; reason: string }[] = [];
   let index = 0;
   while (index < source.length) {
@@ -75,11 +72,10 @@ export function interpolateString(source: string, env: Env, allowList: EnvAllowL
       if (!missing.includes(name)) missing.push(name);
     } else {
       text += value;
-      envValues.push(value);
     }
   }
   text += source.slice(index);
-  return { text, interpolated, missing, malformed, envValues, refused };
+  return { text, interpolated, missing, malformed, refused };
 }
 
 /** YAML 1.2 core-schema typing of a plain scalar's text (numbers and booleans; anything else stays text). */
@@ -104,7 +100,6 @@ export class Interpolator {
   readonly problems: LocatedProblem[] = [];
   private readonly values = new Map<string, string>();
   private readonly keys = new Map<string, string>();
-  private readonly used = new Set<string>();
   private readonly plain = new Map<string, YamlPath>();
 
   constructor(
@@ -115,11 +110,6 @@ export class Interpolator {
   /** What came from the environment, for messages. */
   get provenance(): Provenance {
     return { values: this.values, keys: this.keys };
-  }
-
-  /** Every environment value used: messages are scrubbed of them as a last line of defence. */
-  get secrets(): ReadonlySet<string> {
-    return this.used;
   }
 
   /**
@@ -170,7 +160,6 @@ export class Interpolator {
   }
 
   private record(path: YamlPath, result: InterpolatedText): void {
-    for (const value of result.envValues) this.used.add(value);
     if (result.malformed) this.problems.push({ path, message: MALFORMED });
     for (const { reason } of result.refused) this.problems.push({ path, message: reason });
     for (const name of result.missing) this.problems.push({ path, message: `environment variable ${name} is not set` });
@@ -184,20 +173,4 @@ function containerAt(data: unknown, path: YamlPath): Record<PathSegment, unknown
     current = (current as Record<PathSegment, unknown>)[segment];
   }
   return typeof current === 'object' && current !== null ? (current as Record<PathSegment, unknown>) : undefined;
-}
-
-/** Shorter values are too likely to match ordinary words of a message; they are covered by provenance instead. */
-const MIN_SCRUBBED_LENGTH = 4;
-
-/**
- * Replaces environment values in a message with `***`, except those the file itself spells out
- * (they are no secret to its reader). A backstop: messages are built from provenance already.
- */
-export function scrubSecrets(message: string, secrets: ReadonlySet<string>, source: string): string {
-  let out = message;
-  // Longest first, so a secret that contains another is not left half-replaced.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length >= MIN_SCRUBBED_LENGTH && !source.includes(secret)) out = out.split(secret).join('***');
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { Interpolator, scrubSecrets, type Env } from './interpolate.js';
+import { Interpolator, type Env } from './interpolate.js';
 import { displayPath } from './provenance.js';
 import { Topology, type TopologySpec } from './spec.js';
 import { TopologyError, type TopologyProblem } from './topology-error.js';
@@ -79,7 +79,7 @@ export function parseTopology(text: string, file: string, options: LoadOptions =
     : problemsFromZod(parsed.error.issues, Topology, converted.data, interpolator.provenance).filter(
         (problem) => !early.some((known) => isUnder(problem.path, known.path)),
       );
-  if (!parsed.success || early.length > 0) throw topologyError(file, [...early, ...shape], interpolator, text);
+  if (!parsed.success || early.length > 0) throw topologyError(file, [...early, ...shape], interpolator);
 
   const modelsRoot = resolveModelsRoot(parsed.data, baseDir, options.env ?? process.env);
   const graph = graphProblems(parsed.data, {
@@ -92,18 +92,17 @@ export function parseTopology(text: string, file: string, options: LoadOptions =
     ...(options.readFile === undefined ? {} : { readFile: options.readFile }),
     ...(options.realPath === undefined ? {} : { realPath: options.realPath }),
   });
-  if (graph.length > 0) throw topologyError(file, graph, interpolator, text);
+  if (graph.length > 0) throw topologyError(file, graph, interpolator);
   return { spec: parsed.data, file, baseDir, modelsRoot };
 }
 
-function topologyError(file: string, problems: readonly LocatedProblem[], interpolator: Interpolator, source: string): TopologyError {
-  const { provenance, secrets } = interpolator;
+// Messages quote what the file says (`${KASCADE_X}`) through provenance; the values themselves
+// are no secret: the allow-list (env-allow-list.ts) keeps secret-looking variables out of topologies.
+function topologyError(file: string, problems: readonly LocatedProblem[], interpolator: Interpolator): TopologyError {
+  const { provenance } = interpolator;
   return new TopologyError(
     file,
-    problems.map((problem) => ({
-      path: scrubSecrets(displayPath(problem.path, provenance), secrets, source),
-      message: scrubSecrets(problem.message, secrets, source),
-    })),
+    problems.map((problem) => ({ path: displayPath(problem.path, provenance), message: problem.message })),
   );
 }
 
