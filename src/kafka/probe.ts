@@ -33,10 +33,12 @@ export async function kafkaProblem(connection: ConnectionSettings, timeoutMs = 3
 /** kafkajs's reason for a failed connection, with what it means for the settings (names only, no secrets). */
 export function describeConnectFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') {
-    return `authentication refused (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD): ${message}`;
+  if ((error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') || /SASL/.test(message)) {
+    return `SASL authentication failed (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD): ${message}`;
   }
   if (/certificate|SSL|TLS|handshake/i.test(message)) return `TLS handshake failed (check KAFKA_SECURITY_PROTOCOL and KAFKA_SSL_CA_LOCATION): ${message}`;
+  // A TLS listener spoken to in plaintext (or the other way round) hangs up without a word.
+  if (/Closed connection|ECONNRESET/i.test(message)) return `the broker closed the connection (does KAFKA_SECURITY_PROTOCOL match its listener at KAFKA_BROKERS?): ${message}`;
   return `no broker answered: ${message}`;
 }
 
