@@ -26,9 +26,21 @@ Options:
   -h, --help      show help (also: kascade <command> --help)
   -v, --version   show the version
 
-Environment:
-  KAFKA_BROKERS        bootstrap brokers, comma-separated host:port (default 127.0.0.1:9092)
-  SCHEMA_REGISTRY_URL  Confluent-compatible registry API (default http://127.0.0.1:8081/apis/ccompat/v7)
+Environment (security: docs/operating.md, section 9):
+  KAFKA_BROKERS                bootstrap brokers, comma-separated host:port (default 127.0.0.1:9092)
+  SCHEMA_REGISTRY_URL          Confluent-compatible registry API (default http://127.0.0.1:8081/apis/ccompat/v7)
+  KAFKA_SECURITY_PROTOCOL      PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL
+  KAFKA_SASL_MECHANISM         PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, with KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD
+  KAFKA_SSL_CA_LOCATION        PEM file of the brokers' CA (default: Node's built-in CAs)
+  KAFKA_SSL_CERTIFICATE_LOCATION, KAFKA_SSL_KEY_LOCATION, KAFKA_SSL_KEY_PASSWORD
+                               mutual TLS: the client certificate and its key (PEM)
+  KAFKA_SSL_ENDPOINT_IDENTIFICATION=none, KAFKA_ENABLE_SSL_CERTIFICATE_VERIFICATION=false
+                               certificate checks off (insecure)
+  SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD
+                               registry basic auth (or user:password@ in SCHEMA_REGISTRY_URL)
+  SCHEMA_REGISTRY_CA_LOCATION  PEM file of an https registry's CA
+  KASCADE_ALLOW_INSECURE=true  accept insecure settings (SASL PLAIN without TLS, checks off, registry
+                               credentials over http), each warned about at start; refused without it
 `;
 }
 
