@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { connectionFromEnv } from '../../config/connection.js';
 import { formatDuration } from '../../experiments/ctr/duration.js';
 import { createKafka } from '../../kafka/client.js';
 import { runRedrive, type RedriveSummary } from '../../kafka/dead-letter-redrive.js';
@@ -10,6 +9,7 @@ import { errorCodeNames, parseErrorCode, type RedrivePolicy } from '../../runtim
 import { LISTED_PROBLEMS, type RedriveProblem } from '../../runtime/redrive-tally.js';
 import { print, printError, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress-bar.js';
+import { commandConnection } from '../connection-settings.js';
 
 const DEFAULT_MAX_REDRIVES = 3;
 
@@ -58,7 +58,7 @@ interface RedriveArguments {
 
 async function redrive(args: readonly string[]): Promise<number> {
   const options = parseRedriveArguments(args);
-  const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-dlq-redrive', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const kafka = createKafka(commandConnection(), { clientId: 'kascade-dlq-redrive', logLevel: 'error', connectionTimeoutMs: 5000 });
   printError(`dlq redrive ${options.topic} (group ${options.group})${options.dryRun ? ' (dry run)' : ''}`);
   const bar = options.progress || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'redriving', done: 'read' }) : undefined;
   const summary = await runRedrive(kafka, { ...options, ...(bar === undefined ? {} : { onProgress: bar.update }) });
@@ -142,7 +142,7 @@ async function stats(args: readonly string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`dlq stats takes no positional arguments, got: ${positionals.join(' ')}`);
   const topic = requiredTopic(values.topic, 'stats');
   const group = groupOption(values.group, topic);
-  const kafka = createKafka(connectionFromEnv(), { clientId: 'kascade-dlq-stats', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const kafka = createKafka(commandConnection(), { clientId: 'kascade-dlq-stats', logLevel: 'error', connectionTimeoutMs: 5000 });
   const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'counting', done: 'counted' }) : undefined;
   const summary = await readDeadLetterStats(kafka, topic, group, bar?.update);
   bar?.finish(summary.stats.total, summary.elapsedMs);
