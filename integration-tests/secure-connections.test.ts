@@ -165,6 +165,16 @@ test('a wrong password fails with an authentication error that holds neither pas
     assert.match(problem ?? 'connected', new RegExp(`^SASL authentication failed \\(check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD\\): .*invalid credentials with SASL mechanism ${mechanism}`));
     assert.ok(!(problem ?? '').includes(wrong) && !(problem ?? '').includes(listener.password));
   }
+  // kascade run says it in one line and exits 1: no stack trace, no password.
+  const wrong = `wrong-${randomUUID()}`;
+  const stage = StageProcess.launch([TOPOLOGY, '--stage', 'slim'], { ...secureClientEnv(listener, 'SCRAM-SHA-512'), KAFKA_SASL_PASSWORD: wrong, KASCADE_SECURE_RUN: `sec${randomUUID().slice(0, 8)}` });
+  assert.equal((await stage.exited).code, 1, stage.tail());
+  const said = stage.output.filter((line) => line.startsWith('kascade: '));
+  assert.deepEqual(
+    said.map((line) => line.replace(/: SASL SCRAM SHA512 .*/, '')),
+    [`kascade: cannot use Kafka at ${listener.brokers}: SASL authentication failed (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)`],
+  );
+  assert.ok(!stage.output.some((line) => line.includes(wrong) || line.includes('    at ')), stage.tail());
 });
 
 test('kascade run processes records end to end over SCRAM/TLS and an authenticated https registry; its logs hold no password', async () => {

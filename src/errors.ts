@@ -5,7 +5,7 @@
 export const ErrorCode = {
   /** A configuration value (environment variable, topology file) is missing or malformed. */
   ConfigInvalid: 'KASCADE_CONFIG_INVALID',
-  /** No Kafka broker answered at the configured bootstrap addresses. */
+  /** No Kafka broker answered at the configured bootstrap addresses, or it refused the connection (TLS, SASL). */
   BrokerUnreachable: 'KASCADE_BROKER_UNREACHABLE',
   /** The schema registry did not answer, or answered 5xx / 401 / 403 (systemic: the stage pauses and retries). */
   RegistryUnreachable: 'KASCADE_REGISTRY_UNREACHABLE',

@@ -1,4 +1,6 @@
-import type { Kafka } from 'kafkajs';
+import './record-encoding.js';
+// A default import: Node's named-export detection does not see kafkajs's error classes.
+import kafkajs, { type Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 import { ErrorCode, KascadeError } from '../errors.js';
 import { createKafka, createProducer } from './client.js';
@@ -33,7 +35,7 @@ export async function kafkaProblem(connection: ConnectionSettings, timeoutMs = 3
 /** kafkajs's reason for a failed connection, with what it means for the settings (names only, no secrets). */
 export function describeConnectFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if ((error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') || /SASL/.test(message)) {
+  if (error instanceof kafkajs.KafkaJSSASLAuthenticationError || /SASL/.test(message)) {
     return `SASL authentication failed (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD): ${message}`;
   }
   if (/certificate|SSL|TLS|handshake/i.test(message)) return `TLS handshake failed (check KAFKA_SECURITY_PROTOCOL and KAFKA_SSL_CA_LOCATION): ${message}`;

@@ -14,6 +14,7 @@ import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import { ensureTopics } from './topic-admin.js';
 import { TopicLimits } from './topic-limits.js';
+import { asConnectionError } from './connection-error.js';
 
 export interface RunTopologyOptions {
   readonly spec: TopologySpec;
@@ -57,8 +58,11 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
   // The insecure choices KASCADE_ALLOW_INSECURE=true accepted: said once, at start.
   for (const warning of options.connection.warnings ?? []) logger.warn(warning);
   const kafka = createKafka(options.connection, { clientId: `kascade.${spec.name}`, logLevel: 'warn' });
+  const brokers = options.connection.brokers;
   if (options.createTopics ?? true) {
-    const result = await ensureTopics(kafka, topologyTopics(spec, stages));
+    const result = await ensureTopics(kafka, topologyTopics(spec, stages)).catch((error: unknown) => {
+      throw asConnectionError(error, brokers);
+    });
     if (result.created.length > 0) logger.info('created topics', { topics: result.created.join(',') });
   }
   const context: StageContext = {
@@ -138,7 +142,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     await Promise.all([...services.values()].map((service) => service.start()));
   } catch (error) {
     await stop().catch(() => undefined);
-    throw error;
+    throw asConnectionError(error, brokers);
   }
   const firstExit = Promise.race([...services].map(([stage, service]) => service.exited.then((exit) => ({ stage, exit }))));
   const stats = (): Record<string, Readonly<Record<string, number | string>>> =>
