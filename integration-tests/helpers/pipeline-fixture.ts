@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { createProducer } from '../../src/kafka/client.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 import { connection } from './kafka.js';
-import { waitFor } from './wait-for.js';
+import { waitForGroupCaughtUp } from './group-progress.js';
 
 export const PIPELINE_FILE = 'integration-tests/fixtures/pipeline.yaml';
 export const TRANSFORMS_FILE = 'integration-tests/fixtures/transforms.ts';
@@ -90,23 +90,8 @@ export class PipelineFixture {
     }
   }
 
-  /** Waits until `group` has committed offsets up to the end of every partition of `topic`. */
-  async waitForCaughtUp(kafka: Kafka, stage: string, topic: string, timeoutMs = 120_000): Promise<void> {
-    const admin = kafka.admin();
-    await admin.connect();
-    let lag = -1;
-    try {
-      await waitFor(
-        async () => {
-          const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: this.group(stage), topics: [topic] })]);
-          const done = new Map(committed[0]?.partitions.map((entry) => [entry.partition, Number(entry.offset)]) ?? []);
-          lag = ends.reduce((sum, end) => sum + Math.max(0, Number(end.high) - Math.max(0, done.get(end.partition) ?? 0)), 0);
-          return lag === 0;
-        },
-        { what: () => `stage ${stage} to commit to the end of ${topic} (lag ${lag})`, timeoutMs, intervalMs: 250 },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+  /** Waits until the stage's group has committed offsets up to the end of every partition of `topic`. */
+  waitForCaughtUp(kafka: Kafka, stage: string, topic: string, timeoutMs = 120_000): Promise<void> {
+    return waitForGroupCaughtUp(kafka, this.group(stage), topic, { timeoutMs });
   }
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../../src/config/connection.js';
+import { waitForGroupCaughtUp } from '../helpers/group-progress.js';
 import { StageProcess } from '../helpers/stage-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { EventGenerator } from './generator.js';
@@ -81,25 +82,9 @@ export class ReliabilityRun {
    * Waits until the stage's group has committed to the end of its input. An input written in
    * transactions ends each partition with a commit marker, an offset no consumer commits past.
    */
-  async waitForCaughtUp(stage: ReliabilityStage, timeoutMs = 180_000): Promise<void> {
-    const topic = this.stageTopics(stage).input;
+  waitForCaughtUp(stage: ReliabilityStage, timeoutMs = 180_000): Promise<void> {
     const markerAllowance = stage === 'score' && this.options.delivery === 'exactly-once' ? 1 : 0;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let lag = -1;
-    try {
-      await waitFor(
-        async () => {
-          const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: this.group(stage), topics: [topic] })]);
-          const done = new Map(committed[0]?.partitions.map((entry) => [entry.partition, Number(entry.offset)]) ?? []);
-          lag = ends.reduce((sum, end) => sum + Math.max(0, Number(end.high) - markerAllowance - Math.max(0, done.get(end.partition) ?? 0)), 0);
-          return lag === 0;
-        },
-        { what: () => `stage ${stage} to commit to the end of ${topic} (lag ${lag})`, timeoutMs, intervalMs: 250 },
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    return waitForGroupCaughtUp(this.kafka, this.group(stage), this.stageTopics(stage).input, { timeoutMs, markerAllowance });
   }
 
   /** Waits until `topic` grew by `count` records from `from`. */
