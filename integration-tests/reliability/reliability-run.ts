@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../../src/config/connection.js';
+import { askAgain } from '../helpers/ask-again.js';
 import { waitForGroupCaughtUp } from '../helpers/group-progress.js';
 import { StageProcess } from '../helpers/stage-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -68,7 +69,11 @@ export class ReliabilityRun {
   }
 
   /** Records written to a topic so far (high watermarks; aborted transactional records count too). */
-  async written(topic: string): Promise<number> {
+  written(topic: string): Promise<number> {
+    return askAgain(`the offsets of ${topic}`, () => this.highWatermarks(topic));
+  }
+
+  private async highWatermarks(topic: string): Promise<number> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {

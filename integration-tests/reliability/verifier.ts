@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../../src/config/connection.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
+import { askAgain } from '../helpers/ask-again.js';
 import { collect, type ReceivedRecord } from '../helpers/kafka.js';
 
 const MARKER = 'kascade-verifier-marker';
@@ -78,10 +79,15 @@ export class Verifier {
 
   /** Every record of `topic` up to markers written now; `markersSeen` false if some never became visible. */
   private async read(topic: string): Promise<{ records: ReceivedRecord[]; markersSeen: boolean }> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((entry) => entry.partition);
-    await admin.disconnect();
+    const partitions = await askAgain(`the partitions of ${topic}`, async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets(topic)).map((entry) => entry.partition);
+      } finally {
+        await admin.disconnect();
+      }
+    });
     const marker = randomUUID();
     const producer = this.kafka.producer();
     await producer.connect();
