@@ -348,7 +348,9 @@ test('a second redrive of the same group fences the first; together they redrive
   });
   const second = await runRedrive(kafka, options);
   const outcome = await first;
-  if (outcome instanceof Error) assert.match(outcome.message, /another redrive of group .* started and took over/);
+  // Fenced, the first fails: the broker says so (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH) or, at times, answers its
+  // offset commit with UNKNOWN_SERVER_ERROR. Either way it stops, and the counts below must hold.
+  if (outcome instanceof Error) assert.match(outcome.message, /another redrive of group .* started and took over|committing the progress failed after the records were written/);
   assert.ok(second.tally.clean);
   assert.ok(second.tally.read < count, 'the second goes on from what the first committed');
 

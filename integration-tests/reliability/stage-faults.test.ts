@@ -36,7 +36,7 @@ test('a zombie: the score instance frozen (SIGSTOP) past its session is replaced
     const linesBeforeWaking = zombie.output.length;
     zombie.signal('SIGCONT');
     // The broker refuses the zombie's transactional writes: its producers carry an old epoch.
-    await zombie.waitForLog(/old epoch/, 1, 60_000);
+    await zombie.waitForLog(/old epoch|newer producer with the same transactionalId/, 1, 60_000);
     const woke = await run.written(run.topic('scored'));
     await run.waitForGrowth(run.topic('scored'), woke, 800);
     const events = await run.generator.stop();
