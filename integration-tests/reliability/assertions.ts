@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Delivery } from './reliability-run.js';
-import type { StageVerdict } from './verifier.js';
+import type { Delivery, ReliabilityRun } from './reliability-run.js';
+import { formatVerdict, type StageVerdict } from './verifier.js';
 
 /**
  * The pass criteria of the fault tests. At-least-once: nothing missing, nothing unexpected, per-key
@@ -27,4 +27,13 @@ export function assertDelivered(verdict: StageVerdict, delivery: Delivery, deadL
   };
   assert.deepEqual(found, wanted, `stage ${verdict.stage} (${delivery})`);
   assert.ok(verdict.inputs > 0, `stage ${verdict.stage} read something`);
+}
+
+/** Verifies both stages of a run against the pass criteria, printing the verifier's line for each. */
+export async function assertRunDelivered(run: ReliabilityRun, diagnostic: (line: string) => void, label?: string): Promise<void> {
+  for (const stage of ['prepare', 'score'] as const) {
+    const verdict = await run.verify(stage);
+    diagnostic(`${label === undefined ? '' : `${label}: `}${formatVerdict(verdict)}`);
+    assertDelivered(verdict, run.options.delivery);
+  }
 }

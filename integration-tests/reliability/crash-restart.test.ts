@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connection, testKafka } from '../helpers/kafka.js';
-import { assertDelivered } from './assertions.js';
+import { assertRunDelivered } from './assertions.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
-import { formatVerdict } from './verifier.js';
 
 const kafka = testKafka('reliability-crash');
 const KILLS = 3;
@@ -35,11 +34,7 @@ async function killThreeTimes(delivery: Delivery, t: test.TestContext): Promise<
   } finally {
     await run.close();
   }
-  for (const stage of ['prepare', 'score'] as const) {
-    const verdict = await run.verify(stage);
-    t.diagnostic(`SIGKILL x${KILLS} (${delivery}) ${formatVerdict(verdict)}`);
-    assertDelivered(verdict, delivery);
-  }
+  await assertRunDelivered(run, (line) => t.diagnostic(line), `SIGKILL x${KILLS} (${delivery})`);
 }
 
 test('at-least-once: the score stage SIGKILLed mid-work 3 times and restarted loses nothing and keeps per-key order', async (t) => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertDelivered } from './assertions.js';
+import { assertRunDelivered } from './assertions.js';
 import { FaultStack } from './fault-stack.js';
 import type { StageProcess } from '../helpers/stage-process.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
 import { deliveriesFor } from './suite-mode.js';
-import { formatVerdict } from './verifier.js';
 
 /**
  * Faults of the services kascade depends on, on a broker and registry of the suite's own
@@ -49,11 +48,7 @@ async function underLoad(delivery: Delivery, t: test.TestContext, fault: Fault, 
   } finally {
     await run.close();
   }
-  for (const stage of ['prepare', 'score'] as const) {
-    const verdict = await run.verify(stage);
-    t.diagnostic(formatVerdict(verdict));
-    assertDelivered(verdict, delivery);
-  }
+  await assertRunDelivered(run, (line) => t.diagnostic(line));
 }
 
 const SYSTEMIC_PAUSE = /"msg":"systemic failure, pausing and retrying"/;

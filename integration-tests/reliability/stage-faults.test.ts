@@ -2,22 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connection, testKafka } from '../helpers/kafka.js';
 import type { StageProcess } from '../helpers/stage-process.js';
-import { assertDelivered } from './assertions.js';
+import { assertRunDelivered } from './assertions.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
 import { deliveriesFor } from './suite-mode.js';
-import { formatVerdict } from './verifier.js';
 
 /** Faults of kascade's own processes on the project's stack: zombies and rebalances. */
 const kafka = testKafka('reliability-stages');
 const RATE = 600;
-
-async function verifyBoth(run: ReliabilityRun, t: test.TestContext, label: string): Promise<void> {
-  for (const stage of ['prepare', 'score'] as const) {
-    const verdict = await run.verify(stage);
-    t.diagnostic(`${label}: ${formatVerdict(verdict)}`);
-    assertDelivered(verdict, run.options.delivery);
-  }
-}
 
 test('a zombie: the score instance frozen (SIGSTOP) past its session is replaced, then wakes: it is fenced and no duplicate is visible (exactly-once)', async (t) => {
   const run = new ReliabilityRun(kafka, { delivery: 'exactly-once', connection });
@@ -49,7 +40,7 @@ test('a zombie: the score instance frozen (SIGSTOP) past its session is replaced
     if (zombie?.running === true) zombie.signal('SIGCONT');
     await run.close();
   }
-  await verifyBoth(run, t, 'zombie');
+  await assertRunDelivered(run, (line) => t.diagnostic(line), 'zombie');
 });
 
 async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Promise<void> {
@@ -78,7 +69,7 @@ async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Pro
   } finally {
     await run.close();
   }
-  await verifyBoth(run, t, `scaling 1-2-3-1 (${delivery})`);
+  await assertRunDelivered(run, (line) => t.diagnostic(line), `scaling 1-2-3-1 (${delivery})`);
 }
 
 for (const delivery of deliveriesFor('exactly-once')) {

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { DeadLetterStats } from '../runtime/dead-letter-stats.js';
-import { connectAdmin, requireTopic, spansAfterGroup, wholeTopicSpans } from './dead-letter-topic.js';
-import { readSpans, type PartitionSpan } from './topic-reader.js';
+import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
+import { planSpans, readSpans, type PartitionSpan } from './topic-reader.js';
 
 export interface DeadLetterStatsSummary {
   readonly stats: DeadLetterStats;
@@ -25,7 +25,7 @@ export async function readDeadLetterStats(
   let positions: Map<number, bigint>;
   try {
     await requireTopic(admin, topic, 'dead-letter topic');
-    const [whole, pending] = await Promise.all([wholeTopicSpans(admin, topic), spansAfterGroup(admin, topic, group)]);
+    const [whole, pending] = await Promise.all([planSpans(admin, [{ topic }]), spansAfterGroup(admin, topic, group)]);
     spans = whole;
     positions = new Map(pending.map((span) => [span.partition, BigInt(span.start)]));
   } finally {

@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
+import { describeConnectFailure } from './probe.js';
 import type { PartitionSpan } from './topic-reader.js';
 
 /** The consumer group whose committed offsets are a redrive's progress through a dead-letter topic. */
@@ -13,7 +14,7 @@ export async function connectAdmin(kafka: Kafka, purpose: string): Promise<Admin
   try {
     await admin.connect();
   } catch (error) {
-    throw new KascadeError(ErrorCode.BrokerUnreachable, `cannot reach Kafka to ${purpose}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new KascadeError(ErrorCode.BrokerUnreachable, `cannot reach Kafka to ${purpose}: ${describeConnectFailure(error)}`, {
       retriable: true,
       cause: error,
     });
@@ -45,10 +46,3 @@ export async function spansAfterGroup(admin: Admin, topic: string, groupId: stri
     })
     .sort((a, b) => a.partition - b.partition);
 }
-
-/** Per partition, [first offset, end offset now): the whole topic as it stands. */
-export async function wholeTopicSpans(admin: Admin, topic: string): Promise<PartitionSpan[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.map((entry) => ({ topic, partition: entry.partition, start: entry.low, end: entry.high })).sort((a, b) => a.partition - b.partition);
-}
-
