@@ -7,6 +7,7 @@ import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic
 import { MAX_REQUEST_BYTES } from './messages.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId } from './transactional-claim.js';
+import { sendOffsetsPatiently } from './transaction-offsets.js';
 
 export interface RedriveOptions {
   /** The dead-letter topic to read. */
@@ -154,7 +155,7 @@ class ChunkWriter {
     const partitions = [...this.progress].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
     const transaction = await this.committer.transaction();
     try {
-      await transaction.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic: this.options.topic, partitions }] });
+      await sendOffsetsPatiently(transaction, { consumerGroupId: this.options.group, topics: [{ topic: this.options.topic, partitions }] });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);

@@ -3,6 +3,7 @@ import { ErrorCode, KascadeError } from '../errors.js';
 import { createProducer } from './client.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId } from './transactional-claim.js';
+import { sendOffsetsPatiently } from './transaction-offsets.js';
 
 /** Provenance headers on every replayed record. */
 export const ReplayHeader = {
@@ -245,7 +246,7 @@ class ReplayWriter {
       if (messages.length > 0) await transaction.send({ topic: this.options.destination, messages });
       const partitions = [...progress].map(([partition, offset]) => ({ partition, offset: offset.toString(), metadata: this.plans.get(partition) ?? null }));
       // kafkajs passes each partition's `metadata` through to TxnOffsetCommit; its types only lack the field.
-      await transaction.sendOffsets({ consumerGroupId: replayGroup(this.options.id), topics: [{ topic: this.options.source, partitions }] });
+      await sendOffsetsPatiently(transaction, { consumerGroupId: replayGroup(this.options.id), topics: [{ topic: this.options.source, partitions }] });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);

@@ -3,6 +3,7 @@ import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { createProducer, type KeyPartitioner } from './client.js';
 import { MAX_REQUEST_BYTES, splitBySize, toTopicMessages, type TopicLimit } from './messages.js';
+import { sendOffsetsPatiently } from './transaction-offsets.js';
 
 /**
  * Exactly-once writes: the outputs of an input partition's records and that partition's next
@@ -37,7 +38,7 @@ export class TransactionalWriter {
     const transaction = await producer.transaction();
     try {
       for (const piece of splitBySize(records, MAX_REQUEST_BYTES, this.topicLimit)) await transaction.sendBatch({ topicMessages: toTopicMessages(piece.records) });
-      await transaction.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      await sendOffsetsPatiently(transaction, { consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
       this.committed.set(key, BigInt(nextOffset));
     } catch (error) {
