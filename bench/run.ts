@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { buildKascade } from './lib/build.js';
 import { Cluster } from './lib/cluster.js';
 import { ensureLocalStack } from './lib/local-stack.js';
 import { measureLatency, type LatencyResult } from './lib/latency.js';
@@ -53,6 +54,7 @@ function save(results: BenchResults): string {
   return file;
 }
 
+buildKascade(say);
 const stopStack = await ensureLocalStack(say);
 const cluster = new Cluster();
 const sink = await OtlpSink.start();

@@ -1,5 +1,7 @@
 import type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
+import { encodedTail, toMessage } from './outgoing-encoding.js';
+import { recordSize } from './record-encoding.js';
 import { RECORD_BATCH_OVERHEAD } from './record-size.js';
 
 export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
@@ -11,15 +13,6 @@ export function toSourceRecord(topic: string, partition: number, message: KafkaM
     value: message.value,
     headers: message.headers ?? {},
     timestamp: message.timestamp,
-  };
-}
-
-function toMessage(record: OutgoingRecord): Message {
-  return {
-    key: record.key,
-    value: record.value,
-    headers: { ...record.headers },
-    ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
   };
 }
 
@@ -40,11 +33,12 @@ export function toTopicMessages(records: readonly OutgoingRecord[]): TopicMessag
  */
 export const MAX_REQUEST_BYTES = 768 * 1024;
 
-/** Roughly what a record takes in a record batch: key, value, headers and per-record framing. */
+/** Room for a record's offset and timestamp deltas beyond the one byte each recordSize counts. */
+const DELTA_MARGIN = 8;
+
+/** What a record takes in a record batch, at most: its encoded bytes, with room for any place in the batch. */
 export function recordBytes(record: OutgoingRecord): number {
-  let bytes = 24 + (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
-  for (const [name, value] of Object.entries(record.headers)) bytes += 4 + Buffer.byteLength(name) + Buffer.byteLength(value);
-  return bytes;
+  return recordSize(encodedTail(record).length) + DELTA_MARGIN;
 }
 
 /** A topic's max.message.bytes when known: no partition's batch in one request may be larger. */

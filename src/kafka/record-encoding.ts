@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 /**
  * Producing was the largest cost of a stage (about 40% of its main thread): kafkajs encodes each
  * record, and each of its headers, in a fresh zero-filled 512-byte buffer, writes every varint
@@ -8,11 +6,12 @@ import { createRequire } from 'node:module';
  * what kascade writes. This encoder writes the same Kafka record (v2 format, "record/v0" in
  * kafkajs) into one buffer sized up front.
  *
- * It replaces kafkajs's record encoder before kafkajs first loads (its produce request keeps a
- * reference to the encoder it required): client.ts, the one module that loads kafkajs, imports
- * this first. If kafkajs is laid out differently, or already loaded, nothing is changed.
- * test/kafka/record-encoding.test.ts compares the bytes with kafkajs's own encoder.
+ * kafkajs-patches.ts installs it in kafkajs. test/kafka/record-encoding.test.ts compares the
+ * bytes with kafkajs's own encoder.
  */
+
+/** Set on a message whose key, value and headers kascade encoded already (see outgoing-encoding.ts). */
+export const ENCODED_TAIL: unique symbol = Symbol('kascade.encodedTail');
 
 /** What kafkajs hands its record encoder (one message of a produce request). */
 export interface RecordInput {
@@ -21,6 +20,8 @@ export interface RecordInput {
   readonly key?: Buffer | string | null;
   readonly value?: Buffer | string | null;
   readonly headers?: Readonly<Record<string, Buffer | string | readonly (Buffer | string)[] | undefined>>;
+  /** The record's key, value and headers as encodeRecordTail writes them; used instead of those when set. */
+  readonly [ENCODED_TAIL]?: Buffer;
 }
 
 /** What kafkajs's batch encoder reads from an encoded record (the shape of its Encoder). */
@@ -32,7 +33,7 @@ export interface EncodedRecord {
 /** Zig-zag encoding, as Kafka's varints use it; exact for |n| < 2^52 (lengths, deltas). */
 const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 
-function varintSize(n: number): number {
+export function varintSize(n: number): number {
   let value = zigzag(n);
   let size = 1;
   while (value >= 128) {
@@ -71,54 +72,66 @@ class RecordWriter {
   }
 }
 
-/** One Kafka record, byte for byte what kafkajs's record/v0 writes, in a single buffer. */
-export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordInput): EncodedRecord {
-  const pairs: [string, Buffer | string][] = [];
-  for (const [name, entry] of Object.entries(headers)) {
+/** Header names recur on every record: each is encoded (length prefix and bytes) once. */
+const encodedNames = new Map<string, Buffer>();
+const MAX_ENCODED_NAMES = 1024;
+
+function encodedName(name: string): Buffer {
+  let encoded = encodedNames.get(name);
+  if (encoded === undefined) {
+    const length = Buffer.byteLength(name);
+    const writer = new RecordWriter(Buffer.allocUnsafe(fieldSize(length)));
+    writer.field(name, length);
+    encoded = writer.buffer;
+    if (encodedNames.size < MAX_ENCODED_NAMES) encodedNames.set(name, encoded);
+  }
+  return encoded;
+}
+
+/**
+ * The part of a Kafka record (v2) that does not depend on its place in a batch: key, value,
+ * header count and headers. Sized up front, written once.
+ */
+export function encodeRecordTail(key: Buffer | string | null | undefined, value: Buffer | string | null | undefined, headers: RecordInput['headers'] = {}): Buffer {
+  const pairs: { readonly name: Buffer; readonly value: Buffer | string; readonly length: number }[] = [];
+  for (const name in headers) {
+    const entry = headers[name];
     if (entry === undefined) continue;
-    if (Array.isArray(entry)) for (const item of entry as readonly (Buffer | string)[]) pairs.push([name, item]);
-    else pairs.push([name, entry as Buffer | string]);
+    for (const item of Array.isArray(entry) ? (entry as readonly (Buffer | string)[]) : [entry as Buffer | string]) {
+      pairs.push({ name: encodedName(name), value: item, length: byteLengthOf(item) });
+    }
   }
   const keyLength = byteLengthOf(key);
   const valueLength = byteLengthOf(value);
-  const headerLengths = pairs.map(([name, headerValue]) => [Buffer.byteLength(name), byteLengthOf(headerValue)] as const);
-  let bodySize = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + fieldSize(keyLength) + fieldSize(valueLength) + varintSize(pairs.length);
-  for (const [nameLength, valueByteLength] of headerLengths) bodySize += fieldSize(nameLength) + fieldSize(valueByteLength);
+  let size = fieldSize(keyLength) + fieldSize(valueLength) + varintSize(pairs.length);
+  for (const pair of pairs) size += pair.name.length + fieldSize(pair.length);
+  const writer = new RecordWriter(Buffer.allocUnsafe(size));
+  writer.field(key, keyLength);
+  writer.field(value, valueLength);
+  writer.varint(pairs.length);
+  for (const pair of pairs) {
+    writer.offset += pair.name.copy(writer.buffer, writer.offset);
+    writer.field(pair.value, pair.length);
+  }
+  return writer.buffer;
+}
 
+/** Bytes of a whole record whose tail takes `tailLength` bytes, with the given deltas. */
+export function recordSize(tailLength: number, offsetDelta = 0, timestampDelta = 0): number {
+  const body = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + tailLength;
+  return varintSize(body) + body;
+}
+
+/** One Kafka record, byte for byte what kafkajs's record/v0 writes, in a single buffer. */
+export function encodeRecord(input: RecordInput): EncodedRecord {
+  const { offsetDelta = 0, timestampDelta = 0 } = input;
+  const tail = input[ENCODED_TAIL] ?? encodeRecordTail(input.key, input.value, input.headers);
+  const bodySize = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + tail.length;
   const writer = new RecordWriter(Buffer.allocUnsafe(varintSize(bodySize) + bodySize));
   writer.varint(bodySize);
   writer.buffer[writer.offset++] = 0; // attributes: unused in record v2
   writer.varint(timestampDelta);
   writer.varint(offsetDelta);
-  writer.field(key, keyLength);
-  writer.field(value, valueLength);
-  writer.varint(pairs.length);
-  pairs.forEach(([name, headerValue], index) => {
-    const [nameLength, valueByteLength] = headerLengths[index] ?? [0, 0];
-    writer.field(name, nameLength);
-    writer.field(headerValue, valueByteLength);
-  });
+  tail.copy(writer.buffer, writer.offset);
   return { buf: writer.buffer, buffer: writer.buffer };
 }
-
-/** The record encoder's module, as kafkajs 2.x lays it out. */
-const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
-const PRODUCE_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
-
-/** Installs `encodeRecord` as kafkajs's record encoder; false when kafkajs was already loaded or is laid out differently. */
-export function installRecordEncoder(): boolean {
-  const require = createRequire(import.meta.url);
-  try {
-    if (require.cache[require.resolve(PRODUCE_MODULE)] !== undefined) return false;
-    const recordPath = require.resolve(RECORD_MODULE);
-    require(recordPath);
-    const cached = require.cache[recordPath];
-    if (cached === undefined) return false;
-    cached.exports = encodeRecord;
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-installRecordEncoder();

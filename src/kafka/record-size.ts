@@ -1,4 +1,6 @@
 import type { OutgoingRecord } from '../runtime/record.js';
+import { encodedTail } from './outgoing-encoding.js';
+import { recordSize } from './record-encoding.js';
 
 /**
  * What the broker compares with a topic's max.message.bytes: the size of a whole record batch
@@ -9,32 +11,10 @@ import type { OutgoingRecord } from '../runtime/record.js';
 /** Bytes of a v2 record batch without its records (base offset, length, epoch, magic, crc, ...). */
 export const RECORD_BATCH_OVERHEAD = 61;
 
-/** Kafka's zig-zag varint length of `n` (lengths and deltas are small, so doubles are exact). */
-function varintSize(n: number): number {
-  let value = n >= 0 ? n * 2 : -n * 2 - 1;
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-/** A varint length prefix and the bytes (-1, one byte, for null). */
-function fieldSize(value: Buffer | string | null): number {
-  if (value === null) return 1;
-  const length = Buffer.isBuffer(value) ? value.length : Buffer.byteLength(value);
-  return varintSize(length) + length;
-}
-
 /**
  * Exactly the bytes of an uncompressed record batch holding `record` alone, as the broker sizes
  * it (kascade's producers do not compress). Compared with max.message.bytes before producing.
  */
 export function singleRecordBatchBytes(record: OutgoingRecord): number {
-  const headers = Object.entries(record.headers);
-  // attributes, timestamp delta 0 and offset delta 0 take one byte each.
-  let body = 3 + fieldSize(record.key) + fieldSize(record.value) + varintSize(headers.length);
-  for (const [name, value] of headers) body += fieldSize(name) + fieldSize(value);
-  return RECORD_BATCH_OVERHEAD + varintSize(body) + body;
+  return RECORD_BATCH_OVERHEAD + recordSize(encodedTail(record).length);
 }

@@ -1,5 +1,5 @@
-// kascade's record encoder goes in before kafkajs first loads (see record-encoding.ts), whichever module loads it.
-import './record-encoding.js';
+// kascade's produce encoders go in before kafkajs first loads (see kafkajs-patches.ts), whichever module loads it.
+import './kafkajs-patches.js';
 // A default import: Node's named-export detection stops before ConfigResourceTypes in kafkajs's CommonJS index.
 import kafkajs, { type Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoding.js';
+import { ENCODED_TAIL, encodeRecord, encodeRecordTail, type RecordInput } from '../../src/kafka/record-encoding.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs's own record encoder: this file never loads src/kafka/client.ts, so it is not replaced here.
@@ -39,4 +39,12 @@ test("an encoded record is what kafkajs's batch encoder reads: `buf` and `buffer
   const encoded = encodeRecord({ key: 'k', value: 'v', headers: { a: 'b' } });
   assert.ok(Buffer.isBuffer(encoded.buf));
   assert.deepEqual(encoded.buffer, kafkajsRecord({ key: 'k', value: 'v', headers: { a: 'b' } }).buffer);
+});
+
+test('an output encoded once (its tail) is written byte for byte as kafkajs writes the same message', () => {
+  for (const [index, input] of records().entries()) {
+    const tail = encodeRecordTail(input.key, input.value, input.headers);
+    const withTail: RecordInput = { offsetDelta: input.offsetDelta ?? 0, timestampDelta: input.timestampDelta ?? 0, [ENCODED_TAIL]: tail };
+    assert.deepEqual(encodeRecord(withTail).buffer, kafkajsRecord(input).buffer, `record ${String(index)}`);
+  }
 });

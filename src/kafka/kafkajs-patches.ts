@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { groupMessagesPerPartition } from './partition-grouping.js';
+import { recordBatchEncoder, type Int64Bits } from './record-batch-encoding.js';
+import { encodeRecord } from './record-encoding.js';
+
+/**
+ * kascade's replacements for three pieces of kafkajs's produce path, the largest cost of a
+ * stage's main thread: the record encoder, the record batch encoder and the grouping of messages
+ * by partition. Each writes the same bytes or groups the same way (tests compare them with
+ * kafkajs's own), only with fewer allocations and copies.
+ *
+ * They go in before kafkajs first loads, because its modules keep references to what they
+ * required: every src/kafka module that loads kafkajs imports this file first. If kafkajs is
+ * laid out differently, or already loaded, nothing is changed.
+ */
+
+const MODULES = {
+  record: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+  recordBatch: 'kafkajs/src/protocol/recordBatch/v0/index.js',
+  grouping: 'kafkajs/src/producer/groupMessagesPerPartition.js',
+  long: 'kafkajs/src/utils/long.js',
+  /** Loaded by kafkajs's index; once it is, the references are taken. */
+  produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
+} as const;
+
+interface KafkajsLong {
+  getHighBits(): number;
+  getLowBits(): number;
+}
+
+interface RecordBatchModule {
+  RecordBatch: Parameters<typeof recordBatchEncoder>[0];
+}
+
+/** True when every replacement went in; false when kafkajs was already loaded or is laid out differently. */
+export function installKafkajsPatches(): boolean {
+  const require = createRequire(import.meta.url);
+  try {
+    if (require.cache[require.resolve(MODULES.produceRequest)] !== undefined) return false;
+    const Long = require(MODULES.long) as { fromValue(value: unknown): KafkajsLong };
+    const bits: Int64Bits = (value) => {
+      const long = Long.fromValue(value);
+      return { high: long.getHighBits(), low: long.getLowBits() };
+    };
+    const recordBatch = require(MODULES.recordBatch) as RecordBatchModule;
+    recordBatch.RecordBatch = recordBatchEncoder(recordBatch.RecordBatch, bits);
+    return replaceExports(require, MODULES.record, encodeRecord) && replaceExports(require, MODULES.grouping, groupMessagesPerPartition);
+  } catch {
+    return false;
+  }
+}
+
+function replaceExports(require: NodeJS.Require, module: string, exports: unknown): boolean {
+  const path = require.resolve(module);
+  require(path);
+  const cached = require.cache[path];
+  if (cached === undefined) return false;
+  cached.exports = exports;
+  return true;
+}
+
+installKafkajsPatches();
