@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import { groupMessagesPerPartition } from './partition-grouping.js';
+import { produceRequestEncoder } from './produce-request-encoding.js';
 import { recordBatchEncoder, type Int64Bits } from './record-batch-encoding.js';
 import { encodeRecord } from './record-encoding.js';
+import { frameRequest } from './request-framing.js';
 
 /**
- * kascade's replacements for three pieces of kafkajs's produce path, the largest cost of a
- * stage's main thread: the record encoder, the record batch encoder and the grouping of messages
- * by partition. Each writes the same bytes or groups the same way (tests compare them with
- * kafkajs's own), only with fewer allocations and copies.
+ * kascade's replacements for pieces of kafkajs's produce path, the largest cost of a stage's
+ * main thread: the record, record batch and produce request encoders, the request framing and
+ * the grouping of messages by partition. Each writes the same bytes or groups the same way
+ * (tests compare them with kafkajs's own), only with fewer allocations and copies.
  *
  * They go in before kafkajs first loads, because its modules keep references to what they
  * required: every src/kafka module that loads kafkajs imports this file first. If kafkajs is
@@ -18,9 +20,11 @@ const MODULES = {
   record: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
   recordBatch: 'kafkajs/src/protocol/recordBatch/v0/index.js',
   grouping: 'kafkajs/src/producer/groupMessagesPerPartition.js',
-  long: 'kafkajs/src/utils/long.js',
-  /** Loaded by kafkajs's index; once it is, the references are taken. */
   produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
+  requestFraming: 'kafkajs/src/protocol/request.js',
+  long: 'kafkajs/src/utils/long.js',
+  /** Loaded by kafkajs's index: once it is, kafkajs holds references to the modules above. */
+  connection: 'kafkajs/src/network/connection.js',
 } as const;
 
 interface KafkajsLong {
@@ -36,7 +40,7 @@ interface RecordBatchModule {
 export function installKafkajsPatches(): boolean {
   const require = createRequire(import.meta.url);
   try {
-    if (require.cache[require.resolve(MODULES.produceRequest)] !== undefined) return false;
+    if (require.cache[require.resolve(MODULES.connection)] !== undefined || require.cache[require.resolve(MODULES.produceRequest)] !== undefined) return false;
     const Long = require(MODULES.long) as { fromValue(value: unknown): KafkajsLong };
     const bits: Int64Bits = (value) => {
       const long = Long.fromValue(value);
@@ -44,7 +48,10 @@ export function installKafkajsPatches(): boolean {
     };
     const recordBatch = require(MODULES.recordBatch) as RecordBatchModule;
     recordBatch.RecordBatch = recordBatchEncoder(recordBatch.RecordBatch, bits);
-    return replaceExports(require, MODULES.record, encodeRecord) && replaceExports(require, MODULES.grouping, groupMessagesPerPartition);
+    if (!replaceExports(require, MODULES.record, encodeRecord) || !replaceExports(require, MODULES.grouping, groupMessagesPerPartition)) return false;
+    // Loaded after the record and batch encoders are in place: compressed requests use them too.
+    const produceRequest = require(MODULES.produceRequest) as Parameters<typeof produceRequestEncoder>[0];
+    return replaceExports(require, MODULES.produceRequest, produceRequestEncoder(produceRequest, bits)) && replaceExports(require, MODULES.requestFraming, frameRequest);
   } catch {
     return false;
   }

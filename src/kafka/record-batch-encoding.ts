@@ -1,4 +1,5 @@
 import { crc32c } from './crc32c.js';
+import { KafkaRecord } from './record-encoding.js';
 import { RECORD_BATCH_OVERHEAD } from './record-size.js';
 
 /**
@@ -48,33 +49,46 @@ const CRC_START = 8 + 4 + 4 + 1 + 4;
 export function recordBatchEncoder(original: RecordBatchFunction, bits: Int64Bits): RecordBatchFunction {
   return (input) => {
     const records = input.records ?? [];
-    if ((input.compression ?? 0) !== 0 || !records.every(isEncodedRecord)) return original(input);
-    return Promise.resolve(encodeRecordBatch(input, records.map((record) => record.buffer), bits));
+    // KafkaRecord first: asking it for `buffer` would make the copy this avoids.
+    if ((input.compression ?? 0) !== 0 || !records.every((record) => record instanceof KafkaRecord || isEncodedRecord(record))) return original(input);
+    return Promise.resolve(encodeRecordBatch(input, records.map((record) => (record instanceof KafkaRecord ? record : record.buffer)), bits));
   };
 }
 
-/** `records`: each record's encoded bytes, in offset order. */
-function encodeRecordBatch(input: RecordBatchInput, records: readonly Buffer[], bits: Int64Bits): EncodedBatch {
+/** Bytes of a record batch of `records` (uncompressed). */
+export function recordBatchSize(records: readonly (KafkaRecord | Buffer)[]): number {
   let size = RECORD_BATCH_OVERHEAD;
-  for (const record of records) size += record.length;
-  const buffer = Buffer.allocUnsafe(size);
+  for (const record of records) size += record instanceof KafkaRecord ? record.size : record.length;
+  return size;
+}
+
+/** `records`: each record, written in place or as its bytes, in offset order. */
+function encodeRecordBatch(input: RecordBatchInput, records: readonly (KafkaRecord | Buffer)[], bits: Int64Bits): EncodedBatch {
+  const buffer = Buffer.allocUnsafe(recordBatchSize(records));
+  writeRecordBatch(buffer, 0, input, records, bits);
+  return { buf: buffer, buffer, size: () => buffer.length };
+}
+
+/** Writes the batch of `records` at `start` of `target` (room for recordBatchSize bytes); returns the offset after it. */
+export function writeRecordBatch(target: Buffer, start: number, input: RecordBatchInput, records: readonly (KafkaRecord | Buffer)[], bits: Int64Bits): number {
+  const size = recordBatchSize(records);
   const now = Date.now();
-  let offset = writeInt64(buffer, 0, bits(input.firstOffset ?? 0));
-  offset = buffer.writeInt32BE(size - 12, offset); // batch length: everything after itself
-  offset = buffer.writeInt32BE(input.partitionLeaderEpoch ?? 0, offset);
-  offset = buffer.writeInt8(MAGIC_BYTE, offset);
+  let offset = writeInt64(target, start, bits(input.firstOffset ?? 0));
+  offset = target.writeInt32BE(size - 12, offset); // batch length: everything after itself
+  offset = target.writeInt32BE(input.partitionLeaderEpoch ?? 0, offset);
+  offset = target.writeInt8(MAGIC_BYTE, offset);
   offset += 4; // the CRC, written last
-  offset = buffer.writeInt16BE(input.transactional === true ? TRANSACTIONAL_FLAG : 0, offset);
-  offset = buffer.writeInt32BE(input.lastOffsetDelta ?? 0, offset);
-  offset = writeInt64(buffer, offset, bits(input.firstTimestamp ?? now));
-  offset = writeInt64(buffer, offset, bits(input.maxTimestamp ?? now));
-  offset = writeInt64(buffer, offset, bits(input.producerId ?? -1));
-  offset = buffer.writeInt16BE(input.producerEpoch ?? 0, offset);
-  offset = buffer.writeInt32BE(input.firstSequence ?? 0, offset);
-  offset = buffer.writeInt32BE(records.length, offset);
-  for (const record of records) offset += record.copy(buffer, offset);
-  buffer.writeUInt32BE(crc32c(buffer, CRC_START, size), CRC_START - 4);
-  return { buf: buffer, buffer, size: () => size };
+  offset = target.writeInt16BE(input.transactional === true ? TRANSACTIONAL_FLAG : 0, offset);
+  offset = target.writeInt32BE(input.lastOffsetDelta ?? 0, offset);
+  offset = writeInt64(target, offset, bits(input.firstTimestamp ?? now));
+  offset = writeInt64(target, offset, bits(input.maxTimestamp ?? now));
+  offset = writeInt64(target, offset, bits(input.producerId ?? -1));
+  offset = target.writeInt16BE(input.producerEpoch ?? 0, offset);
+  offset = target.writeInt32BE(input.firstSequence ?? 0, offset);
+  offset = target.writeInt32BE(records.length, offset);
+  for (const record of records) offset = record instanceof KafkaRecord ? record.writeTo(target, offset) : offset + record.copy(target, offset);
+  target.writeUInt32BE(crc32c(target, start + CRC_START, start + size), start + CRC_START - 4);
+  return offset;
 }
 
 function writeInt64(buffer: Buffer, offset: number, { high, low }: { readonly high: number; readonly low: number }): number {
