@@ -11,21 +11,38 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/** Makes a connected producer to replace one whose send failed. */
+export type ProducerRenewal = (failed: Producer) => Promise<Producer>;
+
 /**
  * kafkajs has no linger, so the stage batches its own sends: while one produce request is in
  * flight, everything sent meanwhile (by the batches of all partitions) queues up and goes out
  * as the next request. One request at a time keeps per-partition order; callers learn when
  * their records are acknowledged (acks=all) and only then commit their offsets.
+ *
+ * After a failed request the producer is replaced (when `renew` is given) before the next one.
+ * kafkajs's idempotent producer rolls back the sequence numbers of every partition of a failed
+ * request, also of those the broker accepted (a request refused for one partition only, e.g.
+ * MESSAGE_TOO_LARGE); its next batch to such a partition is then refused as out of order, again
+ * and again. A new producer has a new producer id and starts its sequences afresh.
  */
 export class BatchingSink {
   private readonly queue: Waiting[] = [];
   private flushing = false;
+  /** Set after a failed request: the producer is replaced before the next one. */
+  private failed = false;
 
   /** `topicLimit`: each topic's max.message.bytes, so no request holds a partition batch the broker refuses. */
   constructor(
-    private readonly producer: Producer,
+    private producer: Producer,
     private readonly topicLimit?: TopicLimit,
+    private readonly renew?: ProducerRenewal,
   ) {}
+
+  /** Disconnects the producer in use. */
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
 
   send(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
@@ -47,9 +64,14 @@ export class BatchingSink {
       while (this.queue.length > 0) {
         const batch = this.takeRequest();
         try {
+          if (this.failed && this.renew !== undefined) {
+            this.producer = await this.renew(this.producer);
+            this.failed = false;
+          }
           await this.producer.sendBatch({ topicMessages: toTopicMessages(batch.flatMap((waiting) => waiting.records)) });
           for (const waiting of batch) waiting.resolve();
         } catch (error) {
+          this.failed = true;
           const failure = new KascadeError(ErrorCode.KafkaSendFailed, `producing ${batch.length} batches failed: ${describe(error)}`, {
             retriable: true,
             cause: error,

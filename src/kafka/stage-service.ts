@@ -59,7 +59,6 @@ export class KafkaStageService {
   readonly exited: Promise<StageExit>;
   private resolveExit!: (exit: StageExit) => void;
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
   private sink: BatchingSink | undefined;
   private writer: TransactionalWriter | undefined;
   private stopping: Promise<void> | undefined;
@@ -106,9 +105,15 @@ export class KafkaStageService {
     if (delivery === 'exactly-once') {
       this.writer = new TransactionalWriter(kafka, groupId, this.options.partitioner, topicLimit);
     } else {
-      this.producer = createProducer(kafka, this.options.partitioner === undefined ? {} : { partitioner: this.options.partitioner });
-      await this.producer.connect();
-      this.sink = new BatchingSink(this.producer, topicLimit);
+      const connectProducer = async (): Promise<Producer> => {
+        const producer = createProducer(kafka, this.options.partitioner === undefined ? {} : { partitioner: this.options.partitioner });
+        await producer.connect();
+        return producer;
+      };
+      this.sink = new BatchingSink(await connectProducer(), topicLimit, async (failed) => {
+        await failed.disconnect().catch(() => undefined);
+        return connectProducer();
+      });
     }
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -158,7 +163,7 @@ export class KafkaStageService {
     await Promise.allSettled([...this.inFlight]);
     await this.consumer?.stop();
     await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await this.sink?.close();
     await this.writer?.close();
     this.lag.close();
     this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });

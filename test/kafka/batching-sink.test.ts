@@ -59,3 +59,26 @@ test('without limits, everything queued goes out as one request', async () => {
   assert.equal(requests.length, 2);
   assert.equal(requests[1]?.topicMessages?.[0]?.messages.length, 6);
 });
+
+test('after a failed request the producer is replaced before the next one, and only then', async () => {
+  const sent: string[] = [];
+  const producerNamed = (name: string, fails: boolean): Producer =>
+    ({
+      sendBatch: (batch: ProducerBatch) => {
+        sent.push(`${name}:${String(batch.topicMessages?.[0]?.messages.length)}`);
+        return fails ? Promise.reject(new Error('The broker received an out of order sequence number')) : Promise.resolve([]);
+      },
+      disconnect: () => Promise.resolve(),
+    }) as unknown as Producer;
+  const first = producerNamed('first', true);
+  const renewed: Producer[] = [];
+  const sink = new BatchingSink(first, undefined, (failed) => {
+    renewed.push(failed);
+    return Promise.resolve(producerNamed(`second-${String(renewed.length)}`, false));
+  });
+  await assert.rejects(sink.send([record('t', 0)]), /producing 1 batches failed: The broker received an out of order sequence number/);
+  await sink.send([record('t', 1), record('t', 2)]);
+  await sink.send([record('t', 3)]);
+  assert.deepEqual(sent, ['first:1', 'second-1:2', 'second-1:1']);
+  assert.deepEqual(renewed, [first]);
+});
