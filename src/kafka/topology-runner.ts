@@ -15,6 +15,7 @@ import { KafkaStageService, type StageExit } from './stage-service.js';
 import { ensureTopics } from './topic-admin.js';
 import { TopicLimits } from './topic-limits.js';
 import { asConnectionError } from './connection-error.js';
+import { fieldsReadBy } from '../runtime/fields-read.js';
 
 export interface RunTopologyOptions {
   readonly spec: TopologySpec;
@@ -115,6 +116,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       clock: options.clock ?? systemClock,
       consumerGroup: consumerGroupOf(spec, stage),
       sameEncoding: (from, to) => sameEncoding(spec, from, to),
+      fieldsRead: fieldsReadBy(spec, stage),
       tooLarge: (record) => limits.tooLarge(record),
     });
     services.set(

@@ -30,6 +30,8 @@ export interface StagePipelineOptions {
    * instead of failing the produce request of the whole batch. No check when absent.
    */
   readonly tooLarge?: (record: OutgoingRecord) => KascadeError | undefined;
+  /** The only top-level fields the handler reads (fieldsReadBy): the rest of each value need not be decoded. */
+  readonly fieldsRead?: readonly string[] | undefined;
 }
 
 export interface BatchOutcome {
@@ -196,7 +198,9 @@ export class StagePipeline {
   private async decode(source: SourceRecord): Promise<Decoded> {
     let value: unknown;
     try {
-      value = await this.options.serdeFor(source.topic).deserialize(source.value);
+      const serde = this.options.serdeFor(source.topic);
+      const fields = this.options.fieldsRead;
+      value = fields !== undefined && serde.deserializeFields !== undefined ? await serde.deserializeFields(source.value, fields) : await serde.deserialize(source.value);
     } catch (error) {
       return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot decode value from ${source.topic}`) };
     }

@@ -73,6 +73,8 @@ class AvroSerde implements Serde {
   #registered: Promise<RegisteredSchema> | undefined;
   /** Per writer schema id; ids are immutable, so a reader (and its resolver) is built once. */
   readonly #readers = new Map<number, Promise<BodyReader>>();
+  /** Per writer schema id and fields: readers that build only those fields (deserializeFields). */
+  readonly #projections = new Map<string, Promise<BodyReader>>();
   /** Ids the registry said it does not know, until when that answer stands. */
   readonly #unknown = new Map<number, { readonly error: KascadeError; readonly until: number }>();
   readonly #unknownIdTtlMs: number;
@@ -115,17 +117,50 @@ class AvroSerde implements Serde {
 
   async deserialize(data: Buffer | null): Promise<unknown> {
     const frame = readConfluentFrame(data);
-    const read = await this.#readerFor(frame.schemaId);
-    let value: unknown;
-    try {
-      value = read(frame.body);
-    } catch (error) {
-      // avsc says "truncated buffer", "trailing data", "invalid union index"...
-      throw new KascadeError(ErrorCode.DecodeFailed, `Avro body written with schema id ${frame.schemaId} cannot be decoded: ${message(error)}`, {
-        cause: error,
-      });
+    return decodeFrame(frame.schemaId, frame.body, await this.#readerFor(frame.schemaId));
+  }
+
+  async deserializeFields(data: Buffer | null, fields: readonly string[]): Promise<unknown> {
+    const frame = readConfluentFrame(data);
+    return decodeFrame(frame.schemaId, frame.body, await this.#projectionFor(frame.schemaId, fields));
+  }
+
+  /**
+   * A reader of only `fields` for bodies written with `writerId`: a reader schema with just those
+   * fields, resolved against the writer's, skips the others without building them. Falls back to
+   * the whole reader whenever such a schema cannot be made (not a record, a field missing).
+   */
+  #projectionFor(writerId: number, fields: readonly string[]): Promise<BodyReader> {
+    const key = `${writerId}:${fields.join(',')}`;
+    let projection = this.#projections.get(key);
+    if (projection === undefined) {
+      projection = retryable(
+        async () => {
+          // Errors (unknown id, registry down, incompatible schemas) are the whole reader's, as deserialize reports them.
+          const whole = await this.#readerFor(writerId);
+          const writerType = await this.#writerType(writerId);
+          const projected = projectRecord((await this.#ownSchema())?.type ?? writerType, fields);
+          if (projected === undefined) return whole;
+          try {
+            const resolver = projected.createResolver(writerType);
+            return (body: Buffer) => decodeBody(projected, body, resolver);
+          } catch {
+            return whole;
+          }
+        },
+        () => this.#projections.delete(key),
+      );
+      this.#projections.set(key, projection);
     }
-    return toPlainValue(value);
+    return projection;
+  }
+
+  /** The type a body with `writerId` was written with: the topic's own when it is that id, else from the registry. */
+  async #writerType(writerId: number): Promise<avro.Type> {
+    const own = (await this.#ownSchema())?.type;
+    const registered = this.#registered === undefined ? undefined : await this.#registered.catch(() => undefined);
+    if (own !== undefined && registered?.id === writerId) return own;
+    return createAvroType(JSON.parse(await this.#registry.schemaById(writerId)) as avro.schema.AvroSchema);
   }
 
   /** The topic's own schema, loaded and checked once. */
@@ -215,6 +250,38 @@ class AvroSerde implements Serde {
     }
     return (body) => decodeBody(readerType, body, resolver);
   }
+}
+
+/**
+ * `type` (a record) with only `fields`, in its order, under the same name (so writer schemas
+ * resolve against it as against the whole); undefined when it is not a record or lacks a field.
+ * Each field's schema is written out whole, so named types it uses stay defined.
+ */
+function projectRecord(type: avro.Type, fields: readonly string[]): avro.Type | undefined {
+  if (type.typeName !== 'record' || !('fields' in type) || !Array.isArray(type.fields)) return undefined;
+  const kept = (type.fields as readonly avro.types.Field[]).filter((field) => fields.includes(field.name));
+  if (kept.length !== fields.length) return undefined;
+  try {
+    return createAvroType({
+      type: 'record',
+      name: type.name ?? 'projection',
+      fields: kept.map((field) => ({ name: field.name, type: field.type.schema() as avro.schema.DefinedType })),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A framed body decoded by `read`, as plain values; a body it cannot decode is the record's DecodeFailed. */
+function decodeFrame(schemaId: number, body: Buffer, read: BodyReader): unknown {
+  let value: unknown;
+  try {
+    value = read(body);
+  } catch (error) {
+    // avsc says "truncated buffer", "trailing data", "invalid union index"...
+    throw new KascadeError(ErrorCode.DecodeFailed, `Avro body written with schema id ${schemaId} cannot be decoded: ${message(error)}`, { cause: error });
+  }
+  return toPlainValue(value);
 }
 
 /** Decodes the whole body (avsc throws on truncated input and on trailing bytes). */

@@ -13,6 +13,12 @@ export interface Serde {
   /** Called once when a stage starts, before any record: e.g. registers the output schema. */
   init(): Promise<void>;
   deserialize(data: Buffer | null): Promise<unknown>;
+  /**
+   * Like deserialize, but only the named top-level fields of a record need be built; the others
+   * may be skipped (then absent from the result). Fails exactly when deserialize would. Optional:
+   * a format that cannot skip leaves it out and the caller deserializes.
+   */
+  deserializeFields?(data: Buffer | null, fields: readonly string[]): Promise<unknown>;
   serialize(value: unknown): Promise<Buffer | null>;
 }
 

@@ -12,6 +12,7 @@ import { deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, topicSpecOf
 import { TransformRegistry } from '../transforms/transform-registry.js';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
 import { ManualClock } from './manual-clock.js';
+import { fieldsReadBy } from '../runtime/fields-read.js';
 
 export interface TestInput {
   readonly key?: string | null;
@@ -110,6 +111,7 @@ export class TopologyTestDriver {
         requestId: spec.requestId,
         clock: this.clock,
         sameEncoding: (from, to) => sameEncoding(this.spec, from, to),
+        fieldsRead: fieldsReadBy(this.spec, spec),
       });
       this.stages.push({ spec, handler, pipeline, positions: new Map() });
     }
