@@ -33,8 +33,12 @@ export function toTopicMessages(records: readonly OutgoingRecord[]): TopicMessag
  */
 export const MAX_REQUEST_BYTES = 768 * 1024;
 
-/** Room for a record's offset and timestamp deltas beyond the one byte each recordSize counts. */
-const DELTA_MARGIN = 8;
+/**
+ * Room for a record's offset and timestamp deltas beyond the one byte each recordSize counts,
+ * and a longer length prefix: an offset delta takes up to 3 more bytes in a request, a timestamp
+ * delta (a replayed record's old timestamp) up to 7.
+ */
+const DELTA_MARGIN = 12;
 
 /** What a record takes in a record batch, at most: its encoded bytes, with room for any place in the batch. */
 export function recordBytes(record: OutgoingRecord): number {
