@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import { groupMessagesPerPartition } from './partition-grouping.js';
 import { produceRequestEncoder } from './produce-request-encoding.js';
-import { recordBatchEncoder, type Int64Bits } from './record-batch-encoding.js';
+import type { Int64Bits } from './record-batch-encoding.js';
 import { encodeRecord } from './record-encoding.js';
 import { frameRequest } from './request-framing.js';
 
 /**
  * kascade's replacements for pieces of kafkajs's produce path, the largest cost of a stage's
- * main thread: the record, record batch and produce request encoders, the request framing and
- * the grouping of messages by partition. Each writes the same bytes or groups the same way
+ * main thread: the record encoder, the produce request encoder (record batches included), the
+ * request framing and the grouping of messages by partition. Each writes the same bytes or groups the same way
  * (tests compare them with kafkajs's own), only with fewer allocations and copies.
  *
  * They go in before kafkajs first loads, because its modules keep references to what they
@@ -18,7 +18,6 @@ import { frameRequest } from './request-framing.js';
 
 const MODULES = {
   record: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
-  recordBatch: 'kafkajs/src/protocol/recordBatch/v0/index.js',
   grouping: 'kafkajs/src/producer/groupMessagesPerPartition.js',
   produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
   requestFraming: 'kafkajs/src/protocol/request.js',
@@ -32,10 +31,6 @@ interface KafkajsLong {
   getLowBits(): number;
 }
 
-interface RecordBatchModule {
-  RecordBatch: Parameters<typeof recordBatchEncoder>[0];
-}
-
 /** True when every replacement went in; false when kafkajs was already loaded or is laid out differently. */
 export function installKafkajsPatches(): boolean {
   const require = createRequire(import.meta.url);
@@ -46,10 +41,8 @@ export function installKafkajsPatches(): boolean {
       const long = Long.fromValue(value);
       return { high: long.getHighBits(), low: long.getLowBits() };
     };
-    const recordBatch = require(MODULES.recordBatch) as RecordBatchModule;
-    recordBatch.RecordBatch = recordBatchEncoder(recordBatch.RecordBatch, bits);
     if (!replaceExports(require, MODULES.record, encodeRecord) || !replaceExports(require, MODULES.grouping, groupMessagesPerPartition)) return false;
-    // Loaded after the record and batch encoders are in place: compressed requests use them too.
+    // Loaded after the record encoder is in place: compressed requests, left to kafkajs, use it too.
     const produceRequest = require(MODULES.produceRequest) as Parameters<typeof produceRequestEncoder>[0];
     return replaceExports(require, MODULES.produceRequest, produceRequestEncoder(produceRequest, bits)) && replaceExports(require, MODULES.requestFraming, frameRequest);
   } catch {

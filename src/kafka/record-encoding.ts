@@ -4,7 +4,8 @@
  * through a temporary array and `Buffer.from`, and every timestamp through 64-bit Long objects,
  * copying the bytes several times. A stage's outputs carry about ten headers, so this grew with
  * what kascade writes. This encoder writes the same Kafka record (v2 format, "record/v0" in
- * kafkajs) into one buffer sized up front.
+ * kafkajs): its key, value and headers once, sized up front (the tail), and the tail with its
+ * place in the batch straight into the produce request.
  *
  * kafkajs-patches.ts installs it in kafkajs. test/kafka/record-encoding.test.ts compares the
  * bytes with kafkajs's own encoder.
@@ -135,9 +136,14 @@ export function encodeRecordTail(key: Buffer | string | null | undefined, value:
   return writer.buffer;
 }
 
+/** Bytes of a record after its length prefix: attributes, the deltas and the tail. */
+function recordBodySize(tailLength: number, offsetDelta: number, timestampDelta: number): number {
+  return 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + tailLength;
+}
+
 /** Bytes of a whole record whose tail takes `tailLength` bytes, with the given deltas. */
 export function recordSize(tailLength: number, offsetDelta = 0, timestampDelta = 0): number {
-  const body = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + tailLength;
+  const body = recordBodySize(tailLength, offsetDelta, timestampDelta);
   return varintSize(body) + body;
 }
 
@@ -157,7 +163,7 @@ export class KafkaRecord implements EncodedRecord {
     private readonly offsetDelta: number,
     private readonly timestampDelta: number,
   ) {
-    this.bodySize = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + tail.length;
+    this.bodySize = recordBodySize(tail.length, offsetDelta, timestampDelta);
     this.size = varintSize(this.bodySize) + this.bodySize;
   }
 

@@ -57,6 +57,12 @@ interface RegisteredSchema {
 /** Decodes an Avro body written with one particular schema id. */
 type BodyReader = (body: Buffer) => unknown;
 
+/** The reader of whole values for one writer schema id, and that writer's type (for projections). */
+interface WriterReader {
+  readonly read: BodyReader;
+  readonly writerType: avro.Type;
+}
+
 /** Confluent-framed Avro values with avsc and a schema registry. */
 export function createAvroSerde(options: AvroSerdeOptions): Serde {
   return new AvroSerde(options);
@@ -72,7 +78,7 @@ class AvroSerde implements Serde {
   #own: Promise<OwnSchema | undefined> | undefined;
   #registered: Promise<RegisteredSchema> | undefined;
   /** Per writer schema id; ids are immutable, so a reader (and its resolver) is built once. */
-  readonly #readers = new Map<number, Promise<BodyReader>>();
+  readonly #readers = new Map<number, Promise<WriterReader>>();
   /** Per writer schema id and fields: readers that build only those fields (deserializeFields). */
   readonly #projections = new Map<string, Promise<BodyReader>>();
   /** Ids the registry said it does not know, until when that answer stands. */
@@ -117,7 +123,7 @@ class AvroSerde implements Serde {
 
   async deserialize(data: Buffer | null): Promise<unknown> {
     const frame = readConfluentFrame(data);
-    return decodeFrame(frame.schemaId, frame.body, await this.#readerFor(frame.schemaId));
+    return decodeFrame(frame.schemaId, frame.body, (await this.#readerFor(frame.schemaId)).read);
   }
 
   async deserializeFields(data: Buffer | null, fields: readonly string[]): Promise<unknown> {
@@ -137,8 +143,7 @@ class AvroSerde implements Serde {
       projection = retryable(
         async () => {
           // Errors (unknown id, registry down, incompatible schemas) are the whole reader's, as deserialize reports them.
-          const whole = await this.#readerFor(writerId);
-          const writerType = await this.#writerType(writerId);
+          const { read: whole, writerType } = await this.#readerFor(writerId);
           const projected = projectRecord((await this.#ownSchema())?.type ?? writerType, fields);
           if (projected === undefined) return whole;
           try {
@@ -153,14 +158,6 @@ class AvroSerde implements Serde {
       this.#projections.set(key, projection);
     }
     return projection;
-  }
-
-  /** The type a body with `writerId` was written with: the topic's own when it is that id, else from the registry. */
-  async #writerType(writerId: number): Promise<avro.Type> {
-    const own = (await this.#ownSchema())?.type;
-    const registered = this.#registered === undefined ? undefined : await this.#registered.catch(() => undefined);
-    if (own !== undefined && registered?.id === writerId) return own;
-    return createAvroType(JSON.parse(await this.#registry.schemaById(writerId)) as avro.schema.AvroSchema);
   }
 
   /** The topic's own schema, loaded and checked once. */
@@ -196,7 +193,7 @@ class AvroSerde implements Serde {
     ));
   }
 
-  #readerFor(writerId: number): Promise<BodyReader> {
+  #readerFor(writerId: number): Promise<WriterReader> {
     const unknown = this.#unknown.get(writerId);
     if (unknown !== undefined) {
       if (this.#now() < unknown.until) return Promise.reject(unknown.error);
@@ -223,10 +220,10 @@ class AvroSerde implements Serde {
     this.#unknown.set(writerId, { error, until: this.#now() + this.#unknownIdTtlMs });
   }
 
-  async #buildReader(writerId: number): Promise<BodyReader> {
+  async #buildReader(writerId: number): Promise<WriterReader> {
     const readerType = (await this.#ownSchema())?.type;
     const registered = this.#registered === undefined ? undefined : await this.#registered.catch(() => undefined);
-    if (readerType !== undefined && registered?.id === writerId) return (body) => decodeBody(readerType, body);
+    if (readerType !== undefined && registered?.id === writerId) return { read: (body) => decodeBody(readerType, body), writerType: readerType };
 
     const text = await this.#registry.schemaById(writerId);
     let writerType: avro.Type;
@@ -237,7 +234,7 @@ class AvroSerde implements Serde {
         cause: error,
       });
     }
-    if (readerType === undefined) return (body) => decodeBody(writerType, body);
+    if (readerType === undefined) return { read: (body) => decodeBody(writerType, body), writerType };
     let resolver: ReturnType<avro.Type['createResolver']>;
     try {
       resolver = readerType.createResolver(writerType);
@@ -248,7 +245,7 @@ class AvroSerde implements Serde {
         { cause: error },
       );
     }
-    return (body) => decodeBody(readerType, body, resolver);
+    return { read: (body) => decodeBody(readerType, body, resolver), writerType };
   }
 }
 

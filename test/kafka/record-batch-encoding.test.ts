@@ -1,21 +1,27 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { recordBatchEncoder, type Int64Bits, type RecordBatchInput } from '../../src/kafka/record-batch-encoding.js';
-import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoding.js';
+import { recordBatchSize, writeRecordBatch, type Int64Bits, type RecordBatchInput } from '../../src/kafka/record-batch-encoding.js';
+import { encodeRecord, type KafkaRecord, type RecordInput } from '../../src/kafka/record-encoding.js';
 
 const require = createRequire(import.meta.url);
 // This file never loads src/kafka/client.ts: kafkajs's own encoders are in place.
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (input: RecordBatchInput) => Promise<{ buffer: Buffer }> };
-const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (input: RecordInput) => unknown;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (input: RecordBatchInput & { records: readonly unknown[] }) => Promise<{ buffer: Buffer }>;
+};
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): { getHighBits(): number; getLowBits(): number } };
-const { Types: Compression } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { GZIP: number } };
 
 const bits: Int64Bits = (value) => {
   const long = Long.fromValue(value);
   return { high: long.getHighBits(), low: long.getLowBits() };
 };
-const encodeBatch = recordBatchEncoder(RecordBatch, bits);
+
+/** kascade's batch of `records`, in a buffer of its own. */
+function encodeBatch(input: RecordBatchInput, records: readonly KafkaRecord[]): Buffer {
+  const buffer = Buffer.alloc(recordBatchSize(records));
+  assert.equal(writeRecordBatch(buffer, 0, input, records, bits), buffer.length);
+  return buffer;
+}
 
 function inputs(): RecordInput[] {
   return Array.from({ length: 300 }, (_, index) => ({
@@ -33,22 +39,14 @@ const cases: readonly RecordBatchInput[] = [
   { firstTimestamp: 5, maxTimestamp: 9, producerId: '9007199254740993', producerEpoch: 32_000, firstSequence: 2 ** 31 - 1, partitionLeaderEpoch: 7, lastOffsetDelta: 299 },
 ];
 
-test("a record batch is byte for byte kafkajs's, whichever encoder made its records and however its numbers are given", async () => {
+test("a record batch is byte for byte kafkajs's, however its numbers are given", async () => {
   for (const [index, options] of cases.entries()) {
-    for (const encoder of [encodeRecord, kafkajsRecord]) {
-      const records = inputs().map((input) => encoder(input));
-      const ours = (await encodeBatch({ ...options, records })) as { buf: Buffer; buffer: Buffer; size(): number };
-      const theirs = await RecordBatch({ ...options, records });
-      assert.deepEqual(ours.buffer, theirs.buffer, `case ${String(index)}`);
-      assert.equal(ours.size(), ours.buf.length);
-    }
+    const records = inputs().map((input) => encodeRecord(input));
+    assert.deepEqual(encodeBatch(options, records), (await RecordBatch({ ...options, records })).buffer, `case ${String(index)}`);
   }
 });
 
-test('an empty batch and a compressed batch are also as kafkajs writes them (compression is left to kafkajs)', async () => {
+test('an empty batch is also as kafkajs writes it', async () => {
   const fixed = { firstTimestamp: 1, maxTimestamp: 1 };
-  assert.deepEqual(((await encodeBatch({ ...fixed, records: [] })) as { buffer: Buffer }).buffer, (await RecordBatch({ ...fixed, records: [] })).buffer);
-  const records = inputs().map((input) => encodeRecord(input));
-  const compressed = { ...fixed, compression: Compression.GZIP, records };
-  assert.deepEqual(((await encodeBatch(compressed)) as { buffer: Buffer }).buffer, (await RecordBatch(compressed)).buffer);
+  assert.deepEqual(encodeBatch(fixed, []), (await RecordBatch({ ...fixed, records: [] })).buffer);
 });
