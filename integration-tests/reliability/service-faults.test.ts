@@ -38,7 +38,10 @@ async function underLoad(delivery: Delivery, t: test.TestContext, fault: Fault, 
     await run.waitForGrowth(run.topic('scored'), 0, 1000);
     await fault(run);
     const afterFault = await run.written(run.topic('scored'));
-    await run.waitForGrowth(run.topic('scored'), afterFault, 1000);
+    // A stage that does not recover says where it waits: its last log lines go into the failure.
+    await run.waitForGrowth(run.topic('scored'), afterFault, 1000).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nprepare:\n${stages.prepare.tail()}\nscore:\n${stages.score.tail()}`, { cause: error });
+    });
     const events = await run.generator.stop();
     t.diagnostic(`${events} events generated (${run.generator.retries} sends retried)`);
     await run.waitForCaughtUp('prepare');
