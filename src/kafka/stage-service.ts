@@ -12,6 +12,8 @@ import { BatchingSink } from './batching-sink.js';
 import { createProducer, type KeyPartitioner } from './client.js';
 import { KeyedLock } from './keyed-lock.js';
 import { toSourceRecord } from './messages.js';
+import { OffsetCommitter } from './offset-committer.js';
+import { PartitionLanes } from './partition-lanes.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
 import { partitionKey, TransactionalWriter } from './transactional-writer.js';
 
@@ -74,9 +76,29 @@ export class KafkaStageService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly metrics: StageMetrics;
   private readonly lag: ConsumerLagGauge;
+  /**
+   * At-least-once without a holder: batches are processed in the background while kafkajs
+   * fetches the next ones, and their offsets are committed here once written. Exactly-once and
+   * holders process each batch inside kafkajs's handler: a rebalance then waits for the work in
+   * flight, which their offset bookkeeping relies on.
+   */
+  private readonly lanes: PartitionLanes | undefined;
+  private readonly committer: OffsetCommitter | undefined;
 
   constructor(private readonly options: StageServiceOptions) {
     this.holder = options.pipeline.holder;
+    if (options.delivery === 'at-least-once' && this.holder === undefined) {
+      this.lanes = new PartitionLanes();
+      this.committer = new OffsetCommitter(
+        (offsets) => this.consumer?.commitOffsets([...offsets]) ?? Promise.resolve(),
+        (error, offsets) =>
+          options.logger.warn('could not commit offsets; the next commit carries them forward', {
+            stage: options.stage,
+            partitions: offsets.map((offset) => `${offset.topic}/${String(offset.partition)}`).join(','),
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+    }
     this.metrics = stageMetrics(options.stage);
     this.lag = new ConsumerLagGauge(options.stage);
     this.exited = new Promise((resolve) => {
@@ -125,8 +147,15 @@ export class KafkaStageService {
       // kafkajs resumes every assigned partition from its committed offset after a join, and a
       // holder never commits past what it holds: its state is rebuilt by reading again.
       this.holder?.reset();
+      this.lanes?.reset();
+      this.committer?.forget();
       this.positions.clear();
       this.committedOffsets.clear();
+    });
+    // Work queued before a rebalance stops as soon as it starts, not only once the group is joined again.
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.lanes?.reset();
+      this.committer?.forget();
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -136,7 +165,8 @@ export class KafkaStageService {
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.options.inputs], fromBeginning: this.options.fromBeginning ?? true });
     await consumer.run({
-      autoCommit: delivery === 'at-least-once' && this.holder === undefined,
+      // Offsets are committed by the stage once written (the committer, a holder or a transaction).
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.tuning?.partitionsConsumedConcurrently ?? 4,
       eachBatch: (payload) => this.onBatch(payload),
@@ -161,6 +191,7 @@ export class KafkaStageService {
     // commitOffsets once stop() has begun, and a written chunk left uncommitted is written again.
     this.draining = true;
     await Promise.allSettled([...this.inFlight]);
+    await this.committer?.flush();
     await this.consumer?.stop();
     await this.consumer?.disconnect();
     await this.sink?.close();
@@ -179,21 +210,63 @@ export class KafkaStageService {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const heartbeat = (): Promise<void> => payload.heartbeat();
-    const isRunning = (): boolean => payload.isRunning();
-    const isStale = (): boolean => payload.isStale();
+    if (this.lanes === undefined) {
+      await this.processChunks(payload, () => payload.heartbeat(), () => true, (last) => payload.resolveOffset(last.offset));
+      return;
+    }
+    // In the background a failed heartbeat matters only as a rebalance; kafkajs's own heartbeat
+    // between fetches meets any other trouble and handles it.
+    const heartbeat = (): Promise<void> =>
+      payload.heartbeat().catch((error: unknown) => {
+        if (isKafkaRebalance(error)) throw error;
+      });
+    const queued = this.lanes.enqueue(partitionKey(batch.topic, batch.partition), (isCurrent) =>
+      this.processChunks(payload, heartbeat, isCurrent, (last) => {
+        // A chunk written across a rebalance is not committed: the partition may be another member's now.
+        if (isCurrent()) this.committer?.note({ topic: last.topic, partition: last.partition, offset: (BigInt(last.offset) + 1n).toString() });
+      }),
+    );
+    if (queued === undefined) return;
+    this.track(
+      queued.done.catch((error: unknown) => {
+        // A rebalance found while working: kafkajs finds it too, joins again and reads from the committed offsets.
+        if (!isKafkaRebalance(error)) this.fail(error instanceof Error ? error : new Error(String(error)));
+      }),
+    );
+    // kafkajs's next fetch starts after this batch; its records are committed only once written.
+    payload.resolveOffset(batch.lastOffset());
+    await queued.previous;
+  }
+
+  /** Stop waits for what is tracked. */
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /**
+   * Processes a batch chunk by chunk and calls `written` after each chunk is written; false when
+   * it stopped before the end (stopping, stale, or no longer current).
+   */
+  private async processChunks(
+    payload: EachBatchPayload,
+    heartbeat: () => Promise<void>,
+    isCurrent: () => boolean,
+    written: (last: SourceRecord) => void,
+  ): Promise<boolean> {
+    const { batch } = payload;
+    const shouldStop = (): boolean => !payload.isRunning() || payload.isStale() || this.draining || !isCurrent();
     const chunkSize = this.options.tuning?.maxBatchSize ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
-      if (!isRunning() || isStale() || this.draining) return;
+      if (shouldStop()) return false;
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = chunk[chunk.length - 1];
-      if (last === undefined) return;
+      if (last === undefined) return true;
       // kafkajs heartbeats only when asked; a long model run must not look like a dead member.
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
       let delivered: boolean;
       try {
-        const control = { heartbeat, shouldStop: () => !isRunning() || isStale() || this.draining };
-        const delivery = this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, control));
+        const delivery = this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, { heartbeat, shouldStop }));
         this.inFlight.add(delivery);
         try {
           delivered = await delivery;
@@ -203,11 +276,12 @@ export class KafkaStageService {
       } finally {
         clearInterval(keepAlive);
       }
-      if (!delivered) return;
+      if (!delivered) return false;
       this.lag.update(batch.topic, batch.partition, batch.highWatermark, (BigInt(last.offset) + 1n).toString());
-      payload.resolveOffset(last.offset);
+      written(last);
       await heartbeat();
     }
+    return true;
   }
 
   /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */

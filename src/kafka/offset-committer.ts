@@ -1,0 +1,54 @@
+export interface PartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to read: one past the last record written. */
+  readonly offset: string;
+}
+
+/**
+ * Commits the consumer offsets of written chunks with at most one request in flight: what is
+ * noted meanwhile (by every partition) goes out together in the next request, and a partition's
+ * later offset replaces its earlier one. A failed commit is reported and not retried: the
+ * partition's next commit carries it forward, and until then a restart re-reads a little
+ * (at-least-once).
+ */
+export class OffsetCommitter {
+  private pending = new Map<string, PartitionOffset>();
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly commit: (offsets: readonly PartitionOffset[]) => Promise<void>,
+    private readonly onError: (error: unknown, offsets: readonly PartitionOffset[]) => void,
+  ) {}
+
+  note(offset: PartitionOffset): void {
+    this.pending.set(`${offset.topic}\u0000${String(offset.partition)}`, offset);
+    this.draining ??= this.drain();
+  }
+
+  /** Drops offsets not yet sent (a rebalance: the partitions may belong to another member now). */
+  forget(): void {
+    this.pending.clear();
+  }
+
+  /** Resolves once everything noted so far has been sent. */
+  async flush(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.size > 0) {
+        const offsets = [...this.pending.values()];
+        this.pending = new Map();
+        try {
+          await this.commit(offsets);
+        } catch (error) {
+          this.onError(error, offsets);
+        }
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+}
