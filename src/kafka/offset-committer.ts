@@ -23,7 +23,8 @@ export class OffsetCommitter {
 
   note(offset: PartitionOffset): void {
     this.pending.set(`${offset.topic}\u0000${String(offset.partition)}`, offset);
-    this.draining ??= this.drain();
+    // Started a tick later: the offsets noted in the same tick (several partitions' chunks) share a request.
+    this.draining ??= Promise.resolve().then(() => this.drain());
   }
 
   /** Drops offsets not yet sent (a rebalance: the partitions may belong to another member now). */
