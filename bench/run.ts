@@ -5,6 +5,8 @@
  *   npm run bench                        everything, 3 repetitions
  *   npm run bench -- --reps 5 --only small,avro-passthrough
  *   npm run bench -- --quick             small counts, 1 repetition (a smoke run)
+ *   npm run bench -- --only small --variant small:KASCADE_CHUNK=128
+ *                                        a tuning against the default, interleaved
  *
  * Writes bench/results/<time>.json and prints the report (bench/README.md explains it).
  */
@@ -24,6 +26,7 @@ import { measureThroughput } from './lib/throughput.js';
 import { throughputScenarios } from './lib/scenarios.js';
 import { versions } from './lib/versions.js';
 import { pythonReady } from './lib/python.js';
+import { scenarioVariant } from './lib/variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     batch: { type: 'string', default: '64' },
     'no-latency': { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true },
   },
 });
 const quick = values.quick;
@@ -44,6 +48,8 @@ const say = (line: string): void => {
 
 const only = values.only?.split(',').map((name) => name.trim());
 let scenarios = throughputScenarios(scale, batch).filter((scenario) => only === undefined || only.includes(scenario.name) || (scenario.after !== undefined && only.includes(scenario.after)));
+const allScenarios = throughputScenarios(scale, batch);
+scenarios = [...scenarios, ...(values.variant ?? []).map((spec) => scenarioVariant(spec, allScenarios))];
 if (scenarios.some((scenario) => scenario.name === 'python') && !pythonReady(say)) scenarios = scenarios.filter((scenario) => scenario.name !== 'python');
 
 /** Writes the results file of this run (the same file each time it is called). */

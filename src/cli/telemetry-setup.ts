@@ -101,15 +101,22 @@ function samplerFor(name: SamplerName, ratio: number): Sampler {
   }
 }
 
-/** The p99 event-loop delay since the previous collection: what a blocking model run would show. */
+/** How often Node's event-loop histogram samples, ms. */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/**
+ * The p99 event-loop delay since the previous collection: what a blocking model run would show.
+ * Node's histogram records the time between its timer's runs, so an idle loop reads about the
+ * resolution (10 ms); the delay is what comes on top of it.
+ */
 function observeEventLoopDelay(provider: MeterProvider): () => Promise<void> {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   delay.enable();
   provider
     .getMeter('kascade')
     .createObservableGauge('kascade.eventloop.delay.p99', { description: 'Event-loop delay, 99th percentile since the previous collection, milliseconds', unit: 'ms' })
     .addCallback((result) => {
-      result.observe(delay.percentile(99) / 1e6);
+      result.observe(Math.max(0, delay.percentile(99) / 1e6 - EVENT_LOOP_RESOLUTION_MS));
       delay.reset();
     });
   return () => {

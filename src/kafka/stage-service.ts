@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { ConsumerLagGauge } from '../telemetry/consumer-lag.js';
@@ -258,6 +259,9 @@ export class KafkaStageService {
     const shouldStop = (): boolean => !payload.isRunning() || payload.isStale() || this.draining || !isCurrent();
     const chunkSize = this.options.tuning?.maxBatchSize ?? 500;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      // Each chunk starts on a turn of its own: the chunks of every partition of a fetch would
+      // otherwise run back to back as promise callbacks, blocking timers and I/O meanwhile.
+      await nextTurn();
       if (shouldStop()) return false;
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = chunk[chunk.length - 1];
