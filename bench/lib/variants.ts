@@ -37,7 +37,7 @@ async function withEnvironment<T>(env: Readonly<Record<string, string>>, start: 
     return await start();
   } finally {
     for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
       else process.env[name] = value;
     }
   }
