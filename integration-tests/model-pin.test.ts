@@ -32,7 +32,7 @@ test('kascade run with the right pin (upper-case hex) serves: every request gets
     await waitForRecords(kafka, `${run}.predictions`, 20);
     const predictions = await readAll(kafka, `${run}.predictions`);
     assert.equal(predictions.length, 20);
-    assert.ok(predictions.every((record) => record.headers['kascade.model.id'] === 'ctr-logreg'));
+    assert.ok(predictions.every((record) => (JSON.parse(String(record.value)) as { modelId?: unknown }).modelId === 'ctr-logreg' && record.headers['kascade.lineage.models']?.startsWith('ctr-logreg@')));
   } finally {
     assert.equal((await stage.kill('SIGTERM')).code, 0, stage.tail());
   }

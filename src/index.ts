@@ -32,7 +32,7 @@ export { createHttpSchemaRegistryClient } from './serde/http-schema-registry.js'
 export type { Serde, SchemaRegistryClient } from './serde/serde.js';
 export { jsonLogger, silentLogger } from './telemetry/logger.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
-export { LineageHeader } from './runtime/lineage.js';
+export { LineageHeader, lastModelHop, parseSourcePosition } from './runtime/lineage.js';
 export { DeadLetterHeader } from './runtime/dead-letter.js';
 export { partitionForKey } from './routing/partitioner.js';
 export type { StageHandler, RecordResult } from './runtime/stage-handler.js';
@@ -44,7 +44,6 @@ export type { InferenceRequest, InferenceResult, InferenceStats } from './infere
 export type { ModelRunner, RunResult } from './inference/model-runner.js';
 export type { ModelMetadata, TensorData, TensorInfo } from './inference/tensor.js';
 export { OnnxWorkerPool } from './inference/onnx/onnx-worker-pool.js';
-export { PredictionHeader } from './inference/prediction.js';
 export { colocatedPartition, topicPartitioner } from './routing/colocation.js';
 export { kafkaPartitioner, createKafka, createProducer } from './kafka/client.js';
 export type { KeyPartitioner } from './kafka/client.js';

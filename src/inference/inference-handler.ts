@@ -8,7 +8,7 @@ import { ModelCache, type ModelCacheEvent, type ModelCacheStats } from './model-
 import { ModelReloader } from './model-reloader.js';
 import type { ModelRunner } from './model-runner.js';
 import type { ModelFile, ModelSource } from './model-source.js';
-import { buildPrediction, compilePredictionLayout, predictionHeaders, type PredictionLayout } from './prediction.js';
+import { buildPrediction, compilePredictionLayout, type Prediction, type PredictionLayout } from './prediction.js';
 import { fieldSchemaOf, predictionAvroSchema } from './prediction-schema.js';
 import { compileTensorMapping, type OutputShape, type TensorMapping } from './tensor-mapping.js';
 
@@ -20,7 +20,7 @@ export interface InferenceRequest {
 }
 
 export type InferenceResult =
-  | { readonly prediction: Readonly<Record<string, unknown>>; readonly headers: Readonly<Record<string, string>> }
+  | { readonly prediction: Prediction }
   | { readonly error: KascadeError };
 
 export interface InferenceStats {
@@ -190,7 +190,6 @@ export class InferenceHandler {
         for (const index of rows) results[index] = { error: failure };
         return complete();
       }
-      const headers = predictionHeaders(modelId, model.file.version, run.inferenceMs);
       const layout = this.layout ?? compilePredictionLayout({ stage: this.options.stage.name, outputs: Object.keys(this.options.stage.outputs), passthrough: this.options.stage.passthrough });
       rows.forEach((index, row) => {
         const item = items[index];
@@ -203,7 +202,7 @@ export class InferenceHandler {
           value: item.request.value,
           outputs: model.mapping.readOutputs(run.outputs, row),
         });
-        results[index] = { prediction, headers };
+        results[index] = { prediction };
       });
       return complete();
     });

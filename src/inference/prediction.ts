@@ -20,13 +20,6 @@ import type { PredictionValue } from './tensor-mapping.js';
  * name and the shape does not depend on the output topic's format.
  */
 
-/** Header names on every prediction, next to the lineage headers: who produced it, and how long the model took. */
-export const PredictionHeader = {
-  modelId: 'kascade.model.id',
-  modelVersion: 'kascade.model.version',
-  inferenceMs: 'kascade.inference.ms',
-} as const;
-
 /** The fields kascade writes on every prediction, in record order. */
 export const PREDICTION_META_FIELDS = ['requestId', 'modelId', 'modelVersion', 'inferenceMs'] as const;
 
@@ -125,13 +118,4 @@ export function buildPrediction(layout: PredictionLayout, parts: PredictionParts
     prediction[field] = value;
   }
   return prediction as Prediction;
-}
-
-/** The prediction headers: the model id and version, and the run's duration in milliseconds (to the microsecond). */
-export function predictionHeaders(modelId: string, modelVersion: string, inferenceMs: number): Record<string, string> {
-  return {
-    [PredictionHeader.modelId]: modelId,
-    [PredictionHeader.modelVersion]: modelVersion,
-    [PredictionHeader.inferenceMs]: String(Math.round(inferenceMs * 1000) / 1000),
-  };
 }

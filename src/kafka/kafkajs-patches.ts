@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { decodingOnOwnTurn, type PartitionRecordsDecoder } from './fetch-decoding.js';
 import { groupMessagesPerPartition } from './partition-grouping.js';
 import { produceRequestEncoder } from './produce-request-encoding.js';
 import type { Int64Bits } from './record-batch-encoding.js';
@@ -9,7 +10,8 @@ import { frameRequest } from './request-framing.js';
  * kascade's replacements for pieces of kafkajs's produce path, the largest cost of a stage's
  * main thread: the record encoder, the produce request encoder (record batches included), the
  * request framing and the grouping of messages by partition. Each writes the same bytes or groups the same way
- * (tests compare them with kafkajs's own), only with fewer allocations and copies.
+ * (tests compare them with kafkajs's own), only with fewer allocations and copies. On the fetch
+ * path, each partition's records are decoded on an event-loop turn of their own.
  *
  * They go in before kafkajs first loads, because its modules keep references to what they
  * required: every src/kafka module that loads kafkajs imports this file first. If kafkajs is
@@ -21,6 +23,8 @@ const MODULES = {
   grouping: 'kafkajs/src/producer/groupMessagesPerPartition.js',
   produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
   requestFraming: 'kafkajs/src/protocol/request.js',
+  /** Required by the responses of fetch v4 to v11. */
+  fetchRecords: 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js',
   long: 'kafkajs/src/utils/long.js',
   /** Loaded by kafkajs's index: once it is, kafkajs holds references to the modules above. */
   connection: 'kafkajs/src/network/connection.js',
@@ -42,6 +46,8 @@ export function installKafkajsPatches(): boolean {
       return { high: long.getHighBits(), low: long.getLowBits() };
     };
     if (!replaceExports(require, MODULES.record, encodeRecord) || !replaceExports(require, MODULES.grouping, groupMessagesPerPartition)) return false;
+    const fetchRecords = require(MODULES.fetchRecords) as PartitionRecordsDecoder;
+    if (!replaceExports(require, MODULES.fetchRecords, decodingOnOwnTurn(fetchRecords))) return false;
     // Loaded after the record encoder is in place: compressed requests, left to kafkajs, use it too.
     const produceRequest = require(MODULES.produceRequest) as Parameters<typeof produceRequestEncoder>[0];
     return replaceExports(require, MODULES.produceRequest, produceRequestEncoder(produceRequest, bits)) && replaceExports(require, MODULES.requestFraming, frameRequest);

@@ -117,7 +117,7 @@ export class KafkaStageService {
       maxWaitTimeInMs: 250,
       // A fetch is decoded in one go on the event loop: 256 KiB per partition (kafkajs: 1 MiB)
       // keeps that under ~10 ms while still handing each partition thousands of records.
-      maxBytesPerPartition: 256 * 1024,
+      maxBytesPerPartition: this.options.tuning?.fetchBytesPerPartition ?? 256 * 1024,
       sessionTimeout,
       heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
       retry: { retries: 10 },

@@ -1,7 +1,6 @@
 import { InferenceHandler } from '../inference/inference-handler.js';
 import type { ModelRunner } from '../inference/model-runner.js';
 import { ModelSource } from '../inference/model-source.js';
-import { PredictionHeader } from '../inference/prediction.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
@@ -59,11 +58,10 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
       const served = results.map((result, index): Served | RecordResult => {
         const record = records[index];
         if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
-        const modelId = result.headers[PredictionHeader.modelId] ?? '';
-        const modelVersion = result.headers[PredictionHeader.modelVersion] ?? '';
-        const inferenceMs = Number(result.headers[PredictionHeader.inferenceMs]);
+        const { modelId, modelVersion, inferenceMs } = result.prediction;
         if (Number.isFinite(inferenceMs)) observeInference(modelId, inferenceMs);
-        const headers = { ...result.headers, [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
+        // Who served the record is in the prediction itself; the header lists every model of its path.
+        const headers = { [LineageHeader.models]: appendModelLineage(record.headers[LineageHeader.models], modelId, modelVersion) };
         return { record, prediction: result.prediction, headers };
       });
       const written = (entry: Served, values: readonly unknown[]): RecordResult => ({

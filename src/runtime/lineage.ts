@@ -4,9 +4,8 @@ import { headerText, type SourceRecord } from './record.js';
 
 /** Header names kascade writes on every output. */
 export const LineageHeader = {
-  sourceTopic: 'kascade.source.topic',
-  sourcePartition: 'kascade.source.partition',
-  sourceOffset: 'kascade.source.offset',
+  /** The input record this output came from: `topic/partition/offset` (topic names never hold `/`). */
+  source: 'kascade.source',
   stage: 'kascade.stage',
   requestId: 'kascade.request-id',
   /** When the request entered the pipeline: the first record's Kafka timestamp (ms since the epoch), kept at every hop. */
@@ -31,7 +30,7 @@ export function resolveRequestId(source: SourceRecord, value: unknown, from: Req
   const header = from !== undefined && 'header' in from ? from.header : LineageHeader.requestId;
   const fromHeader = headerText(source.headers[header]) ?? headerText(source.headers[LineageHeader.requestId]);
   if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
-  return `${source.topic}/${source.partition}/${source.offset}`;
+  return sourcePosition(source);
 }
 
 /**
@@ -51,13 +50,35 @@ export function outputHeaders(
   const headers: Record<string, string> = { ...incoming };
   headers[LineageHeader.originTime] ??= source.timestamp;
   if (handlerHeaders !== undefined) Object.assign(headers, handlerHeaders);
-  headers[LineageHeader.sourceTopic] = source.topic;
-  headers[LineageHeader.sourcePartition] = String(source.partition);
-  headers[LineageHeader.sourceOffset] = source.offset;
+  headers[LineageHeader.source] = sourcePosition(source);
   headers[LineageHeader.stage] = stage;
   headers[LineageHeader.requestId] = requestId;
   if (extra !== undefined) Object.assign(headers, extra);
   return headers;
+}
+
+/** `topic/partition/offset` of a record: the `kascade.source` header, and the default request id. */
+export function sourcePosition(source: Pick<SourceRecord, 'topic' | 'partition' | 'offset'>): string {
+  return `${source.topic}/${String(source.partition)}/${source.offset}`;
+}
+
+/** Where a `kascade.source` header points, or undefined when it is not `topic/partition/offset`. */
+export function parseSourcePosition(header: string): { readonly topic: string; readonly partition: number; readonly offset: string } | undefined {
+  const match = /^(.+)\/(\d+)\/(\d+)$/.exec(header);
+  if (match === null) return undefined;
+  const [, topic = '', partition = '', offset = ''] = match;
+  return { topic, partition: Number(partition), offset };
+}
+
+/**
+ * The last hop of a `kascade.lineage.models` list: the model that served this record, as
+ * `{ id, version }`. Model ids never hold `@` or `,` (they are names); a version may hold `@`.
+ */
+export function lastModelHop(models: string | undefined): { readonly id: string; readonly version: string } | undefined {
+  const hop = models?.slice(models.lastIndexOf(',') + 1);
+  const at = hop?.indexOf('@') ?? -1;
+  if (hop === undefined || at < 1) return undefined;
+  return { id: hop.slice(0, at), version: hop.slice(at + 1) };
 }
 
 /** The models lineage after one more model: the incoming list with `id@version` appended. */

@@ -3,13 +3,12 @@ import type { Serde } from '../serde/serde.js';
 import type { ErrorPolicy, RequestIdSource } from '../topology/spec.js';
 import type { Clock } from './clock.js';
 import { deadLetterRecord } from './dead-letter.js';
-import { originTime, outputHeaders, resolveRequestId } from './lineage.js';
+import { lastModelHop, LineageHeader, originTime, outputHeaders, resolveRequestId } from './lineage.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
 import type { RecordHolder, RecordResult, StageHandler } from './stage-handler.js';
 import type { Context, Span } from '@opentelemetry/api';
 import { endToEndMetrics } from '../telemetry/stage-metrics.js';
 import { contextOf, endSpan, startBatchSpan, startRecordSpan, traceHeaders } from '../telemetry/tracing.js';
-import { PredictionHeader } from '../inference/prediction.js';
 import { ExperimentHeader } from '../routing/experiment-headers.js';
 
 export interface StagePipelineOptions {
@@ -229,11 +228,13 @@ export class StagePipeline {
     if (Number.isFinite(queueWait)) attributes['kascade.queue_wait_ms'] = queueWait;
     const arm = record.headers[ExperimentHeader.arm];
     if (arm !== undefined) attributes['kascade.arm'] = arm;
-    const first = 'outputs' in result ? result.outputs[0]?.headers : undefined;
-    const modelId = first?.[PredictionHeader.modelId];
-    if (modelId !== undefined) attributes['kascade.model.id'] = modelId;
-    const modelVersion = first?.[PredictionHeader.modelVersion];
-    if (modelVersion !== undefined) attributes['kascade.model.version'] = modelVersion;
+    // A model served the record here when the outputs' model lineage grew by a hop.
+    const models = 'outputs' in result ? result.outputs[0]?.headers?.[LineageHeader.models] : undefined;
+    const served = models !== record.headers[LineageHeader.models] ? lastModelHop(models) : undefined;
+    if (served !== undefined) {
+      attributes['kascade.model.id'] = served.id;
+      attributes['kascade.model.version'] = served.version;
+    }
     return attributes;
   }
 

@@ -40,6 +40,11 @@ export const ConsumerTuning = z.strictObject({
   maxBatchSize: z.number().int().min(1).optional(),
   /** Input partitions processed at the same time; their outputs share produce requests (default 4). */
   partitionsConsumedConcurrently: z.number().int().min(1).optional(),
+  /**
+   * Bytes fetched per partition at most (default 262144). A fetch is decoded in one go on the
+   * event loop: smaller fetches keep the loop's stalls short, larger ones cost fewer round trips.
+   */
+  fetchBytesPerPartition: z.number().int().min(1024).optional(),
 });
 
 export const DeliveryGuarantee = z.enum(['at-least-once', 'exactly-once']);

@@ -5,8 +5,6 @@ import {
   buildPrediction,
   compilePredictionLayout,
   passthroughFieldName,
-  PredictionHeader,
-  predictionHeaders,
 } from '../../src/inference/prediction.js';
 
 const layout = compilePredictionLayout({ stage: 'score', outputs: ['probability', 'logits'], passthrough: ['user.id', 'adId', 'campaign'] });
@@ -61,14 +59,4 @@ test('name clashes are refused at start, all at once', () => {
             'prediction field "user_id" comes from both passthrough "user.id" and outputs',
           ].join('; '),
   );
-});
-
-test('prediction headers name the model, its version and the run time', () => {
-  assert.deepEqual(PredictionHeader, { modelId: 'kascade.model.id', modelVersion: 'kascade.model.version', inferenceMs: 'kascade.inference.ms' });
-  assert.deepEqual(predictionHeaders('ctr-logreg', '3f2a', 1.23456), {
-    'kascade.model.id': 'ctr-logreg',
-    'kascade.model.version': '3f2a',
-    'kascade.inference.ms': '1.235',
-  });
-  assert.equal(predictionHeaders('m', 'v', 12)['kascade.inference.ms'], '12');
 });

@@ -21,3 +21,32 @@ test("once the client is loaded, kafkajs's produce requests use kascade's record
   assert.equal(request.buf.length, request.size());
   assert.equal(require('kafkajs/src/protocol/request.js'), frameRequest);
 });
+
+test("kafkajs decodes each partition's fetched records on an event-loop turn of its own, to the same records", async () => {
+  const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (decoder: unknown) => Promise<{ offset: string; value: Buffer | null }[]>;
+  const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+  const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => { writeInt32(value: number): unknown; writeBuffer(buffer: Buffer): unknown; buffer: Buffer };
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (input: object) => Promise<{ buffer: Buffer }> };
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (input: object) => unknown;
+  const records = [0, 1, 2].map((offsetDelta) => Record({ offsetDelta, key: `k${String(offsetDelta)}`, value: `v${String(offsetDelta)}`, headers: {} }));
+  const batch = await RecordBatch({ firstOffset: '40', records, firstTimestamp: 1000, maxTimestamp: 1002, lastOffsetDelta: 2 });
+  const section = new Encoder();
+  section.writeInt32(batch.buffer.length);
+  section.writeBuffer(batch.buffer);
+  const order: string[] = [];
+  setImmediate(() => order.push('timer turn'));
+  const decoding = decodeMessages(new Decoder(section.buffer)).then((decoded) => {
+    order.push('decoded');
+    return decoded;
+  });
+  const decoded = await decoding;
+  assert.deepEqual(order, ['timer turn', 'decoded'], 'what was waiting for the event loop ran before the decode');
+  assert.deepEqual(
+    decoded.map((message) => [message.offset, message.value?.toString()]),
+    [
+      ['40', 'v0'],
+      ['41', 'v1'],
+      ['42', 'v2'],
+    ],
+  );
+});

@@ -60,9 +60,7 @@ test('outputs carry lineage headers, the request id and the input headers; order
     'x-arm': 'b',
     'x-handler': 'yes',
     'kascade.origin.time': '1700000000000',
-    'kascade.source.topic': 'in',
-    'kascade.source.partition': '2',
-    'kascade.source.offset': '10',
+    'kascade.source': 'in/2/10',
     'kascade.stage': 'double',
     'kascade.request-id': 'req-a',
   });

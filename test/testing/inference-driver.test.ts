@@ -63,9 +63,8 @@ test('an inference stage scores records with the real model in memory; records t
       assert.equal(value.modelId, 'ctr-logreg');
       assert.equal(value.modelVersion, version);
       assert.equal(value.requestId, value.id);
-      assert.equal(prediction.headers['kascade.model.id'], 'ctr-logreg');
-      assert.equal(prediction.headers['kascade.model.version'], version);
-      assert.ok(Number(prediction.headers['kascade.inference.ms']) >= 0);
+      assert.equal(prediction.headers['kascade.lineage.models'], `ctr-logreg@${version}`);
+      assert.equal(prediction.headers['kascade.model.id'], undefined, 'who served it is in the prediction, not repeated in headers');
     }
     for (const dead of deadLetters) {
       assert.equal(dead.headers['kascade.error.code'], 'KASCADE_TENSOR_MAPPING_FAILED', dead.headers['kascade.error.message']);
