@@ -153,11 +153,10 @@ export class KafkaStageService {
       this.positions.clear();
       this.committedOffsets.clear();
     });
-    // Work queued before a rebalance stops as soon as it starts, not only once the group is joined again.
-    consumer.on(consumer.events.REBALANCING, () => {
-      this.lanes?.reset();
-      this.committer?.forget();
-    });
+    // Work queued before a rebalance stops as soon as it starts, not only once the group is joined
+    // again. Offsets already noted still go out: they are of written records, and the coordinator
+    // refuses them once the new generation is formed. What is still pending at the join is dropped.
+    consumer.on(consumer.events.REBALANCING, () => this.lanes?.reset());
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       logger.error('consumer crashed', { stage, error: error.message, restart });
