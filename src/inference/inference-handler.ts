@@ -78,7 +78,12 @@ export class InferenceHandler {
       release: (model) => options.runner.release(model.handle),
       ...(options.onModelEvent === undefined ? {} : { onEvent: options.onModelEvent }),
     });
-    this.batcher = new MicroBatcher({ maxSize: stage.batch.maxSize, maxWaitMs: stage.batch.maxWaitMs, run: (id, items) => this.runBatch(id, items) });
+    this.batcher = new MicroBatcher({
+      maxSize: stage.batch.maxSize,
+      maxWaitMs: stage.batch.maxWaitMs,
+      ...(options.runner.concurrency === undefined ? {} : { concurrency: options.runner.concurrency }),
+      run: (id, items) => this.runBatch(id, items),
+    });
     const reload = stage.reload ?? { watch: true, intervalMs: 1000 };
     this.reloader = reload.watch
       ? new ModelReloader({

@@ -18,22 +18,34 @@ interface Queued<I, O> {
 export interface MicroBatcherOptions<I, O> {
   readonly maxSize: number;
   readonly maxWaitMs: number;
+  /** Runs that can compute at once (the worker pool's size; default 1). */
+  readonly concurrency?: number;
   /** Runs one batch of one group; returns one output per item, in order. */
   readonly run: (group: string, items: readonly I[]) => Promise<readonly O[]>;
 }
 
 /**
  * Gathers items from concurrent callers (the batches of every assigned partition) into runs of
- * up to `maxSize` per group (model), so one model run serves records of many partitions. A
- * partial batch waits at most `maxWaitMs` for company. Each caller gets its own items' outputs
- * back, so offsets stay per partition.
+ * up to `maxSize` per group (model), so one model run serves records of many partitions. Each
+ * caller gets its own items' outputs back, so offsets stay per partition.
+ *
+ * A partial batch goes out at once while fewer than `concurrency` runs are computing: waiting
+ * for company would leave a worker idle and only add latency. While the workers are busy it
+ * waits for a run to end, or at most `maxWaitMs`, and company gathers meanwhile (batches grow
+ * with the load). "At once" means after the caller's turn, so one caller's items share a run.
  */
 export class MicroBatcher<I, O> {
   readonly stats: BatchStats = { runs: 0, rows: 0, fullRuns: 0, maxQueueWaitMs: 0 };
   private readonly queues = new Map<string, Queued<I, O>[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly concurrency: number;
+  /** Runs dispatched and not yet finished. */
+  private running = 0;
+  private idleDispatchQueued = false;
 
-  constructor(private readonly options: MicroBatcherOptions<I, O>) {}
+  constructor(private readonly options: MicroBatcherOptions<I, O>) {
+    this.concurrency = options.concurrency ?? 1;
+  }
 
   submit(group: string, item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -45,11 +57,20 @@ export class MicroBatcher<I, O> {
       queue.push({ item, enqueuedAt: performance.now(), resolve, reject });
       if (queue.length >= this.options.maxSize) {
         this.dispatch(group);
-      } else if (!this.timers.has(group)) {
+        return;
+      }
+      if (!this.timers.has(group)) {
         this.timers.set(
           group,
           setTimeout(() => this.dispatch(group), this.options.maxWaitMs),
         );
+      }
+      if (!this.idleDispatchQueued) {
+        this.idleDispatchQueued = true;
+        queueMicrotask(() => {
+          this.idleDispatchQueued = false;
+          this.dispatchWhileIdle();
+        });
       }
     });
   }
@@ -57,6 +78,14 @@ export class MicroBatcher<I, O> {
   /** Runs whatever is queued now, without waiting (used at shutdown). */
   flushAll(): void {
     for (const group of [...this.queues.keys()]) this.dispatch(group);
+  }
+
+  /** Sends queued partial batches while fewer runs than `concurrency` are computing. */
+  private dispatchWhileIdle(): void {
+    for (const group of [...this.queues.keys()]) {
+      if (this.running >= this.concurrency) return;
+      this.dispatch(group);
+    }
   }
 
   private dispatch(group: string): void {
@@ -72,6 +101,7 @@ export class MicroBatcher<I, O> {
 
   private async runBatch(group: string, batch: readonly Queued<I, O>[]): Promise<void> {
     const started = performance.now();
+    this.running++;
     this.stats.runs++;
     this.stats.rows += batch.length;
     if (batch.length === this.options.maxSize) this.stats.fullRuns++;
@@ -88,6 +118,9 @@ export class MicroBatcher<I, O> {
       });
     } catch (error) {
       for (const queued of batch) queued.reject(error);
+    } finally {
+      this.running--;
+      this.dispatchWhileIdle();
     }
   }
 }

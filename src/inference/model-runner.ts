@@ -14,6 +14,8 @@ export interface RunResult {
  * (e.g. `ctr-logreg@3f2a...`), so two versions of a model can be loaded side by side.
  */
 export interface ModelRunner {
+  /** Runs it computes at once (an ONNX pool: its workers); 1 when absent. Partial batches go out at once while fewer are running. */
+  readonly concurrency?: number;
   /** Creates a session from the model's bytes; resolves with its declared inputs and outputs. */
   load(handle: string, model: Uint8Array, options?: OnnxSessionSpec): Promise<ModelMetadata>;
   run(handle: string, feeds: Readonly<Record<string, TensorData>>): Promise<RunResult>;

@@ -21,10 +21,80 @@ test('items of concurrent callers are gathered into runs of maxSize per group, e
   assert.deepEqual({ runs: batcher.stats.runs, rows: batcher.stats.rows, fullRuns: batcher.stats.fullRuns }, { runs: 2, rows: 8, fullRuns: 2 });
 });
 
-test('a partial batch runs after maxWaitMs', async () => {
-  const batcher = new MicroBatcher<string, string>({ maxSize: 64, maxWaitMs: 20, run: (_, items) => Promise.resolve(items.map((item) => item.toUpperCase())) });
-  assert.equal(await batcher.submit('m', 'lone'), 'LONE');
-  assert.equal(batcher.stats.runs, 1);
+/** A run function whose runs end when the test says so. */
+function gatedRuns(): { runs: string[][]; finish: () => void; run: (group: string, items: readonly string[]) => Promise<string[]> } {
+  const runs: string[][] = [];
+  const waiting: (() => void)[] = [];
+  return {
+    runs,
+    finish: () => waiting.shift()?.(),
+    run: (_, items) => {
+      runs.push([...items]);
+      return new Promise((resolve) => waiting.push(() => resolve(items.map((item) => item.toUpperCase()))));
+    },
+  };
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test("while no run is computing, a partial batch goes out after the caller's turn, with everything the caller submitted in it", async () => {
+  const { runs, finish, run } = gatedRuns();
+  const batcher = new MicroBatcher<string, string>({ maxSize: 64, maxWaitMs: 60_000, run });
+  const outputs = Promise.all(['a', 'b', 'c'].map((item) => batcher.submit('m', item)));
+  assert.deepEqual(runs, [], 'not before the caller is done submitting');
+  await nextTurn();
+  assert.deepEqual(runs, [['a', 'b', 'c']], 'did not wait maxWaitMs (a minute here)');
+  finish();
+  assert.deepEqual(await outputs, ['A', 'B', 'C']);
+});
+
+test('while the workers are busy, a partial batch gathers company until a run ends', async () => {
+  const { runs, finish, run } = gatedRuns();
+  const batcher = new MicroBatcher<string, string>({ maxSize: 64, maxWaitMs: 60_000, concurrency: 1, run });
+  const first = batcher.submit('m', 'a');
+  await nextTurn();
+  const later = ['b', 'c', 'd'].map((item) => batcher.submit('m', item));
+  await nextTurn();
+  const more = batcher.submit('m', 'e');
+  await nextTurn();
+  assert.deepEqual(runs, [['a']], 'the worker is busy: b..e wait');
+  finish();
+  assert.equal(await first, 'A');
+  await nextTurn();
+  assert.deepEqual(runs, [['a'], ['b', 'c', 'd', 'e']], 'they went out together when the run ended');
+  finish();
+  assert.deepEqual(await Promise.all([...later, more]), ['B', 'C', 'D', 'E']);
+});
+
+test('with two workers, two partial batches compute at once; a third waits', async () => {
+  const { runs, finish, run } = gatedRuns();
+  const batcher = new MicroBatcher<string, string>({ maxSize: 64, maxWaitMs: 60_000, concurrency: 2, run });
+  const all = [batcher.submit('m', 'a')];
+  await nextTurn();
+  all.push(batcher.submit('m', 'b'));
+  await nextTurn();
+  all.push(batcher.submit('m', 'c'));
+  await nextTurn();
+  assert.deepEqual(runs, [['a'], ['b']]);
+  finish();
+  await nextTurn();
+  assert.deepEqual(runs, [['a'], ['b'], ['c']]);
+  finish();
+  finish();
+  assert.deepEqual(await Promise.all(all), ['A', 'B', 'C']);
+});
+
+test('a partial batch waits at most maxWaitMs while the workers are busy', async () => {
+  const { runs, finish, run } = gatedRuns();
+  const batcher = new MicroBatcher<string, string>({ maxSize: 64, maxWaitMs: 20, run });
+  const busy = batcher.submit('m', 'busy');
+  await nextTurn();
+  const lone = batcher.submit('m', 'lone');
+  while (runs.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(runs, [['busy'], ['lone']], 'the timer sent it although the first run had not ended');
+  finish();
+  finish();
+  assert.deepEqual(await Promise.all([busy, lone]), ['BUSY', 'LONE']);
   assert.ok(batcher.stats.maxQueueWaitMs >= 15, `waited ${batcher.stats.maxQueueWaitMs} ms`);
 });
 

@@ -48,6 +48,10 @@ interface ModelEntry {
 export class OnnxWorkerPool implements ModelRunner {
   /** Number of worker threads. */
   readonly size: number;
+  /** One run per worker at a time. */
+  get concurrency(): number {
+    return this.size;
+  }
   private readonly slots: WorkerSlot[] = [];
   private readonly models = new Map<string, ModelEntry>();
   private closing: Promise<void> | undefined;
