@@ -75,8 +75,9 @@ test('kascade run scores 1,000 records on the real broker exactly as the model\'
   }
 });
 
-test('batches fill up to maxSize under steady input; a lone record runs after maxWaitMs without company', async () => {
-  const fixture = new InferenceFixture({ KASCADE_MAX_WAIT_MS: '150' });
+test('a backlog is served in batches of up to maxSize; a lone record with the worker free runs at once, not after maxWaitMs', async () => {
+  // maxWaitMs of a minute: a record that waited for it would not be served within the test.
+  const fixture = new InferenceFixture({ KASCADE_MAX_WAIT_MS: '60000' });
   const steady = requests(64 * 10, USERS);
   await fixture.produce(kafka, fixture.topic('requests'), steady);
   const running = await fixture.start('score');
@@ -84,17 +85,19 @@ test('batches fill up to maxSize under steady input; a lone record runs after ma
     await waitForRecords(kafka, fixture.topic('predictions'), steady.length);
     const afterSteady = running.stats()['score']!;
     assert.equal(afterSteady['batches.rows'], 640);
-    assert.equal(afterSteady['batches.runs'], 10, JSON.stringify(afterSteady));
-    assert.equal(afterSteady['batches.fullRuns'], 10);
+    // How the 640 split depends on when partitions' chunks arrive; one run per record, or
+    // runs above maxSize, would mean batching is broken.
+    const runs = Number(afterSteady['batches.runs']);
+    assert.ok(runs >= 10 && runs <= 40, `640 records in ${runs} runs: ${JSON.stringify(afterSteady)}`);
+    assert.ok(Number(afterSteady['batches.fullRuns']) >= 1, JSON.stringify(afterSteady));
 
     await fixture.produce(kafka, fixture.topic('requests'), requests(1, USERS, 'lone', 9000));
-    await waitForRecords(kafka, fixture.topic('predictions'), steady.length + 1);
+    await waitForRecords(kafka, fixture.topic('predictions'), steady.length + 1, 30_000);
     const afterLone = running.stats()['score']!;
-    assert.equal(afterLone['batches.runs'], 11);
+    assert.equal(afterLone['batches.runs'], runs + 1);
     assert.equal(afterLone['batches.rows'], 641);
-    // The lone record waited for company for maxWaitMs (150 ms), then ran anyway.
     const waited = Number(afterLone['batches.maxQueueWaitMs']);
-    assert.ok(waited >= 140 && waited < 1000, `lone record waited ${waited} ms`);
+    assert.ok(waited < 30_000, `a record waited ${waited} ms for company with the worker free`);
   } finally {
     await running.stop();
   }
