@@ -122,7 +122,7 @@ export const TensorOutput = z.strictObject({ output: z.string().min(1) });
 export const BatchSpec = z.strictObject({
   /** Records per model run, gathered across all assigned partitions. */
   maxSize: z.number().int().min(1).default(64),
-  /** How long a partial batch waits for more records before it runs anyway. */
+  /** How long a partial batch waits for more records while every worker is computing (with a worker free it runs at once). */
   maxWaitMs: z.number().int().min(0).default(5),
 });
 
