@@ -1,5 +1,6 @@
-import { writeRecordBatch, recordBatchSize, type EncodedBatch, type Int64Bits, type RecordBatchInput } from './record-batch-encoding.js';
+import { writeRecordBatch, recordBatchSize, type Int64Bits, type RecordBatchInput } from './record-batch-encoding.js';
 import { ENCODED_TAIL, encodeRecordTail, KafkaRecord, type RecordInput } from './record-encoding.js';
+import { protocolStringSize, writeProtocolString, type EncodedRequest } from './request-framing.js';
 
 /**
  * kafkajs encodes a produce request through nested growing encoders: a partition's batch is
@@ -52,26 +53,25 @@ export function produceRequestEncoder(original: (input: ProduceRequestInput) => 
   };
 }
 
-function encodeProduceRequest(input: ProduceRequestInput, bits: Int64Bits): EncodedBatch {
+function encodeProduceRequest(input: ProduceRequestInput, bits: Int64Bits): EncodedRequest {
   const now = Date.now();
   const topics = input.topicData.map(({ topic, partitions }) => ({
     topic,
-    topicLength: Buffer.byteLength(topic),
     batches: partitions.map((data) => partitionBatch(data, input, now)),
   }));
   const transactionalId = input.transactionalId ?? null;
-  let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId)) + 2 + 4 + 4;
+  let size = protocolStringSize(transactionalId) + 2 + 4 + 4;
   for (const topic of topics) {
-    size += 2 + topic.topicLength + 4;
+    size += protocolStringSize(topic.topic) + 4;
     for (const batch of topic.batches) size += 4 + 4 + batch.size;
   }
   const buffer = Buffer.allocUnsafe(size);
-  let offset = writeString(buffer, 0, transactionalId);
+  let offset = writeProtocolString(buffer, 0, transactionalId);
   offset = buffer.writeInt16BE(input.acks, offset);
   offset = buffer.writeInt32BE(input.timeout, offset);
   offset = buffer.writeInt32BE(topics.length, offset);
   for (const topic of topics) {
-    offset = writeString(buffer, offset, topic.topic);
+    offset = writeProtocolString(buffer, offset, topic.topic);
     offset = buffer.writeInt32BE(topic.batches.length, offset);
     for (const batch of topic.batches) {
       offset = buffer.writeInt32BE(batch.partition, offset);
@@ -114,12 +114,4 @@ function partitionBatch(data: ProduceRequestInput['topicData'][number]['partitio
       lastOffsetDelta: records.length - 1,
     },
   };
-}
-
-/** A protocol STRING: int16 length (-1 for null), then UTF-8 bytes. */
-function writeString(buffer: Buffer, offset: number, text: string | null): number {
-  if (text === null) return buffer.writeInt16BE(-1, offset);
-  const length = Buffer.byteLength(text);
-  const after = buffer.writeInt16BE(length, offset);
-  return after + buffer.write(text, after, length, 'utf8');
 }

@@ -26,13 +26,6 @@ export interface RecordBatchInput {
   readonly firstSequence?: number;
 }
 
-/** What kafkajs reads from an encoded request (the shape of its Encoder). */
-export interface EncodedBatch {
-  readonly buf: Buffer;
-  readonly buffer: Buffer;
-  size(): number;
-}
-
 /** Splits a 64-bit integer into its high and low 32 bits (kafkajs's Long.fromValue does the parsing). */
 export type Int64Bits = (value: Int64Input) => { readonly high: number; readonly low: number };
 

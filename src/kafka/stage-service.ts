@@ -221,9 +221,9 @@ export class KafkaStageService {
         if (isKafkaRebalance(error)) throw error;
       });
     const queued = this.lanes.enqueue(partitionKey(batch.topic, batch.partition), (isCurrent) =>
-      this.processChunks(payload, heartbeat, isCurrent, (last) => {
+      this.processChunks(payload, heartbeat, isCurrent, (last, next) => {
         // A chunk written across a rebalance is not committed: the partition may be another member's now.
-        if (isCurrent()) this.committer?.note({ topic: last.topic, partition: last.partition, offset: (BigInt(last.offset) + 1n).toString() });
+        if (isCurrent()) this.committer?.note({ topic: last.topic, partition: last.partition, offset: next });
       }),
     );
     if (queued === undefined) return;
@@ -245,14 +245,15 @@ export class KafkaStageService {
   }
 
   /**
-   * Processes a batch chunk by chunk and calls `written` after each chunk is written; false when
-   * it stopped before the end (stopping, stale, or no longer current).
+   * Processes a batch chunk by chunk and calls `written` after each chunk is written, with the
+   * chunk's last record and the offset after it; false when it stopped before the end
+   * (stopping, stale, or no longer current).
    */
   private async processChunks(
     payload: EachBatchPayload,
     heartbeat: () => Promise<void>,
     isCurrent: () => boolean,
-    written: (last: SourceRecord) => void,
+    written: (last: SourceRecord, next: string) => void,
   ): Promise<boolean> {
     const { batch } = payload;
     const shouldStop = (): boolean => !payload.isRunning() || payload.isStale() || this.draining || !isCurrent();
@@ -265,11 +266,12 @@ export class KafkaStageService {
       const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = chunk[chunk.length - 1];
       if (last === undefined) return true;
+      const next = (BigInt(last.offset) + 1n).toString();
       // kafkajs heartbeats only when asked; a long model run must not look like a dead member.
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
       let delivered: boolean;
       try {
-        const delivery = this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, { heartbeat, shouldStop }));
+        const delivery = this.locks.run(partitionKey(last.topic, last.partition), () => this.deliver(chunk, last, next, { heartbeat, shouldStop }));
         this.inFlight.add(delivery);
         try {
           delivered = await delivery;
@@ -280,15 +282,15 @@ export class KafkaStageService {
         clearInterval(keepAlive);
       }
       if (!delivered) return false;
-      this.lag.update(batch.topic, batch.partition, batch.highWatermark, (BigInt(last.offset) + 1n).toString());
-      written(last);
+      this.lag.update(batch.topic, batch.partition, batch.highWatermark, next);
+      written(last, next);
       await heartbeat();
     }
     return true;
   }
 
   /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */
-  private async deliver(chunk: readonly SourceRecord[], last: SourceRecord, control: { heartbeat: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
+  private async deliver(chunk: readonly SourceRecord[], last: SourceRecord, next: string, control: { heartbeat: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
     const { pipeline, logger, stage } = this.options;
     // An object, not a let: the flag is set inside a callback, where flow analysis cannot follow it.
     const outage = { active: false };
@@ -299,7 +301,7 @@ export class KafkaStageService {
           let outcome: BatchOutcome;
           try {
             // Written inside the chunk's span: the trace shows the produce as part of the batch.
-            outcome = await pipeline.processBatch(chunk, (processed) => this.write(last.topic, last.partition, processed.outgoing, (BigInt(last.offset) + 1n).toString()));
+            outcome = await pipeline.processBatch(chunk, (processed) => this.write(last.topic, last.partition, processed.outgoing, next));
           } catch (error) {
             // Not written: the holder forgets this chunk, and the retry starts from the same state.
             restore?.();
