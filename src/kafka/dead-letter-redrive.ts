@@ -6,7 +6,7 @@ import { createProducer } from './client.js';
 import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
 import { MAX_REQUEST_BYTES } from './messages.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
-import { claimTransactionalId } from './transactional-claim.js';
+import { claimTransactionalId, isProducerFenced } from './transactional-claim.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';
 
 export interface RedriveOptions {
@@ -159,7 +159,7 @@ class ChunkWriter {
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
-      if (isFenced(error)) {
+      if (isProducerFenced(error)) {
         throw new KascadeError(ErrorCode.KafkaSendFailed, `another redrive of group ${this.options.group} started and took over; this one stopped (its last chunk may be redriven twice)`, {
           cause: error,
         });
@@ -204,7 +204,3 @@ function messageBytes(record: TopicRecord, headers: RedriveHeaders): number {
   return bytes;
 }
 
-function isFenced(error: unknown): boolean {
-  const type = typeof error === 'object' && error !== null && 'type' in error ? String(error.type) : '';
-  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED';
-}

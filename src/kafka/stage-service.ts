@@ -16,7 +16,7 @@ import { toSourceRecord } from './messages.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionLanes } from './partition-lanes.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
-import { partitionKey, TransactionalWriter } from './transactional-writer.js';
+import { partitionKey, PartitionTakenError, TransactionalWriter } from './transactional-writer.js';
 
 export interface StageServiceOptions {
   readonly kafka: Kafka;
@@ -292,6 +292,7 @@ export class KafkaStageService {
   /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */
   private async deliver(chunk: readonly SourceRecord[], last: SourceRecord, next: string, control: { heartbeat: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
     const { pipeline, logger, stage } = this.options;
+    const from = chunk[0]?.offset ?? next;
     // An object, not a let: the flag is set inside a callback, where flow analysis cannot follow it.
     const outage = { active: false };
     try {
@@ -301,7 +302,7 @@ export class KafkaStageService {
           let outcome: BatchOutcome;
           try {
             // Written inside the chunk's span: the trace shows the produce as part of the batch.
-            outcome = await pipeline.processBatch(chunk, (processed) => this.write(last.topic, last.partition, processed.outgoing, next));
+            outcome = await pipeline.processBatch(chunk, (processed) => this.write(last.topic, last.partition, processed.outgoing, from, next));
           } catch (error) {
             // Not written: the holder forgets this chunk, and the retry starts from the same state.
             restore?.();
@@ -342,6 +343,10 @@ export class KafkaStageService {
       );
       return true;
     } catch (error) {
+      if (error instanceof PartitionTakenError) {
+        logger.warn('partition taken over by another member, joining the group again', { stage, topic: last.topic, partition: last.partition, error: error.message });
+        throw error;
+      }
       if (isKascadeError(error) && error.retriable) return false; // stopping while the world was broken: not committed, redelivered later
       if (isKascadeError(error) || !isKafkaRebalance(error)) {
         this.fail(error instanceof Error ? error : new KascadeError(ErrorCode.TransformFailed, String(error)));
@@ -357,12 +362,12 @@ export class KafkaStageService {
    * Writes a chunk's outgoing records and moves the partition's offset to `next`, or, for a
    * holder, to the first record it still holds if that comes earlier.
    */
-  private async write(topic: string, partition: number, outgoing: readonly OutgoingRecord[], next: string): Promise<void> {
+  private async write(topic: string, partition: number, outgoing: readonly OutgoingRecord[], from: string, next: string): Promise<void> {
     const key = partitionKey(topic, partition);
     const held = this.holder?.heldFrom(topic, partition);
     const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
     if (this.writer !== undefined) {
-      await this.writer.commit(topic, partition, outgoing, commitAt);
+      await this.writer.commit(topic, partition, outgoing, from, commitAt);
     } else {
       await this.sink?.send(outgoing);
       if (this.holder !== undefined && this.committedOffsets.get(key) !== commitAt) {
@@ -384,7 +389,8 @@ export class KafkaStageService {
         try {
           const outcome = await this.options.pipeline.expire(topic, partition);
           if (outcome.outgoing.length === 0) return;
-          await this.write(topic, partition, outcome.outgoing, next);
+          // Nothing new was read: the records written are of offsets before `next`.
+          await this.write(topic, partition, outcome.outgoing, next, next);
           this.counters.deadLettered += outcome.deadLettered;
           this.counters.written += outcome.outgoing.length - outcome.deadLettered;
           this.metrics.written(outcome.outgoing.length - outcome.deadLettered);
@@ -417,7 +423,12 @@ export class KafkaStageService {
   }
 }
 
-/** kafkajs signals a rebalance by throwing from heartbeat(); it handles that itself. */
+/**
+ * kafkajs signals a rebalance, or that the coordinator forgot this member (a session that
+ * expired while frozen), by throwing from heartbeat(); it joins the group again itself.
+ */
 function isKafkaRebalance(error: unknown): boolean {
-  return error instanceof Error && /rebalanc|not a member|generation/i.test(`${error.name} ${error.message} ${String((error as { type?: unknown }).type)}`);
+  if (!(error instanceof Error)) return false;
+  const type = String((error as { type?: unknown }).type);
+  return type === 'UNKNOWN_MEMBER_ID' || /rebalanc|not a member|generation/i.test(`${error.name} ${error.message} ${type}`);
 }

@@ -1,9 +1,10 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { createProducer, type KeyPartitioner } from './client.js';
 import { MAX_REQUEST_BYTES, splitBySize, toTopicMessages, type TopicLimit } from './messages.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';
+import { claimTransactionalId, isProducerFenced } from './transactional-claim.js';
 
 /**
  * Exactly-once writes: the outputs of an input partition's records and that partition's next
@@ -11,11 +12,19 @@ import { sendOffsetsPatiently } from './transaction-offsets.js';
  * input partition gets its own transactional producer with a transactional id derived from the
  * group and the partition: whoever processes that partition next, in this process or another,
  * initialises the same id and thereby fences (aborts) whatever a zombie left open.
+ *
+ * Fencing alone does not stop a zombie that claims the id again: a frozen member that wakes
+ * after its successor took over would fence the successor and commit what it read before. So a
+ * writer checks the group's committed offset each time it claims an id (`ownership`), and a
+ * fenced producer is never replaced within the same assignment: both end in
+ * `PartitionTakenError`, on which kafkajs joins the group again and reads the committed offsets.
  */
 export class TransactionalWriter {
   private readonly producers = new Map<string, Promise<Producer>>();
   /** The group's committed offset per partition as of this writer's last transaction. */
   private readonly committed = new Map<string, bigint>();
+  /** Partitions another member wrote since this writer last read them: nothing more goes out for them until the next assignment. */
+  private readonly taken = new Set<string>();
   private admin: Admin | undefined;
 
   constructor(
@@ -30,11 +39,16 @@ export class TransactionalWriter {
     return `${groupId}.${topic}.${partition}`;
   }
 
-  /** Writes `records` and commits `nextOffset` for the partition atomically. Throws a retriable error when it did not happen. */
-  async commit(topic: string, partition: number, records: readonly OutgoingRecord[], nextOffset: string): Promise<void> {
+  /**
+   * Writes `records`, the outputs of input records from offset `from` on, and commits
+   * `nextOffset` for the partition atomically. Throws `PartitionTakenError` when another member
+   * has written the partition since, and a retriable error when the write did not happen.
+   */
+  async commit(topic: string, partition: number, records: readonly OutgoingRecord[], from: string, nextOffset: string): Promise<void> {
     const key = partitionKey(topic, partition);
-    const before = this.committed.get(key) ?? (await this.committedOffset(topic, partition).catch(() => -1n));
-    const producer = await this.producerFor(topic, partition);
+    if (this.taken.has(key)) throw new PartitionTakenError(topic, partition, 'it was taken over earlier in this assignment');
+    const producer = await this.claimedProducer(topic, partition, from);
+    const before = this.committed.get(key) ?? -1n;
     const transaction = await producer.transaction();
     try {
       for (const piece of splitBySize(records, MAX_REQUEST_BYTES, this.topicLimit)) await transaction.sendBatch({ topicMessages: toTopicMessages(piece.records) });
@@ -45,6 +59,12 @@ export class TransactionalWriter {
       await transaction.abort().catch(() => undefined);
       // After any failure the producer's state is unknown: never reuse it.
       await this.discard(topic, partition);
+      if (isProducerFenced(error)) {
+        // Someone initialised this id since: the partition is theirs. Claiming it back would
+        // fence them, and our records may be what they have written already.
+        this.taken.add(key);
+        throw new PartitionTakenError(topic, partition, 'a newer producer fenced this one');
+      }
       // A commit can fail on the way back after it succeeded; the committed offset tells, when
       // this transaction moved it (a stage holding records back may commit the same offset again).
       const after = await this.committedOffset(topic, partition).catch(() => -1n);
@@ -63,6 +83,7 @@ export class TransactionalWriter {
   async retain(owned: ReadonlySet<string>): Promise<void> {
     // Another member may have committed meanwhile: learn the offsets afresh.
     this.committed.clear();
+    this.taken.clear();
     const released = [...this.producers.keys()].filter((key) => !owned.has(key));
     await Promise.all(released.map((key) => this.discardKey(key)));
   }
@@ -73,17 +94,48 @@ export class TransactionalWriter {
     this.admin = undefined;
   }
 
-  private producerFor(topic: string, partition: number): Promise<Producer> {
+  /**
+   * This partition's producer. A new one claims the transactional id (fencing older ones and
+   * finishing their open transaction) and then reads the committed offset: when someone else
+   * committed since this writer last did, or past `from` when it has not yet, what this writer
+   * holds is stale.
+   */
+  private async claimedProducer(topic: string, partition: number, from: string): Promise<Producer> {
     const key = partitionKey(topic, partition);
-    let producer = this.producers.get(key);
-    if (producer === undefined) {
-      const created = createProducer(this.kafka, {
-        transactionalId: TransactionalWriter.transactionalId(this.groupId, topic, partition),
-        ...(this.partitioner === undefined ? {} : { partitioner: this.partitioner }),
+    const existing = this.producers.get(key);
+    if (existing !== undefined) return existing;
+    const claiming = this.claim(topic, partition);
+    this.producers.set(key, claiming);
+    try {
+      const producer = await claiming;
+      const committed = await this.committedOffset(topic, partition);
+      if (ownership({ committed, lastCommitted: this.committed.get(key), from: BigInt(from) }) === 'taken') {
+        this.taken.add(key);
+        throw new PartitionTakenError(topic, partition, `its committed offset is ${committed}, and this member's records start at ${from}`);
+      }
+      this.committed.set(key, committed);
+      return producer;
+    } catch (error) {
+      await this.discardKey(key);
+      if (error instanceof PartitionTakenError) throw error;
+      throw new KascadeError(ErrorCode.KafkaSendFailed, `could not claim the transactional id of ${topic}/${partition}: ${error instanceof Error ? error.message : String(error)}`, {
+        retriable: true,
+        cause: error,
       });
-      producer = created.connect().then(() => created);
-      producer.catch(() => this.producers.delete(key));
-      this.producers.set(key, producer);
+    }
+  }
+
+  private async claim(topic: string, partition: number): Promise<Producer> {
+    const producer = createProducer(this.kafka, {
+      transactionalId: TransactionalWriter.transactionalId(this.groupId, topic, partition),
+      ...(this.partitioner === undefined ? {} : { partitioner: this.partitioner }),
+    });
+    await producer.connect();
+    try {
+      await claimTransactionalId(producer);
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
     }
     return producer;
   }
@@ -106,6 +158,35 @@ export class TransactionalWriter {
     const offsets = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
     const found = offsets[0]?.partitions.find((entry) => entry.partition === partition);
     return found === undefined ? -1n : BigInt(found.offset);
+  }
+}
+
+/**
+ * Whether a writer that just claimed a partition's transactional id still owns what it read.
+ * `committed` is the group's offset read after the claim; `lastCommitted` what this writer
+ * committed last in this assignment, if anything; `from` the first offset of the records it is
+ * about to write. Control records leave gaps, so a committed offset below `from` is no sign of loss.
+ */
+export function ownership(state: { committed: bigint; lastCommitted: bigint | undefined; from: bigint }): 'owned' | 'taken' {
+  if (state.lastCommitted !== undefined) return state.committed === state.lastCommitted ? 'owned' : 'taken';
+  return state.committed > state.from ? 'taken' : 'owned';
+}
+
+/**
+ * Another member has written this partition since this one read it. A kafkajs error (kafkajs
+ * does not log it as a handler's bug) of kafkajs's rebalance type: thrown from a batch handler, kafkajs joins the group again and resumes every
+ * assigned partition from its committed offset.
+ */
+export class PartitionTakenError extends kafkajs.KafkaJSError {
+  readonly type = 'REBALANCE_IN_PROGRESS';
+  override readonly name = 'PartitionTakenError';
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    reason: string,
+  ) {
+    super(`${topic}/${partition} is another member's now (${reason}): joining the group again`, { retriable: false });
   }
 }
 
