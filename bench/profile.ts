@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildKascade, KASCADE_CLI } from './lib/build.js';
+import { buildKascade, KASCADE_CLI, kascadeNodeFlags } from './lib/build.js';
 import { until, type Watched } from './lib/child.js';
 import { Cluster } from './lib/cluster.js';
 import { preload } from './lib/preload.js';
@@ -33,7 +33,7 @@ try {
   await preload(cluster, loaded, `${data}.${input}`, { count, keyOf: (_index, request) => request.user });
   const child = spawn(
     process.execPath,
-    [`--cpu-prof`, `--cpu-prof-dir=${directory}`, KASCADE_CLI, 'run', 'bench/topologies/bench.yaml', '--stage', stage, '--no-metrics'],
+    [...kascadeNodeFlags(), `--cpu-prof`, `--cpu-prof-dir=${directory}`, KASCADE_CLI, 'run', 'bench/topologies/bench.yaml', '--stage', stage, '--no-metrics'],
     { env: { ...process.env, KASCADE_DATA: data, KASCADE_RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));

@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** What the bench runs as a stage: the compiled CLI, as installed users run it (package.json's bin). */
 export const KASCADE_CLI = 'dist/cli/main.js';
+
+/** The node flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`), which spawning node directly bypasses. */
+export function kascadeNodeFlags(): string[] {
+  const launcher = readFileSync(KASCADE_CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(launcher)?.[1]?.trim() ?? '';
+  return flags === '' ? [] : flags.split(/\s+/);
+}
 
 /**
  * Compiles src to dist, so the stages measured are the shipped JavaScript of the current source,

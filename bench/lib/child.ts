@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { KASCADE_CLI } from './build.js';
+import { KASCADE_CLI, kascadeNodeFlags } from './build.js';
 
 /** A process the bench runs (a kascade stage, a baseline): its output kept, killable, awaited. */
 export class Child {
@@ -21,7 +21,7 @@ export class Child {
 
   /** `kascade run` with the bench topology, as users deploy a stage (the compiled CLI: call buildKascade first). */
   static stage(stages: readonly string[], env: Readonly<Record<string, string>>, extraArgs: readonly string[] = []): Child {
-    const args = [KASCADE_CLI, 'run', 'bench/topologies/bench.yaml', ...stages.flatMap((stage) => ['--stage', stage]), ...extraArgs];
+    const args = [...kascadeNodeFlags(), KASCADE_CLI, 'run', 'bench/topologies/bench.yaml', ...stages.flatMap((stage) => ['--stage', stage]), ...extraArgs];
     return new Child(process.execPath, args, { KASCADE_LOG_LEVEL: 'info', ...env });
   }
 

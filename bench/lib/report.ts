@@ -63,6 +63,7 @@ export function goals(results: BenchResults): Goal[] {
     { goal: 'keyed colocated / single model (2 instances each)', figure: median('keyed-colocated') / median('small-x2'), target: 0.85, higherIsBetter: true },
     { goal: 'keyed key-hashed / keyed colocated (the thrash cost; no goal)', figure: median('keyed-hashed') / median('keyed-colocated'), target: NaN, higherIsBetter: true },
     { goal: 'tracing on / tracing off', figure: median('small-traced') / median('small'), target: 0.9, higherIsBetter: true },
+    { goal: 'tracing on, 10% of traces sampled / tracing off (no goal)', figure: median('small-sampled') / median('small'), target: NaN, higherIsBetter: true },
     { goal: 'exactly-once / at-least-once (no goal)', figure: median('small-eos') / median('small'), target: NaN, higherIsBetter: true },
     { goal: 'kascade small / hand-written Python consumer', figure: median('small') / median('python'), target: 1, higherIsBetter: true },
     { goal: 'per-hop p99 at 50% load, ms', figure: atHalf === undefined ? NaN : Math.max(atHalf.hopA.p99, atHalf.hopB.p99), target: 20, higherIsBetter: false },

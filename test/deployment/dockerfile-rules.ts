@@ -60,7 +60,7 @@ export function dockerfileProblems(text: string): string[] {
   if (/\b(curl|wget)\b/.test(healthcheck)) problems.push('HEALTHCHECK uses curl/wget, which slim images lack');
 
   const entrypoint = find(runtime, 'ENTRYPOINT').at(-1)?.text ?? '';
-  if (!/^\["node",\s*"[^"]*dist\/cli\/main\.js"\]$/.test(entrypoint)) problems.push('runtime stage: ENTRYPOINT is not node dist/cli/main.js in exec form');
+  if (!/^\["node",(\s*"--[^"]+",)*\s*"[^"]*dist\/cli\/main\.js"\]$/.test(entrypoint)) problems.push('runtime stage: ENTRYPOINT is not node dist/cli/main.js in exec form');
 
   const copies = find(runtime, 'COPY').map((instruction) => instruction.text);
   for (const folder of ['models', 'topologies']) {

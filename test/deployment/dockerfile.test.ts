@@ -11,13 +11,21 @@ test('the Dockerfile: multi-stage, production-only install, non-root, /healthz c
   assert.deepEqual(dockerfileProblems(dockerfile), []);
 });
 
+test('the image runs the CLI with the node flags of its launcher line', () => {
+  const launcher = readText('src/cli/main.ts').split('\n')[0] ?? '';
+  const launcherFlags = /^#!\/usr\/bin\/env -S node((?: --[^ ]+)*)$/.exec(launcher)?.[1]?.trim().split(' ') ?? [];
+  assert.ok(launcherFlags.length > 0, `the launcher line names node flags: ${launcher}`);
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]';
+  assert.deepEqual(JSON.parse(entrypoint), ['node', ...launcherFlags, '/app/dist/cli/main.js']);
+});
+
 test('the Dockerfile rules find what a broken Dockerfile gets wrong', () => {
   const cases: readonly (readonly [string, string, string])[] = [
     ['USER node', 'USER root', 'runtime stage: runs as root (no non-root USER)'],
     ['npm ci --omit=dev --ignore-scripts', 'npm ci --ignore-scripts', 'runtime stage: "npm ci --ignore-scripts && npm cache clean --force" installs dev dependencies'],
     ['COPY topologies ./topologies', '', 'runtime stage: topologies/ is not copied'],
     ['node:20-bookworm-slim', 'node:20-alpine', 'an Alpine (musl) base image argument: onnxruntime-node\'s libraries need glibc'],
-    ['ENTRYPOINT ["node", "/app/dist/cli/main.js"]', 'ENTRYPOINT ["npm", "start"]', 'runtime stage: ENTRYPOINT is not node dist/cli/main.js in exec form'],
+    ['ENTRYPOINT ["node", "--max-semi-space-size=64", "/app/dist/cli/main.js"]', 'ENTRYPOINT ["npm", "start"]', 'runtime stage: ENTRYPOINT is not node dist/cli/main.js in exec form'],
   ];
   for (const [from, to, problem] of cases) {
     assert.ok(dockerfile.includes(from), `the Dockerfile has "${from}"`);
