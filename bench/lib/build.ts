@@ -4,8 +4,14 @@ import { readFileSync } from 'node:fs';
 /** What the bench runs as a stage: the compiled CLI, as installed users run it (package.json's bin). */
 export const KASCADE_CLI = 'dist/cli/main.js';
 
-/** The node flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`), which spawning node directly bypasses. */
+/**
+ * The node flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`), which spawning node
+ * directly bypasses. KASCADE_BENCH_NODE_FLAGS replaces them (empty: node's defaults), so a
+ * variant can measure what they are worth.
+ */
 export function kascadeNodeFlags(): string[] {
+  const override = process.env.KASCADE_BENCH_NODE_FLAGS?.trim();
+  if (override !== undefined) return override === '' ? [] : override.split(/\s+/);
   const launcher = readFileSync(KASCADE_CLI, 'utf8').split('\n', 1)[0] ?? '';
   const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(launcher)?.[1]?.trim() ?? '';
   return flags === '' ? [] : flags.split(/\s+/);

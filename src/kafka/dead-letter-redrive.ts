@@ -203,4 +203,3 @@ function messageBytes(record: TopicRecord, headers: RedriveHeaders): number {
   }
   return bytes;
 }
-

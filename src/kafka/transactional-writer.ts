@@ -61,7 +61,8 @@ export class TransactionalWriter {
       await this.discard(topic, partition);
       if (isProducerFenced(error)) {
         // Someone initialised this id since: the partition is theirs. Claiming it back would
-        // fence them, and our records may be what they have written already.
+        // fence them, and our records may be what they have written already. (The coordinator
+        // also bumps the epoch of a transaction it expired; re-reading the offsets suits that too.)
         this.taken.add(key);
         throw new PartitionTakenError(topic, partition, 'a newer producer fenced this one');
       }
@@ -173,9 +174,10 @@ export function ownership(state: { committed: bigint; lastCommitted: bigint | un
 }
 
 /**
- * Another member has written this partition since this one read it. A kafkajs error (kafkajs
- * does not log it as a handler's bug) of kafkajs's rebalance type: thrown from a batch handler, kafkajs joins the group again and resumes every
- * assigned partition from its committed offset.
+ * Another member has written this partition since this one read it. It is a kafkajs error (so
+ * kafkajs does not log it as a handler's bug) of kafkajs's rebalance type: thrown from a batch
+ * handler, kafkajs joins the group again and resumes every assigned partition from its
+ * committed offset.
  */
 export class PartitionTakenError extends kafkajs.KafkaJSError {
   readonly type = 'REBALANCE_IN_PROGRESS';
