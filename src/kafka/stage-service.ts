@@ -78,17 +78,25 @@ export class KafkaStageService {
   private readonly metrics: StageMetrics;
   private readonly lag: ConsumerLagGauge;
   /**
-   * At-least-once without a holder: batches are processed in the background while kafkajs
-   * fetches the next ones, and their offsets are committed here once written. Exactly-once and
-   * holders process each batch inside kafkajs's handler: a rebalance then waits for the work in
-   * flight, which their offset bookkeeping relies on.
+   * Without a holder, batches are processed in the background while kafkajs fetches the next
+   * ones. At-least-once offsets are committed here once written; exactly-once offsets go with
+   * each transaction. Holders process each batch inside kafkajs's handler: a rebalance then
+   * waits for the work in flight, which their offset bookkeeping relies on.
    */
   private readonly lanes: PartitionLanes | undefined;
   private readonly committer: OffsetCommitter | undefined;
+  /** Set when background work found its partition taken over: the next handler call makes kafkajs join again. */
+  private rejoin: Error | undefined;
 
   constructor(private readonly options: StageServiceOptions) {
     this.holder = options.pipeline.holder;
-    if (options.delivery === 'at-least-once' && this.holder === undefined) {
+    if (this.holder !== undefined) {
+      this.lanes = undefined;
+      this.committer = undefined;
+    } else if (options.delivery === 'exactly-once') {
+      this.lanes = new PartitionLanes();
+      this.committer = undefined;
+    } else {
       this.lanes = new PartitionLanes();
       this.committer = new OffsetCommitter(
         (offsets) => this.consumer?.commitOffsets([...offsets]) ?? Promise.resolve(),
@@ -210,6 +218,11 @@ export class KafkaStageService {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    const rejoin = this.rejoin;
+    if (rejoin !== undefined) {
+      this.rejoin = undefined;
+      throw rejoin;
+    }
     if (this.lanes === undefined) {
       await this.processChunks(payload, () => payload.heartbeat(), () => true, (last) => payload.resolveOffset(last.offset));
       return;
@@ -229,8 +242,10 @@ export class KafkaStageService {
     if (queued === undefined) return;
     this.track(
       queued.done.catch((error: unknown) => {
+        // Only this stage knows another member took a partition over: kafkajs learns it from the next handler call.
+        if (error instanceof PartitionTakenError) this.rejoin = error;
         // A rebalance found while working: kafkajs finds it too, joins again and reads from the committed offsets.
-        if (!isKafkaRebalance(error)) this.fail(error instanceof Error ? error : new Error(String(error)));
+        else if (!isKafkaRebalance(error)) this.fail(error instanceof Error ? error : new Error(String(error)));
       }),
     );
     // kafkajs's next fetch starts after this batch; its records are committed only once written.
@@ -263,9 +278,11 @@ export class KafkaStageService {
       // otherwise run back to back as promise callbacks, blocking timers and I/O meanwhile.
       await nextTurn();
       if (shouldStop()) return false;
-      const chunk = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
-      const last = chunk[chunk.length - 1];
+      const read = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
+      const last = read[read.length - 1];
       if (last === undefined) return true;
+      const chunk = this.notYetWritten(read);
+      if (chunk.length === 0) continue;
       const next = (BigInt(last.offset) + 1n).toString();
       // kafkajs heartbeats only when asked; a long model run must not look like a dead member.
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
@@ -287,6 +304,18 @@ export class KafkaStageService {
       await heartbeat();
     }
     return true;
+  }
+
+  /**
+   * Exactly-once: the records of a chunk this member's own transactions have not committed yet.
+   * A transaction still in flight at a rebalance may commit after kafkajs has read the offsets it
+   * resumes from, so a partition kept across it can come back from below what was written.
+   */
+  private notYetWritten(chunk: readonly SourceRecord[]): readonly SourceRecord[] {
+    const first = chunk[0];
+    const writtenUpTo = first === undefined ? undefined : this.writer?.writtenUpTo(first.topic, first.partition);
+    if (first === undefined || writtenUpTo === undefined || BigInt(first.offset) >= writtenUpTo) return chunk;
+    return chunk.filter((record) => BigInt(record.offset) >= writtenUpTo);
   }
 
   /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */

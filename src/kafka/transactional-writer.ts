@@ -21,7 +21,11 @@ import { claimTransactionalId, isProducerFenced } from './transactional-claim.js
  */
 export class TransactionalWriter {
   private readonly producers = new Map<string, Promise<Producer>>();
-  /** The group's committed offset per partition as of this writer's last transaction. */
+  /**
+   * The group's committed offset per partition as of this writer's last transaction. It stays
+   * true while the partition's producer is not fenced (anyone else committing would fence it
+   * first), so it is kept across rebalances for partitions this member keeps.
+   */
   private readonly committed = new Map<string, bigint>();
   /** Partitions another member wrote since this writer last read them: nothing more goes out for them until the next assignment. */
   private readonly taken = new Set<string>();
@@ -63,7 +67,7 @@ export class TransactionalWriter {
         // Someone initialised this id since: the partition is theirs. Claiming it back would
         // fence them, and our records may be what they have written already. (The coordinator
         // also bumps the epoch of a transaction it expired; re-reading the offsets suits that too.)
-        this.taken.add(key);
+        this.markTaken(key);
         throw new PartitionTakenError(topic, partition, 'a newer producer fenced this one');
       }
       // A commit can fail on the way back after it succeeded; the committed offset tells, when
@@ -80,13 +84,26 @@ export class TransactionalWriter {
     }
   }
 
-  /** Closes the producers of partitions this member no longer owns (after a rebalance). */
+  /**
+   * The offset this member's last transaction committed for the partition: records before it are
+   * written. Undefined when it has not committed since it (re)claimed the partition.
+   */
+  writtenUpTo(topic: string, partition: number): bigint | undefined {
+    return this.committed.get(partitionKey(topic, partition));
+  }
+
+  /** A new assignment: partitions taken over may be tried again; producers of partitions no longer owned are closed. */
   async retain(owned: ReadonlySet<string>): Promise<void> {
-    // Another member may have committed meanwhile: learn the offsets afresh.
-    this.committed.clear();
     this.taken.clear();
-    const released = [...this.producers.keys()].filter((key) => !owned.has(key));
+    const released = [...new Set([...this.producers.keys(), ...this.committed.keys()])].filter((key) => !owned.has(key));
+    for (const key of released) this.committed.delete(key);
     await Promise.all(released.map((key) => this.discardKey(key)));
+  }
+
+  /** Nothing more is written for the partition until the next assignment, which starts from the group's offsets. */
+  private markTaken(key: string): void {
+    this.taken.add(key);
+    this.committed.delete(key);
   }
 
   async close(): Promise<void> {
@@ -111,7 +128,7 @@ export class TransactionalWriter {
       const producer = await claiming;
       const committed = await this.committedOffset(topic, partition);
       if (ownership({ committed, lastCommitted: this.committed.get(key), from: BigInt(from) }) === 'taken') {
-        this.taken.add(key);
+        this.markTaken(key);
         throw new PartitionTakenError(topic, partition, `its committed offset is ${committed}, and this member's records start at ${from}`);
       }
       this.committed.set(key, committed);
