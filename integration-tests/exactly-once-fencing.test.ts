@@ -51,8 +51,15 @@ test('a zombie writer never writes a partition its successor took: fenced, it do
 
     // That claim fenced the successor's producer: the successor joins again and goes on from 20.
     await assert.rejects(successor.commit(input, 0, outputs(output, 'successor', 20, 25), '20', '25'), PartitionTakenError);
+    assert.equal(successor.writtenUpTo(input, 0), undefined, 'a taken partition forgets what this writer committed');
     await successor.retain(owned);
     await successor.commit(input, 0, outputs(output, 'successor', 20, 25), '20', '25');
+    // What it committed survives a rebalance that leaves it the partition (a stage drops records
+    // below it, should kafkajs resume lower), and is forgotten with a partition it loses.
+    await successor.retain(owned);
+    assert.equal(successor.writtenUpTo(input, 0), 25n);
+    await successor.retain(new Set());
+    assert.equal(successor.writtenUpTo(input, 0), undefined);
   } finally {
     await Promise.all([zombie.close(), successor.close()]);
   }
