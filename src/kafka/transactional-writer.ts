@@ -22,9 +22,9 @@ import { claimTransactionalId, isProducerFenced } from './transactional-claim.js
 export class TransactionalWriter {
   private readonly producers = new Map<string, Promise<Producer>>();
   /**
-   * The group's committed offset per partition as of this writer's last transaction. It stays
-   * true while the partition's producer is not fenced (anyone else committing would fence it
-   * first), so it is kept across rebalances for partitions this member keeps.
+   * The group's committed offset per partition as of this writer's claim or last transaction. It
+   * stays true while the partition's producer is not fenced (anyone else committing would fence
+   * it first), so it is kept across rebalances for partitions this member keeps.
    */
   private readonly committed = new Map<string, bigint>();
   /** Partitions another member wrote since this writer last read them: nothing more goes out for them until the next assignment. */
@@ -85,8 +85,9 @@ export class TransactionalWriter {
   }
 
   /**
-   * The offset this member's last transaction committed for the partition: records before it are
-   * written. Undefined when it has not committed since it (re)claimed the partition.
+   * The partition's committed offset as this writer last knew it (its own last transaction, or
+   * what it read when it claimed the partition): records before it are written. Undefined before
+   * the claim, and once the partition was found taken over or released.
    */
   writtenUpTo(topic: string, partition: number): bigint | undefined {
     return this.committed.get(partitionKey(topic, partition));
