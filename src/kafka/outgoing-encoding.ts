@@ -7,15 +7,25 @@ import { ENCODED_TAIL, encodeRecordTail } from './record-encoding.js';
  * its topic's max.message.bytes), and those bytes are what the produce request copies. Before,
  * each output's headers were measured three times and encoded once more.
  */
-const tails = new WeakMap<OutgoingRecord, Buffer>();
+const TAIL = Symbol('kascade.encodedTail');
+const TAIL_OF = Symbol('kascade.encodedTailOf');
+
+/**
+ * The bytes ride on the record under private symbols. A WeakMap held them before: with tens of
+ * thousands of short-lived records a second, its upkeep doubled the cost of encoding a record.
+ * `TAIL_OF` names the record the bytes were encoded for, so a copy made by spreading (which
+ * copies symbol properties) is encoded afresh rather than trusted.
+ */
+type WithTail = OutgoingRecord & { [TAIL]?: Buffer; [TAIL_OF]?: OutgoingRecord };
 
 /** The record's key, value and headers as a Kafka record writes them (encodeRecordTail), cached per record. */
 export function encodedTail(record: OutgoingRecord): Buffer {
-  let tail = tails.get(record);
-  if (tail === undefined) {
-    tail = encodeRecordTail(record.key, record.value, record.headers);
-    tails.set(record, tail);
-  }
+  const carrier = record as WithTail;
+  const cached = carrier[TAIL];
+  if (cached !== undefined && carrier[TAIL_OF] === record) return cached;
+  const tail = encodeRecordTail(record.key, record.value, record.headers);
+  carrier[TAIL] = tail;
+  carrier[TAIL_OF] = record;
   return tail;
 }
 

@@ -1,4 +1,4 @@
-import { parseRecordPath, textAtPath } from '../inference/record-path.js';
+import { parseRecordPath, textAtPath, type RecordPath } from '../inference/record-path.js';
 import type { RequestIdSource } from '../topology/spec.js';
 import { headerText, type SourceRecord } from './record.js';
 
@@ -17,6 +17,18 @@ export const LineageHeader = {
   tracestate: 'tracestate',
 } as const;
 
+/** A stage's request-id field, split once per configuration object, not once per record. */
+const requestIdPaths = new WeakMap<RequestIdSource, RecordPath>();
+
+function requestIdPath(from: RequestIdSource & { readonly field: string }): RecordPath {
+  let path = requestIdPaths.get(from);
+  if (path === undefined) {
+    path = parseRecordPath(from.field);
+    requestIdPaths.set(from, path);
+  }
+  return path;
+}
+
 /**
  * The request id of a record: from the configured field or header, else the `kascade.request-id`
  * header an earlier stage wrote, else derived from the record's position, so that a re-run after
@@ -24,7 +36,7 @@ export const LineageHeader = {
  */
 export function resolveRequestId(source: SourceRecord, value: unknown, from: RequestIdSource | undefined): string {
   if (from !== undefined && 'field' in from) {
-    const found = textAtPath(value, parseRecordPath(from.field));
+    const found = textAtPath(value, requestIdPath(from));
     if (found !== undefined && found !== '') return found;
   }
   const header = from !== undefined && 'header' in from ? from.header : LineageHeader.requestId;
