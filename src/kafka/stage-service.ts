@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isKascadeError, KascadeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -9,14 +9,16 @@ import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
 import { StageFailure, type BatchOutcome, type StagePipeline } from '../runtime/stage-pipeline.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
 import type { RecordHolder } from '../runtime/stage-handler.js';
-import { BatchingSink } from './batching-sink.js';
-import { createProducer, type KeyPartitioner } from './client.js';
+import type { KeyPartitioner } from './client.js';
 import { KeyedLock } from './keyed-lock.js';
 import { toSourceRecord } from './messages.js';
 import { OffsetCommitter } from './offset-committer.js';
 import { PartitionLanes } from './partition-lanes.js';
+import { stageConsumerConfig } from './stage-consumer-config.js';
+import { isKafkaRebalance } from './rebalance-errors.js';
+import { openStageOutput, type StageOutput } from './stage-output.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
-import { partitionKey, PartitionTakenError, TransactionalWriter } from './transactional-writer.js';
+import { partitionKey, PartitionTakenError } from './transactional-writer.js';
 
 export interface StageServiceOptions {
   readonly kafka: Kafka;
@@ -62,8 +64,7 @@ export class KafkaStageService {
   readonly exited: Promise<StageExit>;
   private resolveExit!: (exit: StageExit) => void;
   private consumer: Consumer | undefined;
-  private sink: BatchingSink | undefined;
-  private writer: TransactionalWriter | undefined;
+  private output: StageOutput | undefined;
   private stopping: Promise<void> | undefined;
   private outages = 0;
   /** Set when the handler holds records back (collect): offsets are then committed here, not by kafkajs. */
@@ -118,40 +119,17 @@ export class KafkaStageService {
   /** Connects, subscribes and resolves once the consumer has joined its group. */
   async start(): Promise<void> {
     const { kafka, groupId, delivery, logger, stage } = this.options;
-    const sessionTimeout = this.options.tuning?.sessionTimeoutMs ?? 30_000;
-    const consumer = kafka.consumer({
-      groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 250,
-      // A fetch is decoded in one go on the event loop: 256 KiB per partition (kafkajs: 1 MiB)
-      // keeps that under ~10 ms while still handing each partition thousands of records.
-      maxBytesPerPartition: this.options.tuning?.fetchBytesPerPartition ?? 256 * 1024,
-      sessionTimeout,
-      heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
-      retry: { retries: 10 },
-    });
+    const consumer = kafka.consumer(stageConsumerConfig(groupId, this.options.tuning));
     this.consumer = consumer;
     const limits = this.options.limits;
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
-    if (delivery === 'exactly-once') {
-      this.writer = new TransactionalWriter(kafka, groupId, this.options.partitioner, topicLimit);
-    } else {
-      const connectProducer = async (): Promise<Producer> => {
-        const producer = createProducer(kafka, this.options.partitioner === undefined ? {} : { partitioner: this.options.partitioner });
-        await producer.connect();
-        return producer;
-      };
-      this.sink = new BatchingSink(await connectProducer(), topicLimit, async (failed) => {
-        await failed.disconnect().catch(() => undefined);
-        return connectProducer();
-      });
-    }
+    this.output = await openStageOutput({ kafka, groupId, delivery, partitioner: this.options.partitioner, topicLimit });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment;
       logger.info('joined consumer group', { stage, group: groupId, assignment: JSON.stringify(assignment) });
       const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => partitionKey(topic, partition))));
-      void this.writer?.retain(owned);
+      this.output?.retain(owned);
       this.lag.retain(owned);
       // kafkajs resumes every assigned partition from its committed offset after a join, and a
       // holder never commits past what it holds: its state is rebuilt by reading again.
@@ -202,8 +180,7 @@ export class KafkaStageService {
     await this.committer?.flush();
     await this.consumer?.stop();
     await this.consumer?.disconnect();
-    await this.sink?.close();
-    await this.writer?.close();
+    await this.output?.close();
     this.lag.close();
     this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });
   }
@@ -281,7 +258,7 @@ export class KafkaStageService {
       const read = batch.messages.slice(start, start + chunkSize).map((message) => toSourceRecord(batch.topic, batch.partition, message));
       const last = read[read.length - 1];
       if (last === undefined) return true;
-      const chunk = this.notYetWritten(read);
+      const chunk = this.output?.notYetWritten(read) ?? read;
       if (chunk.length === 0) continue;
       const next = (BigInt(last.offset) + 1n).toString();
       // kafkajs heartbeats only when asked; a long model run must not look like a dead member.
@@ -304,18 +281,6 @@ export class KafkaStageService {
       await heartbeat();
     }
     return true;
-  }
-
-  /**
-   * Exactly-once: the records of a chunk this member's own transactions have not committed yet.
-   * A transaction still in flight at a rebalance may commit after kafkajs has read the offsets it
-   * resumes from, so a partition kept across it can come back from below what was written.
-   */
-  private notYetWritten(chunk: readonly SourceRecord[]): readonly SourceRecord[] {
-    const first = chunk[0];
-    const writtenUpTo = first === undefined ? undefined : this.writer?.writtenUpTo(first.topic, first.partition);
-    if (first === undefined || writtenUpTo === undefined || BigInt(first.offset) >= writtenUpTo) return chunk;
-    return chunk.filter((record) => BigInt(record.offset) >= writtenUpTo);
   }
 
   /** Processes and writes one chunk; false when it was abandoned (stopping, or the stage failed). */
@@ -395,13 +360,9 @@ export class KafkaStageService {
     const key = partitionKey(topic, partition);
     const held = this.holder?.heldFrom(topic, partition);
     const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
-    if (this.writer !== undefined) {
-      await this.writer.commit(topic, partition, outgoing, from, commitAt);
-    } else {
-      await this.sink?.send(outgoing);
-      if (this.holder !== undefined && this.committedOffsets.get(key) !== commitAt) {
-        await this.consumer?.commitOffsets([{ topic, partition, offset: commitAt }]);
-      }
+    await this.output?.write(topic, partition, outgoing, from, commitAt);
+    if (this.output?.commitsOffsets === false && this.holder !== undefined && this.committedOffsets.get(key) !== commitAt) {
+      await this.consumer?.commitOffsets([{ topic, partition, offset: commitAt }]);
     }
     this.positions.set(key, next);
     this.committedOffsets.set(key, commitAt);
@@ -450,14 +411,4 @@ export class KafkaStageService {
   private leaveOutage(): void {
     if (--this.outages === 0) this.consumer?.resume(this.options.inputs.map((topic) => ({ topic })));
   }
-}
-
-/**
- * kafkajs signals a rebalance, or that the coordinator forgot this member (a session that
- * expired while frozen), by throwing from heartbeat(); it joins the group again itself.
- */
-function isKafkaRebalance(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const type = String((error as { type?: unknown }).type);
-  return type === 'UNKNOWN_MEMBER_ID' || /rebalanc|not a member|generation/i.test(`${error.name} ${error.message} ${type}`);
 }
