@@ -10,7 +10,13 @@ import { waitFor } from './helpers/wait-for.js';
 
 const kafka = testKafka('otlp');
 
-test('kascade run exports spans and metrics over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, continuing the producers\' traces', async () => {
+const PROTOCOLS = [
+  { name: 'http/protobuf (the default)', env: {}, contentType: 'application/x-protobuf' },
+  { name: 'http/json', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, contentType: 'application/json' },
+] as const;
+
+for (const protocol of PROTOCOLS) {
+test(`kascade run exports spans and metrics over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, continuing the producers' traces: ${protocol.name}`, async () => {
   const receiver = await OtlpReceiver.start();
   const fixture = new InferenceFixture();
   await fixture.load();
@@ -28,6 +34,7 @@ test('kascade run exports spans and metrics over OTLP/HTTP when OTEL_EXPORTER_OT
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
     OTEL_BSP_SCHEDULE_DELAY: '200',
     OTEL_METRIC_EXPORT_INTERVAL: '300',
+    ...protocol.env,
   });
   try {
     await waitForRecords(kafka, fixture.topic('predictions'), sent.length);
@@ -49,7 +56,7 @@ test('kascade run exports spans and metrics over OTLP/HTTP when OTEL_EXPORTER_OT
     }
     // A chunk's batch span ends when its produce is acknowledged, after its record spans: it may come in a later export.
     await waitFor(() => receiver.spans.some(({ span }) => span.name === 'score process'), { what: 'batch spans exported too', timeoutMs: 30_000 });
-    assert.deepEqual([...receiver.contentTypes], ['application/json']);
+    assert.deepEqual([...receiver.contentTypes], [protocol.contentType]);
 
     const topic = fixture.topic('requests');
     await waitFor(() => receiver.counter('kascade.records.in', { stage: 'score', topic }) === sent.length, {
@@ -64,3 +71,4 @@ test('kascade run exports spans and metrics over OTLP/HTTP when OTEL_EXPORTER_OT
   assert.equal((await stage.exited).code, 0);
   assert.ok(!stage.output.some((line) => line.includes('opentelemetry:')), `no export warnings:\n${stage.output.filter((line) => line.includes('opentelemetry')).join('\n')}`);
 });
+}

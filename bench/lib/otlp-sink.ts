@@ -19,7 +19,9 @@ export class OtlpSink {
       request.resume();
       request.on('end', () => {
         counter.received++;
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        // An empty export response, in the request's encoding (protobuf by default, or JSON).
+        if (request.headers['content-type'] === 'application/json') response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeMetricsExport, decodeTraceExport } from './otlp-protobuf.js';
 
 /** An OTLP/HTTP JSON attribute: `{ key, value: { stringValue | intValue | doubleValue | boolValue } }`. */
 export interface OtlpAttribute {
@@ -42,8 +43,9 @@ export function attributeOf(attributes: readonly OtlpAttribute[] | undefined, ke
 }
 
 /**
- * A stand-in OTLP/HTTP collector for tests: accepts JSON exports on /v1/traces and /v1/metrics
- * and keeps what it received. (The system under test is kascade's exporter, not a collector.)
+ * A stand-in OTLP/HTTP collector for tests: accepts protobuf and JSON exports on /v1/traces and
+ * /v1/metrics and keeps what it received. (The system under test is kascade's exporter, not a
+ * collector.)
  */
 export class OtlpReceiver {
   readonly spans: { readonly span: OtlpSpan; readonly resource: readonly OtlpAttribute[] }[] = [];
@@ -57,10 +59,19 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        this.contentTypes.add(request.headers['content-type'] ?? '');
-        const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        if (request.url === '/v1/traces') this.takeSpans(body as { resourceSpans?: readonly ResourceScoped<OtlpSpan>[] });
-        if (request.url === '/v1/metrics') this.metricExports.push((body as { resourceMetrics?: [] }).resourceMetrics ?? []);
+        const contentType = request.headers['content-type'] ?? '';
+        this.contentTypes.add(contentType);
+        const body = Buffer.concat(chunks);
+        if (contentType === 'application/x-protobuf') {
+          if (request.url === '/v1/traces') this.spans.push(...decodeTraceExport(body));
+          if (request.url === '/v1/metrics') this.metricExports.push(decodeMetricsExport(body));
+          // An empty Export*ServiceResponse: everything accepted.
+          response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+          return;
+        }
+        const json: unknown = JSON.parse(body.toString('utf8'));
+        if (request.url === '/v1/traces') this.takeSpans(json as { resourceSpans?: readonly ResourceScoped<OtlpSpan>[] });
+        if (request.url === '/v1/metrics') this.metricExports.push((json as { resourceMetrics?: [] }).resourceMetrics ?? []);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });

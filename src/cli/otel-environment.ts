@@ -6,12 +6,17 @@ export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentb
 
 const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
 
+/** OTLP over HTTP, as protobuf (the specification's default) or JSON. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+
 /** What `kascade run` exports, read from the standard OpenTelemetry variables. */
 export interface OtelSettings {
-  /** Spans go to an OTLP/HTTP (JSON) endpoint; the exporter reads the endpoint, headers and certificates itself. */
-  readonly traces: { readonly sampler: SamplerName; readonly ratio: number; readonly scheduleDelayMs: number } | undefined;
+  /** Spans go to an OTLP/HTTP endpoint; the exporter reads the endpoint, headers and certificates itself. */
+  readonly traces: { readonly protocol: OtlpProtocol; readonly sampler: SamplerName; readonly ratio: number; readonly scheduleDelayMs: number } | undefined;
   /** Metrics are pushed to an OTLP/HTTP endpoint every `intervalMs` (besides the Prometheus /metrics). */
-  readonly metrics: { readonly intervalMs: number } | undefined;
+  readonly metrics: { readonly protocol: OtlpProtocol; readonly intervalMs: number } | undefined;
   readonly serviceName: string | undefined;
 }
 
@@ -28,11 +33,9 @@ export function readOtelEnvironment(env: Environment): OtelSettings {
   const anyEndpoint = text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined;
   const tracesOn = exporterChosen(env, 'OTEL_TRACES_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined);
   const metricsOn = exporterChosen(env, 'OTEL_METRICS_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined);
-  if (tracesOn) checkProtocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
-  if (metricsOn) checkProtocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
   return {
-    traces: tracesOn ? { ...sampler(env), scheduleDelayMs: milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000) } : undefined,
-    metrics: metricsOn ? { intervalMs: milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000) } : undefined,
+    traces: tracesOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'), ...sampler(env), scheduleDelayMs: milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000) } : undefined,
+    metrics: metricsOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'), intervalMs: milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000) } : undefined,
     serviceName: text(env, 'OTEL_SERVICE_NAME'),
   };
 }
@@ -53,13 +56,16 @@ function exporterChosen(env: Environment, name: string, endpointSet: boolean): b
   return chosen.includes('otlp');
 }
 
-function checkProtocol(env: Environment, signalVariable: string): void {
+/** The signal's own variable wins over the general one; http/protobuf when neither is set, as the specification says. */
+function protocol(env: Environment, signalVariable: string): OtlpProtocol {
   for (const name of [signalVariable, 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
     const value = text(env, name);
     if (value === undefined) continue;
-    if (value !== 'http/json') throw new UsageError(`${name}=${value}: kascade exports OTLP over http/json only (collectors and Jaeger accept it on port 4318)`);
-    return;
+    const known = PROTOCOLS.find((candidate) => candidate === value.toLowerCase());
+    if (known === undefined) throw new UsageError(`${name}=${value}: kascade exports OTLP over HTTP, as ${PROTOCOLS.join(' or ')} (collectors and Jaeger accept both on port 4318)`);
+    return known;
   }
+  return 'http/protobuf';
 }
 
 function sampler(env: Environment): { sampler: SamplerName; ratio: number } {

@@ -1,8 +1,10 @@
 import { diag, DiagLogLevel, metrics, propagation, trace, type DiagLogFunction } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, resourceAttributesEnvDetector, resourceFromAttributes, serviceNameEnvDetector, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
@@ -46,19 +48,20 @@ export function setUpTelemetry(options: TelemetryOptions): TelemetrySetup {
     const provider = new TracerProvider({
       resource,
       sampler: samplerFor(settings.traces.sampler, settings.traces.ratio),
-      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: settings.traces.scheduleDelayMs, maxQueueSize: 8192 })],
+      spanProcessors: [new BatchSpanProcessor({ exporter: settings.traces.protocol === 'http/json' ? new OtlpJsonTraceExporter() : new OtlpProtobufTraceExporter(), scheduledDelayMillis: settings.traces.scheduleDelayMs, maxQueueSize: 8192 })],
     });
     trace.setGlobalTracerProvider(provider);
     stops.push(() => provider.shutdown());
-    logger.info('exporting traces over OTLP', { sampler: settings.traces.sampler, ratio: settings.traces.ratio });
+    logger.info('exporting traces over OTLP', { protocol: settings.traces.protocol, sampler: settings.traces.sampler, ratio: settings.traces.ratio });
   }
 
   const readers: IMetricReader[] = [];
   const prometheus = options.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
   if (prometheus !== undefined) readers.push(prometheus);
   if (settings.metrics !== undefined) {
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: settings.metrics.intervalMs, exportTimeoutMillis: Math.min(30_000, settings.metrics.intervalMs) }));
-    logger.info('exporting metrics over OTLP', { intervalMs: settings.metrics.intervalMs });
+    const exporter = settings.metrics.protocol === 'http/json' ? new OtlpJsonMetricExporter() : new OtlpProtobufMetricExporter();
+    readers.push(new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.metrics.intervalMs, exportTimeoutMillis: Math.min(30_000, settings.metrics.intervalMs) }));
+    logger.info('exporting metrics over OTLP', { protocol: settings.metrics.protocol, intervalMs: settings.metrics.intervalMs });
   }
   if (readers.length > 0) {
     const provider = new MeterProvider({ resource, readers });

@@ -10,8 +10,18 @@ test('with no OpenTelemetry variables nothing is exported (no exporter, so no ne
 
 test('an OTLP endpoint turns on both signals with the standard defaults', () => {
   const settings = readOtelEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
-  assert.deepEqual(settings.traces, { sampler: 'parentbased_always_on', ratio: 1, scheduleDelayMs: 5000 });
-  assert.deepEqual(settings.metrics, { intervalMs: 60_000 });
+  assert.deepEqual(settings.traces, { protocol: 'http/protobuf', sampler: 'parentbased_always_on', ratio: 1, scheduleDelayMs: 5000 });
+  assert.deepEqual(settings.metrics, { protocol: 'http/protobuf', intervalMs: 60_000 });
+});
+
+test('the OTLP protocol is chosen per signal, the signal\'s own variable first', () => {
+  const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' };
+  const json = readOtelEnvironment({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+  assert.equal(json.traces?.protocol, 'http/json');
+  assert.equal(json.metrics?.protocol, 'http/json');
+  const mixed = readOtelEnvironment({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/PROTOBUF' });
+  assert.equal(mixed.traces?.protocol, 'http/protobuf');
+  assert.equal(mixed.metrics?.protocol, 'http/json');
 });
 
 test('per-signal endpoints and exporters choose each signal on its own', () => {
@@ -42,8 +52,8 @@ test('sampler, ratio and intervals are read', () => {
     OTEL_BSP_SCHEDULE_DELAY: '200',
     OTEL_METRIC_EXPORT_INTERVAL: '15000',
   });
-  assert.deepEqual(settings.traces, { sampler: 'parentbased_traceidratio', ratio: 0.25, scheduleDelayMs: 200 });
-  assert.deepEqual(settings.metrics, { intervalMs: 15_000 });
+  assert.deepEqual(settings.traces, { protocol: 'http/protobuf', sampler: 'parentbased_traceidratio', ratio: 0.25, scheduleDelayMs: 200 });
+  assert.deepEqual(settings.metrics, { protocol: 'http/protobuf', intervalMs: 15_000 });
 });
 
 test('bad values are refused at start, naming the variable', () => {
@@ -51,8 +61,8 @@ test('bad values are refused at start, naming the variable', () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ OTEL_TRACES_EXPORTER: 'zipkin' }, /^OTEL_TRACES_EXPORTER=zipkin: kascade supports otlp, none/],
     [{ OTEL_METRICS_EXPORTER: 'otlp,statsd' }, /^OTEL_METRICS_EXPORTER=otlp,statsd: .*got statsd/],
-    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^OTEL_EXPORTER_OTLP_PROTOCOL=grpc: kascade exports OTLP over http\/json only/],
-    [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http\/protobuf/],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^OTEL_EXPORTER_OTLP_PROTOCOL=grpc: kascade exports OTLP over HTTP, as http\/protobuf or http\/json/],
+    [{ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, /^OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc/],
     [{ OTEL_TRACES_SAMPLER: 'sometimes' }, /^OTEL_TRACES_SAMPLER=sometimes: expected one of always_on/],
     [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, /^OTEL_TRACES_SAMPLER_ARG=2: expected a ratio between 0 and 1/],
     [{ OTEL_BSP_SCHEDULE_DELAY: '-5' }, /^OTEL_BSP_SCHEDULE_DELAY=-5: expected a positive whole number/],
