@@ -5,7 +5,7 @@ import type { DataSet } from './scenarios.js';
 /** Records preloaded per data set at scale 1: more than the largest target that reads it. */
 const COUNTS: Readonly<Record<DataSet, number>> = {
   requests: 240_000,
-  'heavy-requests': 30_000,
+  'heavy-requests': 90_000,
   'keyed-colocated': 120_000,
   'keyed-hashed': 120_000,
 };

@@ -24,9 +24,17 @@ export interface LatencyResult extends HopLatencies {
   /** Share of the cascade's measured maximum throughput the input was sent at. */
   readonly load: number;
   readonly ratePerSecond: number;
-  /** Requests sent, and how many of them the percentiles cover (the first second left out). */
+  /** Requests sent, and how many of them the percentiles cover (the warm-up left out). */
   readonly sent: number;
   readonly measured: number;
+  /**
+   * The first seconds after the stages started, at the same rate, left out of the figures above:
+   * a process just started runs its code unoptimised until V8 has seen it run (at 1,000
+   * requests/s a cascade hop took about 9 s to settle at its steady latency).
+   */
+  readonly warmUpSeconds?: number;
+  /** Latencies during the warm-up: what the first requests after a (re)start see. */
+  readonly startUp?: HopLatencies;
   /**
    * The limit: two plain kafkajs pass-throughs chained the same way (consume, produce the same
    * bytes, commit), at the same rate, on the same machine. What the broker, the client and the
@@ -71,17 +79,34 @@ function passthroughChain(cluster: Cluster): Chain {
 /**
  * Latency of the 2-model cascade (two stage processes) at fixed input rates, and of two plain
  * kafkajs pass-throughs chained the same way (the limit): a generator sends requests at `rate`
- * for `seconds`, every 10 ms; latencies come from Kafka timestamps (the request's, carried as
- * `kascade.origin.time`, and each output's), the first second left out.
+ * for `warmUp` and then `seconds` more, every 10 ms; latencies come from Kafka timestamps (the
+ * request's, carried as `kascade.origin.time`, and each output's). The steady-state figures leave
+ * the warm-up out; the warm-up's own are reported beside them.
  */
-export async function measureLatency(cluster: Cluster, data: string, maxRate: number, loads: readonly number[], seconds: number, say: (line: string) => void): Promise<LatencyResult[]> {
+export async function measureLatency(
+  cluster: Cluster,
+  data: string,
+  maxRate: number,
+  loads: readonly number[],
+  timing: { readonly seconds: number; readonly warmUp: number },
+  say: (line: string) => void,
+): Promise<LatencyResult[]> {
   const results: LatencyResult[] = [];
   for (const load of loads) {
     const rate = maxRate * load;
     const tag = String(Math.round(load * 100));
-    const cascade = await measureChain(cluster, cascadeChain, `${data}-lat${tag}`, rate, seconds);
-    const passthrough = await measureChain(cluster, passthroughChain(cluster), `${data}-latpass${tag}`, rate, seconds);
-    const result: LatencyResult = { load, ratePerSecond: Math.round(rate), sent: cascade.sent, measured: cascade.measured, ...cascade.latencies, passthrough: passthrough.latencies };
+    const cascade = await measureChain(cluster, cascadeChain, `${data}-lat${tag}`, rate, timing);
+    const passthrough = await measureChain(cluster, passthroughChain(cluster), `${data}-latpass${tag}`, rate, timing);
+    const result: LatencyResult = {
+      load,
+      ratePerSecond: Math.round(rate),
+      sent: cascade.sent,
+      measured: cascade.measured,
+      ...cascade.latencies,
+      passthrough: passthrough.latencies,
+      warmUpSeconds: timing.warmUp,
+      startUp: cascade.startUp,
+    };
     say(
       `latency at ${String(load * 100)}% (${String(result.ratePerSecond)}/s): end-to-end p50 ${String(result.endToEnd.p50)} ms, p99 ${String(result.endToEnd.p99)} ms; ` +
         `kafkajs pass-through pair p50 ${String(passthrough.latencies.endToEnd.p50)} ms, p99 ${String(passthrough.latencies.endToEnd.p99)} ms`,
@@ -96,8 +121,8 @@ async function measureChain(
   chain: Chain,
   inputData: string,
   rate: number,
-  seconds: number,
-): Promise<{ readonly sent: number; readonly measured: number; readonly latencies: HopLatencies }> {
+  timing: { readonly seconds: number; readonly warmUp: number },
+): Promise<{ readonly sent: number; readonly measured: number; readonly latencies: HopLatencies; readonly startUp: HopLatencies }> {
   const run = `l${randomUUID().slice(0, 8)}`;
   const loaded = await cluster.topology(inputData, run);
   await cluster.createTopics(loaded);
@@ -105,7 +130,7 @@ async function measureChain(
   let sent = 0;
   try {
     await until(() => Promise.resolve(children.every((child) => child.lines.some((line) => line.includes(chain.readyLine)))), () => `both hops of the ${chain.name} to join`, 120_000, children);
-    sent = await sendAtRate(cluster, loaded, `${inputData}.requests`, rate, seconds);
+    sent = await sendAtRate(cluster, loaded, `${inputData}.requests`, rate, timing.warmUp + timing.seconds);
     let count = 0;
     await until(
       async () => {
@@ -123,21 +148,38 @@ async function measureChain(
   const second = await readOutputs(cluster, [secondTopic]);
   const firstTime = new Map(first.map((record) => [record.id, record.timestamp]));
   // A loop, not Math.min(...): at 75% load there are more records than a call's arguments may be.
-  const start = first.reduce((earliest, record) => Math.min(earliest, record.origin ?? Infinity), Infinity) + 1000;
-  const hopA: number[] = [];
-  const hopB: number[] = [];
-  const endToEnd: number[] = [];
+  const steadyFrom = first.reduce((earliest, record) => Math.min(earliest, record.origin ?? Infinity), Infinity) + timing.warmUp * 1000;
+  const steady = new HopSamples();
+  const startUp = new HopSamples();
   for (const record of second) {
-    if (record.origin === undefined || record.origin < start) continue;
     const written = firstTime.get(record.id);
-    if (written === undefined) continue;
-    hopA.push(written - record.origin);
-    hopB.push(record.timestamp - written);
-    endToEnd.push(record.timestamp - record.origin);
+    if (record.origin === undefined || written === undefined) continue;
+    (record.origin < steadyFrom ? startUp : steady).add(record.origin, written, record.timestamp);
   }
   await cluster.deleteTopics(`${run}.`);
-  const percentiles = (values: readonly number[]): Percentiles => ({ p50: quantile(values, 0.5), p99: quantile(values, 0.99) });
-  return { sent, measured: endToEnd.length, latencies: { hopA: percentiles(hopA), hopB: percentiles(hopB), endToEnd: percentiles(endToEnd) } };
+  return { sent, measured: steady.count, latencies: steady.percentiles(), startUp: startUp.percentiles() };
+}
+
+/** Each request's time per hop, in ms. */
+class HopSamples {
+  private readonly hopA: number[] = [];
+  private readonly hopB: number[] = [];
+  private readonly endToEnd: number[] = [];
+
+  get count(): number {
+    return this.endToEnd.length;
+  }
+
+  add(origin: number, firstWritten: number, secondWritten: number): void {
+    this.hopA.push(firstWritten - origin);
+    this.hopB.push(secondWritten - firstWritten);
+    this.endToEnd.push(secondWritten - origin);
+  }
+
+  percentiles(): HopLatencies {
+    const of = (values: readonly number[]): Percentiles => ({ p50: quantile(values, 0.5), p99: quantile(values, 0.99) });
+    return { hopA: of(this.hopA), hopB: of(this.hopB), endToEnd: of(this.endToEnd) };
+  }
 }
 
 /**

@@ -33,13 +33,21 @@ export async function readOutputs(cluster: Cluster, topics: readonly string[]): 
  * every implementation, kascade or baseline: none of them reports its own speed.
  */
 export function throughput(timestamps: readonly number[], trim = 0.1): number {
+  const window = measuredWindow(timestamps, trim);
+  return window === undefined ? NaN : window.records / ((window.to - window.from) / 1000);
+}
+
+/**
+ * The stretch a rate is measured over: from the output at the `trim` quantile of times to the
+ * one at 1 - `trim` (start-up, group join and the stop left out), and how many outputs it spans.
+ */
+export function measuredWindow(timestamps: readonly number[], trim = 0.1): { readonly from: number; readonly to: number; readonly records: number } | undefined {
   const sorted = [...timestamps].sort((a, b) => a - b);
   const first = Math.floor(sorted.length * trim);
   const last = Math.ceil(sorted.length * (1 - trim)) - 1;
   const from = sorted[first];
   const to = sorted[last];
-  if (from === undefined || to === undefined || to <= from) return NaN;
-  return (last - first) / ((to - from) / 1000);
+  return from === undefined || to === undefined || to <= from ? undefined : { from, to, records: last - first };
 }
 
 export function quantile(values: readonly number[], q: number): number {

@@ -106,15 +106,17 @@ export function report(results: BenchResults): string {
     const pair = (percentiles: Percentiles): string => `${String(percentiles.p50)} / ${String(percentiles.p99)}`;
     lines.push(
       '',
-      'p50 / p99 ms; in brackets, two kafkajs pass-throughs chained the same way at the same rate (the limit).',
+      'p50 / p99 ms after the warm-up; in brackets, two kafkajs pass-throughs chained the same way at the same rate (the limit).',
+      'The last column is the warm-up itself: the first seconds after both stages started.',
       '',
-      '| load (of the cascade max) | input rate/s | hop A | hop B | end-to-end |',
-      '|---|---|---|---|---|',
+      '| load (of the cascade max) | input rate/s | hop A | hop B | end-to-end | end-to-end, warm-up |',
+      '|---|---|---|---|---|---|',
     );
     for (const entry of results.latency) {
       const limit = (pick: (latencies: HopLatencies) => Percentiles): string => (entry.passthrough === undefined ? '' : ` [${pair(pick(entry.passthrough))}]`);
       lines.push(
-        `| ${String(entry.load * 100)}% | ${number(entry.ratePerSecond)} | ${pair(entry.hopA)}${limit((l) => l.hopA)} | ${pair(entry.hopB)}${limit((l) => l.hopB)} | ${pair(entry.endToEnd)}${limit((l) => l.endToEnd)} |`,
+        `| ${String(entry.load * 100)}% | ${number(entry.ratePerSecond)} | ${pair(entry.hopA)}${limit((l) => l.hopA)} | ${pair(entry.hopB)}${limit((l) => l.hopB)} | ${pair(entry.endToEnd)}${limit((l) => l.endToEnd)} | ` +
+          `${entry.startUp === undefined ? '-' : `${pair(entry.startUp.endToEnd)} (first ${String(entry.warmUpSeconds)} s)`} |`,
       );
     }
   }

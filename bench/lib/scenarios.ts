@@ -90,7 +90,7 @@ export function throughputScenarios(scale: number, batch: number): ThroughputSce
       start: kascade(['small'], 1, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }, true),
     },
     { name: 'small-eos', description: 'small, exactly-once', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.small`], start: kascade(['small'], 1, { KASCADE_DELIVERY: 'exactly-once' }) },
-    { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(20_000), outputs: (run) => [`${run}.heavy`], start: kascade(['heavy']) },
+    { name: 'heavy', description: 'kascade inference, bench-heavy (inference-bound)', data: 'heavy-requests', target: n(80_000), outputs: (run) => [`${run}.heavy`], start: kascade(['heavy']) },
     { name: 'cascade-a', description: 'cascade stage A alone (ctr-logreg, passes features on)', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.first`], start: kascade(['cascade-a']) },
     { name: 'cascade-b', description: "cascade stage B alone, on A's output", data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: kascade(['cascade-b']), after: 'cascade-a' },
     { name: 'cascade', description: 'the 2-model cascade, A and B as two processes', data: 'requests', target: n(100_000), outputs: (run) => [`${run}.second`], start: kascade(['cascade-a', 'cascade-b']) },

@@ -1,6 +1,6 @@
 import { until } from './child.js';
 import { EventLoopSampler } from './event-loop.js';
-import { quantile, readOutputs, throughput } from './output-rate.js';
+import { measuredWindow, quantile, readOutputs, throughput } from './output-rate.js';
 import type { RunContext, ThroughputScenario } from './scenarios.js';
 
 export interface ThroughputResult {
@@ -9,7 +9,11 @@ export interface ThroughputResult {
   readonly recordsPerSecond: number;
   /** Outputs read after the run (the rate is measured over the middle 80% of their times). */
   readonly outputs: number;
-  /** Per-second p99 event-loop delay of the stage processes, ms: median and maximum of the samples. */
+  /**
+   * Per-second p99 event-loop delay of the stage processes, ms: median and maximum of the samples
+   * that lie within the window the rate is measured over (start-up and model load left out, as
+   * for the rate).
+   */
   readonly eventLoopP99Ms?: { readonly median: number; readonly max: number; readonly samples: number };
 }
 
@@ -37,12 +41,14 @@ export async function measureThroughput(scenario: ThroughputScenario, context: R
     await Promise.all(children.map((child) => child.stop()));
   }
   const records = await readOutputs(context.cluster, outputs);
-  const samples = sampler.samples;
+  const timestamps = records.map((record) => record.timestamp);
+  const window = measuredWindow(timestamps);
+  const samples = sampler.samples.filter((sample) => window !== undefined && sample.at - 1000 >= window.from && sample.at <= window.to).map((sample) => sample.p99Ms);
   if (records.length < scenario.target * 0.9) say(`${scenario.name}: only ${String(records.length)} of ${String(scenario.target)} outputs readable`);
   return {
     scenario: scenario.name,
     run: context.run,
-    recordsPerSecond: throughput(records.map((record) => record.timestamp)),
+    recordsPerSecond: throughput(timestamps),
     outputs: records.length,
     ...(samples.length === 0 ? {} : { eventLoopP99Ms: { median: quantile(samples, 0.5), max: Math.max(...samples), samples: samples.length } }),
   };
