@@ -114,7 +114,7 @@ try {
   const cascade = runs.filter((entry) => entry.scenario === 'cascade').map((entry) => entry.recordsPerSecond);
   if (!values['no-latency'] && cascade.length > 0) {
     const maximum = [...cascade].sort((a, b) => a - b)[Math.floor(cascade.length / 2)] ?? 0;
-    latency = await measureLatency(cluster, data, maximum, [0.25, 0.5, 0.75], quick ? { seconds: 3, warmUp: 2 } : { seconds: 10, warmUp: 10 }, say);
+    latency = await measureLatency(cluster, data, maximum, [0.25, 0.5, 0.75], quick ? { seconds: 3, warmUp: 2 } : { seconds: 20, warmUp: 10 }, say);
   }
 
   const results = await collect(latency);
