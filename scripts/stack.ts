@@ -3,9 +3,9 @@
  * Confluent-compatible schema registry (Apicurio) on 127.0.0.1:8081, run from jars fetched once
  * from Maven Central into .stack/.
  *
- *   tsx scripts/stack.ts up | down | status
+ *   tsx scripts/stack.ts up | down | status | reset
  */
-import { SERVICES, describeState, serviceState, stackDown, stackUp } from './stack/lifecycle.js';
+import { SERVICES, describeState, serviceState, stackDown, stackReset, stackUp } from './stack/lifecycle.js';
 
 const log = (line: string): void => {
   process.stderr.write(`stack: ${line}\n`);
@@ -20,6 +20,9 @@ async function main(command: string | undefined): Promise<number> {
     case 'down':
       await stackDown(log);
       return 0;
+    case 'reset':
+      await stackReset(log);
+      return 0;
     case 'status': {
       const states = await Promise.all(SERVICES.map(async (service) => ({ service, state: await serviceState(service) })));
       for (const { service, state } of states) process.stdout.write(`${describeState(service, state)}\n`);
@@ -27,7 +30,7 @@ async function main(command: string | undefined): Promise<number> {
       return allUp ? 0 : 3;
     }
     default:
-      process.stderr.write('usage: tsx scripts/stack.ts up|down|status\n');
+      process.stderr.write('usage: tsx scripts/stack.ts up|down|status|reset\n');
       return 2;
   }
 }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Log } from './fetch.js';
 import { kafkaService } from './kafka-service.js';
-import { shown } from './paths.js';
+import { shown, stackPaths } from './paths.js';
 import { isOurProcess, readPid, removePidFile, startDetached, stopProcess, type StartedProcess } from './processes.js';
 import { registryService } from './registry-service.js';
 import { lastLines } from './run-command.js';
@@ -102,6 +103,31 @@ export async function stackDown(log: Log, services: readonly LocalService[] = SE
     removePidFile(service.pidFile);
     log(`${service.name}: stopped (pid ${pid}, ${how})`);
   }
+}
+
+/**
+ * Stops the stack and deletes what it stored: every topic, offset and schema, and the logs. The
+ * downloaded jars stay. Test runs leave their topics behind (each run's names are new), so a
+ * long-used broker grows; a fresh one starts on the next `up`.
+ */
+export async function stackReset(log: Log): Promise<void> {
+  await stackDown(log);
+  for (const dir of [stackPaths.data, stackPaths.logs]) {
+    if (!existsSync(dir)) continue;
+    const size = directoryBytes(dir);
+    rmSync(dir, { recursive: true, force: true });
+    log(`deleted ${shown(dir)} (${(size / 2 ** 20).toFixed(0)} MiB)`);
+  }
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += directoryBytes(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
 }
 
 export function describeState(service: LocalService, state: ServiceState): string {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { parseJavaMajor } from '../../scripts/stack/java.js';
 import { brokerProperties, newClusterId } from '../../scripts/stack/kafka-service.js';
@@ -37,4 +41,22 @@ test('cluster ids look like Kafka Uuids: 22 base64url characters, never a leadin
 test('the process marker ties a process to one stack folder and one service', () => {
   assert.equal(processMarker('/work/.stack', 'kafka'), '-Dkascade.stack=/work/.stack#kafka');
   assert.notEqual(processMarker('/a', 'kafka'), processMarker('/b', 'kafka'));
+});
+
+test('stack reset deletes the stored data and logs but keeps the downloaded jars', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kascade-stack-'));
+  try {
+    for (const file of ['data/kafka/requests-0/00000000000000000000.log', 'data/schema-registry/registry.mv.db', 'logs/kafka.log', 'cache/kafka/kafka.jar']) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), 'x'.repeat(1024));
+    }
+    const reset = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/stack.ts', 'reset'], { env: { ...process.env, KASCADE_STACK_DIR: dir }, encoding: 'utf8' });
+    assert.equal(reset.status, 0, reset.stderr);
+    assert.equal(existsSync(join(dir, 'data')), false);
+    assert.equal(existsSync(join(dir, 'logs')), false);
+    assert.equal(existsSync(join(dir, 'cache/kafka/kafka.jar')), true);
+    assert.match(reset.stderr, /deleted .*data \(0 MiB\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
