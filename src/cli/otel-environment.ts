@@ -14,11 +14,26 @@ const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 /** What `kascade run` exports, read from the standard OpenTelemetry variables. */
 export interface OtelSettings {
   /** Spans go to an OTLP/HTTP endpoint; the exporter reads the endpoint, headers and certificates itself. */
-  readonly traces: { readonly protocol: OtlpProtocol; readonly sampler: SamplerName; readonly ratio: number; readonly scheduleDelayMs: number } | undefined;
+  readonly traces: ({ readonly protocol: OtlpProtocol; readonly sampler: SamplerName; readonly ratio: number } & SpanBatching) | undefined;
   /** Metrics are pushed to an OTLP/HTTP endpoint every `intervalMs` (besides the Prometheus /metrics). */
   readonly metrics: { readonly protocol: OtlpProtocol; readonly intervalMs: number } | undefined;
   readonly serviceName: string | undefined;
 }
+
+/** The batch span processor's settings (OTEL_BSP_*). */
+export interface SpanBatching {
+  readonly scheduleDelayMs: number;
+  /** Spans waiting for export; more are dropped (with a warning). */
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly exportTimeoutMs: number;
+}
+
+/**
+ * The specification's defaults, but a larger queue: a stage ends a span per record, tens of
+ * thousands a second, and the specification's 2,048 would drop spans between exports.
+ */
+const SPAN_BATCHING_DEFAULTS: SpanBatching = { scheduleDelayMs: 5000, maxQueueSize: 8192, maxExportBatchSize: 512, exportTimeoutMs: 30_000 };
 
 const NOTHING: OtelSettings = { traces: undefined, metrics: undefined, serviceName: undefined };
 
@@ -34,8 +49,8 @@ export function readOtelEnvironment(env: Environment): OtelSettings {
   const tracesOn = exporterChosen(env, 'OTEL_TRACES_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined);
   const metricsOn = exporterChosen(env, 'OTEL_METRICS_EXPORTER', anyEndpoint || text(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') !== undefined);
   return {
-    traces: tracesOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'), ...sampler(env), scheduleDelayMs: milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000) } : undefined,
-    metrics: metricsOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'), intervalMs: milliseconds(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000) } : undefined,
+    traces: tracesOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'), ...sampler(env), ...spanBatching(env) } : undefined,
+    metrics: metricsOn ? { protocol: protocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'), intervalMs: positiveInteger(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, 'milliseconds') } : undefined,
     serviceName: text(env, 'OTEL_SERVICE_NAME'),
   };
 }
@@ -78,10 +93,24 @@ function sampler(env: Environment): { sampler: SamplerName; ratio: number } {
   return { sampler: name, ratio };
 }
 
-function milliseconds(env: Environment, name: string, fallback: number): number {
+function spanBatching(env: Environment): SpanBatching {
+  const defaults = SPAN_BATCHING_DEFAULTS;
+  const batching: SpanBatching = {
+    scheduleDelayMs: positiveInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', defaults.scheduleDelayMs, 'milliseconds'),
+    maxQueueSize: positiveInteger(env, 'OTEL_BSP_MAX_QUEUE_SIZE', defaults.maxQueueSize, 'spans'),
+    maxExportBatchSize: positiveInteger(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', defaults.maxExportBatchSize, 'spans'),
+    exportTimeoutMs: positiveInteger(env, 'OTEL_BSP_EXPORT_TIMEOUT', defaults.exportTimeoutMs, 'milliseconds'),
+  };
+  if (batching.maxExportBatchSize > batching.maxQueueSize) {
+    throw new UsageError(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${String(batching.maxExportBatchSize)} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${String(batching.maxQueueSize)}: an export batch is taken from the queue`);
+  }
+  return batching;
+}
+
+function positiveInteger(env: Environment, name: string, fallback: number, unit: string): number {
   const value = text(env, name);
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new UsageError(`${name}=${value}: expected a positive whole number of milliseconds`);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new UsageError(`${name}=${value}: expected a positive whole number of ${unit}`);
   return parsed;
 }

@@ -48,7 +48,15 @@ export function setUpTelemetry(options: TelemetryOptions): TelemetrySetup {
     const provider = new TracerProvider({
       resource,
       sampler: samplerFor(settings.traces.sampler, settings.traces.ratio),
-      spanProcessors: [new BatchSpanProcessor({ exporter: settings.traces.protocol === 'http/json' ? new OtlpJsonTraceExporter() : new OtlpProtobufTraceExporter(), scheduledDelayMillis: settings.traces.scheduleDelayMs, maxQueueSize: 8192 })],
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: settings.traces.protocol === 'http/json' ? new OtlpJsonTraceExporter() : new OtlpProtobufTraceExporter(),
+          scheduledDelayMillis: settings.traces.scheduleDelayMs,
+          maxQueueSize: settings.traces.maxQueueSize,
+          maxExportBatchSize: settings.traces.maxExportBatchSize,
+          exportTimeoutMillis: settings.traces.exportTimeoutMs,
+        }),
+      ],
     });
     trace.setGlobalTracerProvider(provider);
     stops.push(() => provider.shutdown());

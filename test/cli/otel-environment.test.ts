@@ -10,7 +10,15 @@ test('with no OpenTelemetry variables nothing is exported (no exporter, so no ne
 
 test('an OTLP endpoint turns on both signals with the standard defaults', () => {
   const settings = readOtelEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
-  assert.deepEqual(settings.traces, { protocol: 'http/protobuf', sampler: 'parentbased_always_on', ratio: 1, scheduleDelayMs: 5000 });
+  assert.deepEqual(settings.traces, {
+    protocol: 'http/protobuf',
+    sampler: 'parentbased_always_on',
+    ratio: 1,
+    scheduleDelayMs: 5000,
+    maxQueueSize: 8192,
+    maxExportBatchSize: 512,
+    exportTimeoutMs: 30_000,
+  });
   assert.deepEqual(settings.metrics, { protocol: 'http/protobuf', intervalMs: 60_000 });
 });
 
@@ -50,9 +58,20 @@ test('sampler, ratio and intervals are read', () => {
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: '0.25',
     OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_BSP_MAX_QUEUE_SIZE: '20000',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
+    OTEL_BSP_EXPORT_TIMEOUT: '10000',
     OTEL_METRIC_EXPORT_INTERVAL: '15000',
   });
-  assert.deepEqual(settings.traces, { protocol: 'http/protobuf', sampler: 'parentbased_traceidratio', ratio: 0.25, scheduleDelayMs: 200 });
+  assert.deepEqual(settings.traces, {
+    protocol: 'http/protobuf',
+    sampler: 'parentbased_traceidratio',
+    ratio: 0.25,
+    scheduleDelayMs: 200,
+    maxQueueSize: 20_000,
+    maxExportBatchSize: 2048,
+    exportTimeoutMs: 10_000,
+  });
   assert.deepEqual(settings.metrics, { protocol: 'http/protobuf', intervalMs: 15_000 });
 });
 
@@ -65,7 +84,9 @@ test('bad values are refused at start, naming the variable', () => {
     [{ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, /^OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc/],
     [{ OTEL_TRACES_SAMPLER: 'sometimes' }, /^OTEL_TRACES_SAMPLER=sometimes: expected one of always_on/],
     [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }, /^OTEL_TRACES_SAMPLER_ARG=2: expected a ratio between 0 and 1/],
-    [{ OTEL_BSP_SCHEDULE_DELAY: '-5' }, /^OTEL_BSP_SCHEDULE_DELAY=-5: expected a positive whole number/],
+    [{ OTEL_BSP_SCHEDULE_DELAY: '-5' }, /^OTEL_BSP_SCHEDULE_DELAY=-5: expected a positive whole number of milliseconds/],
+    [{ OTEL_BSP_MAX_QUEUE_SIZE: '1.5' }, /^OTEL_BSP_MAX_QUEUE_SIZE=1.5: expected a positive whole number of spans/],
+    [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '9000' }, /^OTEL_BSP_MAX_EXPORT_BATCH_SIZE=9000 is larger than OTEL_BSP_MAX_QUEUE_SIZE=8192/],
     [{ OTEL_METRIC_EXPORT_INTERVAL: 'soon' }, /^OTEL_METRIC_EXPORT_INTERVAL=soon/],
   ];
   for (const [env, message] of cases) {

@@ -77,10 +77,11 @@ Re-running one stage for an experiment (production offsets and outputs stay unto
 Endpoints: /healthz, /readyz and /metrics (Prometheus) on --metrics-port (default
 KASCADE_METRICS_PORT or 9464; 0 picks a free port); --no-metrics turns them off.
 Stops cleanly on SIGTERM or SIGINT: finishes the batch in flight, commits, leaves the group.
-Traces and metrics are exported over OTLP/HTTP (JSON) when OTEL_EXPORTER_OTLP_ENDPOINT (or the
-per-signal endpoint) is set; also read: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+Traces and metrics are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or the
+per-signal endpoint) is set; also read: OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the
+default, or http/json), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
 OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER (otlp|none),
-OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_SCHEDULE_DELAY, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED.
+OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED.
 Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default info).`,
   async run(args) {
     const { values, positionals } = parseArgs({
