@@ -1,16 +1,16 @@
 import type { Child } from './child.js';
 
-/**
- * Samples `kascade_eventloop_delay_p99` from the stage processes' /metrics once a second: each
- * sample is the p99 event-loop delay since the previous scrape, so the series shows whether
- * model runs or decoding ever block the loop that heartbeats and fetches.
- */
 export interface EventLoopSample {
   /** When it was scraped (ms since the epoch); it covers the second before. */
   readonly at: number;
   readonly p99Ms: number;
 }
 
+/**
+ * Samples `kascade_eventloop_delay_p99` from the stage processes' /metrics once a second: each
+ * sample is the p99 event-loop delay since the previous scrape, so the series shows whether
+ * model runs or decoding ever block the loop that heartbeats and fetches.
+ */
 export class EventLoopSampler {
   readonly samples: EventLoopSample[] = [];
   private readonly timer: NodeJS.Timeout;
