@@ -3,6 +3,7 @@ import { decodingOnOwnTurn, type PartitionRecordsDecoder } from './fetch-decodin
 import { groupMessagesPerPartition } from './partition-grouping.js';
 import { produceRequestEncoder } from './produce-request-encoding.js';
 import type { Int64Bits } from './record-batch-encoding.js';
+import { decodeRecord } from './record-decoding.js';
 import { encodeRecord } from './record-encoding.js';
 import { frameRequest } from './request-framing.js';
 
@@ -11,7 +12,8 @@ import { frameRequest } from './request-framing.js';
  * main thread: the record encoder, the produce request encoder (record batches included), the
  * request framing and the grouping of messages by partition. Each writes the same bytes or groups the same way
  * (tests compare them with kafkajs's own), only with fewer allocations and copies. On the fetch
- * path, each partition's records are decoded on an event-loop turn of their own.
+ * path, records are decoded without 64-bit Long objects (the same messages), and each
+ * partition's records on an event-loop turn of their own.
  *
  * They go in before kafkajs first loads, because its modules keep references to what they
  * required: every src/kafka module that loads kafkajs imports this file first. If kafkajs is
@@ -23,6 +25,8 @@ const MODULES = {
   grouping: 'kafkajs/src/producer/groupMessagesPerPartition.js',
   produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
   requestFraming: 'kafkajs/src/protocol/request.js',
+  /** Required by the record batch decoder, which fetchRecords requires. */
+  recordDecoder: 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js',
   /** Required by the responses of fetch v4 to v11. */
   fetchRecords: 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js',
   long: 'kafkajs/src/utils/long.js',
@@ -46,6 +50,8 @@ export function installKafkajsPatches(): boolean {
       return { high: long.getHighBits(), low: long.getLowBits() };
     };
     if (!replaceExports(require, MODULES.record, encodeRecord) || !replaceExports(require, MODULES.grouping, groupMessagesPerPartition)) return false;
+    // Before fetchRecords loads: the record batch decoder keeps the record decoder it required.
+    if (!replaceExports(require, MODULES.recordDecoder, decodeRecord)) return false;
     const fetchRecords = require(MODULES.fetchRecords) as PartitionRecordsDecoder;
     if (!replaceExports(require, MODULES.fetchRecords, decodingOnOwnTurn(fetchRecords))) return false;
     // Loaded after the record encoder is in place: compressed requests, left to kafkajs, use it too.

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 // Loading the client installs kascade's produce encoders before kafkajs itself loads.
 import '../../src/kafka/client.js';
 import { groupMessagesPerPartition } from '../../src/kafka/partition-grouping.js';
+import { decodeRecord } from '../../src/kafka/record-decoding.js';
 import { encodeRecord } from '../../src/kafka/record-encoding.js';
 import { frameRequest } from '../../src/kafka/request-framing.js';
 
@@ -22,13 +23,14 @@ test("once the client is loaded, kafkajs's produce requests use kascade's record
   assert.equal(require('kafkajs/src/protocol/request.js'), frameRequest);
 });
 
-test("kafkajs decodes each partition's fetched records on an event-loop turn of its own, to the same records", async () => {
-  const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (decoder: unknown) => Promise<{ offset: string; value: Buffer | null }[]>;
+test("kafkajs decodes each partition's fetched records on an event-loop turn of its own, to the same records, with kascade's record decoder", async () => {
+  assert.equal(require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js'), decodeRecord);
+  const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (decoder: unknown) => Promise<{ offset: string; timestamp: string; value: Buffer | null; headers: object }[]>;
   const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
   const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => { writeInt32(value: number): unknown; writeBuffer(buffer: Buffer): unknown; buffer: Buffer };
   const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (input: object) => Promise<{ buffer: Buffer }> };
   const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (input: object) => unknown;
-  const records = [0, 1, 2].map((offsetDelta) => Record({ offsetDelta, key: `k${String(offsetDelta)}`, value: `v${String(offsetDelta)}`, headers: {} }));
+  const records = [0, 1, 2].map((offsetDelta) => Record({ offsetDelta, timestampDelta: offsetDelta, key: `k${String(offsetDelta)}`, value: `v${String(offsetDelta)}`, headers: { h: 'x', r: ['1', '2'] } }));
   const batch = await RecordBatch({ firstOffset: '40', records, firstTimestamp: 1000, maxTimestamp: 1002, lastOffsetDelta: 2 });
   const section = new Encoder();
   section.writeInt32(batch.buffer.length);
@@ -42,11 +44,7 @@ test("kafkajs decodes each partition's fetched records on an event-loop turn of 
   const decoded = await decoding;
   assert.deepEqual(order, ['timer turn', 'decoded'], 'what was waiting for the event loop ran before the decode');
   assert.deepEqual(
-    decoded.map((message) => [message.offset, message.value?.toString()]),
-    [
-      ['40', 'v0'],
-      ['41', 'v1'],
-      ['42', 'v2'],
-    ],
+    decoded.map((message) => [message.offset, message.timestamp, message.value?.toString(), message.headers]),
+    [0, 1, 2].map((delta) => [String(40 + delta), String(1000 + delta), `v${String(delta)}`, { h: Buffer.from('x'), r: [Buffer.from('1'), Buffer.from('2')] }]),
   );
 });
