@@ -2,7 +2,7 @@ import type avro from 'avsc';
 import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import { createAvroType, toPlainValue } from './avro-type.js';
 import { describeType, explainInvalid } from './avro-validation.js';
-import { encodeConfluentFrame, readConfluentFrame } from './confluent-wire-format.js';
+import { encodeConfluentFrameWith, readConfluentFrame } from './confluent-wire-format.js';
 import type { SchemaRegistryClient, Serde } from './serde.js';
 
 /**
@@ -112,13 +112,11 @@ class AvroSerde implements Serde {
       const problem = explainInvalid(own.type, value) ?? 'value does not fit the schema';
       throw new KascadeError(ErrorCode.EncodeFailed, `value does not fit the Avro schema ${describeType(own.type)} of topic "${this.#topic}": ${problem}`);
     }
-    let body: Buffer;
     try {
-      body = own.type.toBuffer(value);
+      return encodeConfluentFrameWith(own.id, (buffer, offset) => own.type.encode(value, buffer, offset));
     } catch (error) {
       throw new KascadeError(ErrorCode.EncodeFailed, `cannot encode value as Avro for topic "${this.#topic}": ${message(error)}`, { cause: error });
     }
-    return encodeConfluentFrame(own.id, body);
   }
 
   async deserialize(data: Buffer | null): Promise<unknown> {

@@ -13,10 +13,35 @@ export interface ConfluentFrame {
 }
 
 export function encodeConfluentFrame(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(CONFLUENT_HEADER_LENGTH);
-  header.writeUInt8(CONFLUENT_MAGIC_BYTE, 0);
-  header.writeInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
+  return encodeConfluentFrameWith(schemaId, (buffer, offset) => (offset + body.length <= buffer.length ? offset + body.copy(buffer, offset) : buffer.length - offset - body.length));
+}
+
+/**
+ * Writes `(buffer, offset) => end` into: the end of what it wrote, or minus the bytes it lacked
+ * (avsc's `Type.encode`).
+ */
+export type BodyWriter = (buffer: Buffer, offset: number) => number;
+
+/** Scratch space a frame is written into before it is copied out at its exact size; grows as needed. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A frame of `schemaId` around what `write` encodes. Written into scratch space, then copied
+ * once into a buffer of the frame's size (pooled by Node when small): avsc's own `toBuffer`
+ * zero-fills a new buffer per value, and framing it after that took one more allocation and copy.
+ */
+export function encodeConfluentFrameWith(schemaId: number, write: BodyWriter): Buffer {
+  for (;;) {
+    scratch[0] = CONFLUENT_MAGIC_BYTE;
+    scratch.writeInt32BE(schemaId, 1);
+    const end = write(scratch, CONFLUENT_HEADER_LENGTH);
+    if (end >= 0) {
+      const frame = Buffer.allocUnsafe(end);
+      scratch.copy(frame, 0, 0, end);
+      return frame;
+    }
+    scratch = Buffer.allocUnsafe(scratch.length * 2 - end);
+  }
 }
 
 /** Splits a record value into schema id and body; DecodeFailed (saying what was found) when it is not a frame. */

@@ -152,6 +152,23 @@ test('the wire format is magic byte 0, the schema id as int32 big-endian, then t
   assert.deepEqual(await serde.deserialize(bytes), { id: 'ab', n: -65 });
 });
 
+test('values larger than the encoder\'s scratch space, and values after them, encode whole; each frame owns its bytes', async () => {
+  const schema = { type: 'record', name: 'Blob', fields: [{ name: 'id', type: 'string' }, { name: 'data', type: 'bytes' }] } satisfies avro.schema.AvroSchema;
+  const serde = createAvroSerde({ topic: 'blobs', registry: new InMemorySchemaRegistry(), schema });
+  await serde.init();
+  const values = [
+    { id: 'small', data: Buffer.from([1, 2, 3]) },
+    { id: 'big', data: Buffer.alloc(200_000, 7) },
+    { id: 'bigger', data: Buffer.alloc(700_000, 9) },
+    { id: 'small again', data: Buffer.from([4]) },
+  ];
+  const frames: Buffer[] = [];
+  for (const value of values) frames.push((await serde.serialize(value)) ?? Buffer.alloc(0));
+  // Decoded only once all are written: a frame sharing the encoder's scratch space would have changed since.
+  // (A frame with trailing bytes would not decode: see 'a truncated body or trailing bytes'.)
+  for (const [index, value] of values.entries()) assert.deepEqual(await serde.deserialize(frames[index] ?? null), value, `frame ${String(index)}`);
+});
+
 test('init registers the schema under <topic>-value and serialize uses that id', async () => {
   const registry = new InMemorySchemaRegistry();
   await registry.register('other-value', JSON.stringify({ type: 'string' }));
