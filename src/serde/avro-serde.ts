@@ -1,6 +1,6 @@
 import type avro from 'avsc';
 import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
-import { createAvroType, toPlainValue } from './avro-type.js';
+import { createAvroType, plainValueOf } from './avro-type.js';
 import { describeType, explainInvalid } from './avro-validation.js';
 import { encodeConfluentFrameWith, readConfluentFrame } from './confluent-wire-format.js';
 import type { SchemaRegistryClient, Serde } from './serde.js';
@@ -276,13 +276,13 @@ function decodeFrame(schemaId: number, body: Buffer, read: BodyReader): unknown 
     // avsc says "truncated buffer", "trailing data", "invalid union index"...
     throw new KascadeError(ErrorCode.DecodeFailed, `Avro body written with schema id ${schemaId} cannot be decoded: ${message(error)}`, { cause: error });
   }
-  return toPlainValue(value);
+  return value;
 }
 
-/** Decodes the whole body (avsc throws on truncated input and on trailing bytes). */
+/** Decodes the whole body (avsc throws on truncated input and on trailing bytes) into plain values. */
 function decodeBody(type: avro.Type, body: Buffer, resolver?: ReturnType<avro.Type['createResolver']>): unknown {
   const value: unknown = resolver === undefined ? type.fromBuffer(body) : type.fromBuffer(body, resolver);
-  return value;
+  return plainValueOf(type, value);
 }
 
 function schemaText(schema: avro.schema.AvroSchema): string {

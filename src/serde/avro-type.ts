@@ -66,6 +66,49 @@ export function createAvroType(schema: avro.schema.AvroSchema): avro.Type {
   return avro.Type.forSchema(schema, { registry });
 }
 
+/** Makes a decoded value of one Avro type plain; undefined when its values are plain already. */
+type Plainer = ((value: unknown) => unknown) | undefined;
+
+/** Types whose decoded values are primitives, strings or Buffers: nothing to replace. */
+const PLAIN_TYPES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string', 'enum', 'fixed']);
+
+const plainers = new WeakMap<avro.Type, Plainer>();
+
+function plainerOf(type: avro.Type): Plainer {
+  if (plainers.has(type)) return plainers.get(type);
+  const name = type.typeName;
+  let plainer: Plainer;
+  if (PLAIN_TYPES.has(name)) plainer = undefined;
+  else if ((name === 'record' || name === 'error') && type instanceof avro.types.RecordType) {
+    // Registered before its fields are planned: a recursive record (a tree) reaches itself again.
+    let fields: readonly { readonly name: string; readonly plain: Plainer }[] = [];
+    plainer = (value) => {
+      if (value === null || typeof value !== 'object') return value;
+      const record = value as Record<string, unknown>;
+      const plain: Record<string, unknown> = {};
+      for (const field of fields) plain[field.name] = field.plain === undefined ? record[field.name] : field.plain(record[field.name]);
+      return plain;
+    };
+    plainers.set(type, plainer);
+    fields = type.fields.map((field) => ({ name: field.name, plain: plainerOf(field.type) }));
+  } else if (name === 'array' && type instanceof avro.types.ArrayType) {
+    const item = plainerOf(type.itemsType);
+    plainer = item === undefined ? undefined : (value) => (Array.isArray(value) ? value.map(item) : value);
+  } else plainer = toPlainValue;
+  plainers.set(type, plainer);
+  return plainer;
+}
+
+/**
+ * `toPlainValue` for values decoded with `type`, planned once per type: a record's fields are
+ * copied by name, and arrays of plain items (feature vectors) are kept without looking at each
+ * item. Unions, maps and logical types go through `toPlainValue`.
+ */
+export function plainValueOf(type: avro.Type, value: unknown): unknown {
+  const plainer = plainerOf(type);
+  return plainer === undefined ? value : plainer(value);
+}
+
 /**
  * A decoded value with avsc's record (and wrapped-union) class instances replaced by plain
  * objects, recursively. Buffers (bytes, fixed) and primitives are kept as they are.

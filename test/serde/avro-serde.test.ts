@@ -138,6 +138,23 @@ test('values round-trip as plain objects, every Avro type included', async () =>
   assertPlain(decoded);
 });
 
+test('a recursive record (a tree) decodes to plain objects at every depth', async () => {
+  const schema = {
+    type: 'record',
+    name: 'Node',
+    fields: [
+      { name: 'label', type: 'string' },
+      { name: 'children', type: { type: 'array', items: 'Node' } },
+    ],
+  } satisfies avro.schema.AvroSchema;
+  const tree = { label: 'root', children: [{ label: 'a', children: [{ label: 'a1', children: [] }] }, { label: 'b', children: [] }] };
+  const serde = createAvroSerde({ topic: 'trees', registry: new InMemorySchemaRegistry(), schema });
+  await serde.init();
+  const decoded = await serde.deserialize(await serde.serialize(tree));
+  assert.deepEqual(decoded, tree);
+  assertPlain(decoded);
+});
+
 test('the wire format is magic byte 0, the schema id as int32 big-endian, then the Avro body', async () => {
   const fixedId: SchemaRegistryClient = {
     register: () => Promise.resolve(0x01020304),
