@@ -40,64 +40,62 @@ export interface DecodedMessage {
 /** kafkajs's TimestampTypes.LOG_APPEND_TIME. */
 const LOG_APPEND_TIME = 1;
 
-class RecordReader {
-  constructor(
-    readonly buffer: Buffer,
-    public offset: number,
-  ) {}
+/*
+ * The readers move the decoder kafkajs handed over (`source.offset`) as kafkajs's own would: no
+ * reader object per record.
+ */
 
-  /** A zig-zag varint, with the 32-bit arithmetic of kafkajs's Decoder.readVarInt. */
-  varint(): number {
-    let byte: number;
-    let result = 0;
-    let shift = 0;
-    do {
-      byte = this.buffer[this.offset++] ?? 0;
-      result += (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte >= 0x80);
-    return (result >>> 1) ^ -(result & 1);
-  }
+/** A zig-zag varint, with the 32-bit arithmetic of kafkajs's Decoder.readVarInt. */
+function readVarint(source: RecordSource): number {
+  let byte: number;
+  let result = 0;
+  let shift = 0;
+  do {
+    byte = source.buffer[source.offset++] ?? 0;
+    result += (byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte >= 0x80);
+  return (result >>> 1) ^ -(result & 1);
+}
 
-  /** A zig-zag varlong: a number while it is exact (up to 7 bytes, 49 bits), a bigint beyond. */
-  varlong(): number | bigint {
-    const start = this.offset;
-    let value = 0;
-    let scale = 1;
-    for (let index = 0; index < 7; index++) {
-      const byte = this.buffer[this.offset++] ?? 0;
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
-      if (byte < 0x80) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-    }
-    this.offset = start;
-    let wide = 0n;
-    let shift = 0n;
-    for (let index = 0; index < 10; index++) {
-      const byte = this.buffer[this.offset++] ?? 0;
-      wide |= BigInt(byte & 0x7f) << shift;
-      shift += 7n;
-      if (byte < 0x80) break;
-    }
-    return (wide >> 1n) ^ -(wide & 1n);
+/** A zig-zag varlong: a number while it is exact (up to 7 bytes, 49 bits), a bigint beyond. */
+function readVarlong(source: RecordSource): number | bigint {
+  const start = source.offset;
+  let value = 0;
+  let scale = 1;
+  for (let index = 0; index < 7; index++) {
+    const byte = source.buffer[source.offset++] ?? 0;
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+    if (byte < 0x80) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
   }
+  source.offset = start;
+  let wide = 0n;
+  let shift = 0n;
+  for (let index = 0; index < 10; index++) {
+    const byte = source.buffer[source.offset++] ?? 0;
+    wide |= BigInt(byte & 0x7f) << shift;
+    shift += 7n;
+    if (byte < 0x80) break;
+  }
+  return (wide >> 1n) ^ -(wide & 1n);
+}
 
-  /** A varint length and that many bytes (a view, as kafkajs's `slice`); null for length -1. */
-  bytes(): Buffer | null {
-    const length = this.varint();
-    if (length === -1) return null;
-    const bytes = this.buffer.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return bytes;
-  }
+/** A varint length and that many bytes (a view, as kafkajs's `slice`); null for length -1. */
+function readBytes(source: RecordSource): Buffer | null {
+  const length = readVarint(source);
+  if (length === -1) return null;
+  const bytes = source.buffer.subarray(source.offset, source.offset + length);
+  source.offset += length;
+  return bytes;
+}
 
-  text(): string | null {
-    const length = this.varint();
-    if (length === -1) return null;
-    const text = this.buffer.toString('utf8', this.offset, this.offset + length);
-    this.offset += length;
-    return text;
-  }
+function readText(source: RecordSource): string | null {
+  const length = readVarint(source);
+  if (length === -1) return null;
+  const text = source.buffer.toString('utf8', source.offset, source.offset + length);
+  source.offset += length;
+  return text;
 }
 
 /**
@@ -112,20 +110,25 @@ function addToDecimal(base: string, baseNumber: number, delta: number | bigint):
   return (BigInt(base) + BigInt(delta)).toString();
 }
 
-/** The batch whose first offset and timestamp were parsed last: records of one batch come one after another. */
-let lastBatch: BatchContext | undefined;
-let firstOffsetNumber = NaN;
-let firstTimestampNumber = NaN;
-
-function parseBatch(context: BatchContext): void {
-  if (context === lastBatch) return;
-  lastBatch = context;
-  firstOffsetNumber = Number(context.firstOffset);
-  firstTimestampNumber = Number(context.firstTimestamp);
+/** A batch's first offset and timestamp as kafkajs's Long reads them (undefined is zero), and as numbers. */
+interface BatchBase {
+  readonly context: BatchContext;
+  readonly offset: string;
+  readonly offsetNumber: number;
+  readonly timestamp: string;
+  readonly timestampNumber: number;
 }
 
-/** kafkajs's own values: Long.fromValue(undefined) is zero. */
-const decimalOr0 = (value: string | undefined): string => value ?? '0';
+/** The batch parsed last: records of one batch come one after another. */
+let lastBatch: BatchBase | undefined;
+
+function batchBase(context: BatchContext): BatchBase {
+  if (lastBatch?.context === context) return lastBatch;
+  const offset = context.firstOffset ?? '0';
+  const timestamp = context.firstTimestamp ?? '0';
+  lastBatch = { context, offset, offsetNumber: Number(offset), timestamp, timestampNumber: Number(timestamp) };
+  return lastBatch;
+}
 
 /**
  * Headers as kafkajs gathers them: one Buffer per name, an array when the name repeats. (kafkajs
@@ -141,20 +144,18 @@ function addHeader(headers: Record<string, Buffer | null | (Buffer | null)[]>, n
 
 export function decodeRecord(source: RecordSource, batchContext: BatchContext = {}): DecodedMessage {
   const { magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
-  parseBatch(batchContext);
-  const reader = new RecordReader(source.buffer, source.offset);
-  const attributes = source.buffer.readInt8(reader.offset++);
-  const timestampDelta = reader.varlong();
-  const timestamp = timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : addToDecimal(decimalOr0(batchContext.firstTimestamp), firstTimestampNumber || 0, timestampDelta);
-  const offset = addToDecimal(decimalOr0(batchContext.firstOffset), firstOffsetNumber || 0, reader.varint());
-  const key = reader.bytes();
-  const value = reader.bytes();
+  const base = batchBase(batchContext);
+  const attributes = source.buffer.readInt8(source.offset++);
+  const timestampDelta = readVarlong(source);
+  const timestamp = timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : addToDecimal(base.timestamp, base.timestampNumber, timestampDelta);
+  const offset = addToDecimal(base.offset, base.offsetNumber, readVarint(source));
+  const key = readBytes(source);
+  const value = readBytes(source);
   const headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
-  const count = reader.varint();
+  const count = readVarint(source);
   for (let index = 0; index < count; index++) {
-    const name = reader.text();
-    addHeader(headers, String(name), reader.bytes());
+    const name = readText(source);
+    addHeader(headers, String(name), readBytes(source));
   }
-  source.offset = reader.offset;
   return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
 }

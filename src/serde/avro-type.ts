@@ -66,19 +66,22 @@ export function createAvroType(schema: avro.schema.AvroSchema): avro.Type {
   return avro.Type.forSchema(schema, { registry });
 }
 
-/** Makes a decoded value of one Avro type plain; undefined when its values are plain already. */
-type Plainer = ((value: unknown) => unknown) | undefined;
+/** Makes a decoded value of one Avro type plain. */
+type Plainer = (value: unknown) => unknown;
 
-/** Types whose decoded values are primitives, strings or Buffers: nothing to replace. */
+/** For types whose decoded values are primitives, strings or Buffers: nothing to replace. */
+const asIs: Plainer = (value) => value;
+
 const PLAIN_TYPES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string', 'enum', 'fixed']);
 
 const plainers = new WeakMap<avro.Type, Plainer>();
 
 function plainerOf(type: avro.Type): Plainer {
-  if (plainers.has(type)) return plainers.get(type);
+  const known = plainers.get(type);
+  if (known !== undefined) return known;
   const name = type.typeName;
   let plainer: Plainer;
-  if (PLAIN_TYPES.has(name)) plainer = undefined;
+  if (PLAIN_TYPES.has(name)) plainer = asIs;
   else if ((name === 'record' || name === 'error') && type instanceof avro.types.RecordType) {
     // Registered before its fields are planned: a recursive record (a tree) reaches itself again.
     let fields: readonly { readonly name: string; readonly plain: Plainer }[] = [];
@@ -86,14 +89,14 @@ function plainerOf(type: avro.Type): Plainer {
       if (value === null || typeof value !== 'object') return value;
       const record = value as Record<string, unknown>;
       const plain: Record<string, unknown> = {};
-      for (const field of fields) plain[field.name] = field.plain === undefined ? record[field.name] : field.plain(record[field.name]);
+      for (const field of fields) plain[field.name] = field.plain(record[field.name]);
       return plain;
     };
     plainers.set(type, plainer);
     fields = type.fields.map((field) => ({ name: field.name, plain: plainerOf(field.type) }));
   } else if (name === 'array' && type instanceof avro.types.ArrayType) {
     const item = plainerOf(type.itemsType);
-    plainer = item === undefined ? undefined : (value) => (Array.isArray(value) ? value.map(item) : value);
+    plainer = item === asIs ? asIs : (value) => (Array.isArray(value) ? value.map(item) : value);
   } else plainer = toPlainValue;
   plainers.set(type, plainer);
   return plainer;
@@ -105,8 +108,7 @@ function plainerOf(type: avro.Type): Plainer {
  * item. Unions, maps and logical types go through `toPlainValue`.
  */
 export function plainValueOf(type: avro.Type, value: unknown): unknown {
-  const plainer = plainerOf(type);
-  return plainer === undefined ? value : plainer(value);
+  return plainerOf(type)(value);
 }
 
 /**
