@@ -1,6 +1,7 @@
 /**
- * `npm run bench:profile -- STAGE [COUNT]`: runs one stage of bench/topologies/bench.yaml under
- * Node's CPU profiler on COUNT preloaded requests (default 150,000), then prints where the main
+ * `npm run bench:profile -- STAGE [COUNT] [--traced]`: runs one stage of bench/topologies/bench.yaml
+ * under Node's CPU profiler on COUNT preloaded requests (default 150,000), with every span exported
+ * to a local OTLP sink when --traced, then prints where the main
  * thread spent its time: by function (self time) and by package. The .cpuprofile files (one per
  * thread) stay in bench/profiles/ for Chrome DevTools or speedscope.
  */
@@ -12,19 +13,23 @@ import { buildKascade, KASCADE_CLI, kascadeNodeFlags } from './lib/build.js';
 import { until, type Watched } from './lib/child.js';
 import { Cluster } from './lib/cluster.js';
 import { preload } from './lib/preload.js';
+import { OtlpSink } from './lib/otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './lib/profile-summary.js';
 
-const stage = process.argv[2] ?? 'small';
-const count = Number(process.argv[3] ?? 150_000);
+const traced = process.argv.includes('--traced');
+const [stage = 'small', countArgument = '150000'] = process.argv.slice(2).filter((argument) => argument !== '--traced');
+const count = Number(countArgument);
 const outputs: Readonly<Record<string, string>> = { router: 'arm-a,arm-b', small: 'small', heavy: 'heavy', 'cascade-a': 'first' };
 const outputNames = outputs[stage];
 if (outputNames === undefined) throw new Error(`profile one of: ${Object.keys(outputs).join(', ')}`);
 
 buildKascade((line) => process.stderr.write(`profile: ${line}\n`));
 const cluster = new Cluster();
+const sink = traced ? await OtlpSink.start() : undefined;
+const tracing = sink === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' };
 const data = `prof-${randomUUID().slice(0, 6)}`;
 const run = `${data}-run`;
-const directory = join('bench', 'profiles', `${stage}-${data}`);
+const directory = join('bench', 'profiles', `${stage}${traced ? '-traced' : ''}-${data}`);
 mkdirSync(directory, { recursive: true });
 try {
   const loaded = await cluster.topology(data, run);
@@ -34,7 +39,7 @@ try {
   const child = spawn(
     process.execPath,
     [...kascadeNodeFlags(), `--cpu-prof`, `--cpu-prof-dir=${directory}`, KASCADE_CLI, 'run', 'bench/topologies/bench.yaml', '--stage', stage, '--no-metrics'],
-    { env: { ...process.env, KASCADE_DATA: data, KASCADE_RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
+    { env: { ...process.env, ...tracing, KASCADE_DATA: data, KASCADE_RUN: run, KASCADE_LOG_LEVEL: 'warn' }, stdio: 'inherit' },
   );
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const topics = outputNames.split(',').map((name) => `${run}.${name}`);
@@ -55,4 +60,5 @@ try {
 } finally {
   await cluster.deleteTopics(data).catch(() => undefined);
   await cluster.close();
+  await sink?.close();
 }

@@ -4,13 +4,13 @@ import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exp
 import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, resourceAttributesEnvDetector, resourceFromAttributes, serviceNameEnvDetector, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from '../telemetry/logger.js';
+import { ProtobufSpanExporter } from './otlp-span-exporter.js';
 import type { OtelSettings, SamplerName } from './otel-environment.js';
 
 export type MetricsHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -50,7 +50,7 @@ export function setUpTelemetry(options: TelemetryOptions): TelemetrySetup {
       sampler: samplerFor(settings.traces.sampler, settings.traces.ratio),
       spanProcessors: [
         new BatchSpanProcessor({
-          exporter: settings.traces.protocol === 'http/json' ? new OtlpJsonTraceExporter() : new OtlpProtobufTraceExporter(),
+          exporter: settings.traces.protocol === 'http/json' ? new OtlpJsonTraceExporter() : new ProtobufSpanExporter(),
           scheduledDelayMillis: settings.traces.scheduleDelayMs,
           maxQueueSize: settings.traces.maxQueueSize,
           maxExportBatchSize: settings.traces.maxExportBatchSize,
