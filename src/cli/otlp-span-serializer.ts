@@ -3,7 +3,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import { ProtobufTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import { ProtobufWriter } from './protobuf-writer.js';
+import { ProtobufWriter, utf8Length, varintSize } from './protobuf-writer.js';
 
 /**
  * OTLP/protobuf ExportTraceServiceRequest, the same bytes as the SDK's ProtobufTraceSerializer
@@ -20,6 +20,13 @@ const TWO_TO_32 = 4_294_967_296;
 const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
 const SPAN_FLAGS_IS_REMOTE = 0x200;
 
+interface EncodedKey {
+  /** The KeyValue's key field: tag, length and bytes. */
+  readonly bytes: Uint8Array;
+  /** Encoded KeyValue bodies by string value; null once the key had too many values to cache (ids, offsets). */
+  values: Map<string, Uint8Array> | null;
+}
+
 /** A scope as newer APIs give it: the SDK's serializer writes these fields when they are there. */
 type ScopeWithAttributes = InstrumentationScope & { readonly attributes?: Attributes; readonly droppedAttributesCount?: number };
 
@@ -30,8 +37,8 @@ export class OtlpSpanSerializer implements ISerializer<ReadableSpan[], IExportTr
   /** Encoded Resource and InstrumentationScope messages (bodies), by object: spans share them. */
   private readonly resources = new WeakMap<Resource, Uint8Array>();
   private readonly scopes = new WeakMap<InstrumentationScope, Uint8Array>();
-  /** Encoded KeyValue bodies of string attributes, by key then value; null: too many values to cache. */
-  private readonly stringAttributes = new Map<string, Map<string, Uint8Array> | null>();
+  /** Attribute keys, encoded, with the KeyValue bodies of their recurring string values. */
+  private readonly keys = new Map<string, EncodedKey>();
   /** The last whole second written, and it in nanoseconds as 32-bit halves. */
   private second = -1;
   private secondLow = 0;
@@ -179,47 +186,55 @@ export class OtlpSpanSerializer implements ISerializer<ReadableSpan[], IExportTr
     for (const key in attributes) {
       if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
       const value = attributes[key];
-      if (typeof value === 'string') this.stringAttribute(key, value, field);
+      const encodedKey = this.encodedKey(key);
+      if (typeof value === 'string') this.stringAttribute(encodedKey, value, field);
       else {
         this.writer.tag(field, 2);
         const mark = this.writer.begin();
-        this.keyValue(key, value);
+        this.writer.raw(encodedKey.bytes);
+        this.writer.tag(2, 2);
+        const valueMark = this.writer.begin();
+        this.anyValue(value);
+        this.writer.end(valueMark);
         this.writer.end(mark);
       }
     }
   }
 
-  private stringAttribute(key: string, value: string, field: number): void {
-    const writer = this.writer;
-    let values = this.stringAttributes.get(key);
-    if (values === undefined) {
-      values = new Map();
-      this.stringAttributes.set(key, values);
+  private encodedKey(key: string): EncodedKey {
+    let encoded = this.keys.get(key);
+    if (encoded === undefined) {
+      const bytes = this.separately(() => {
+        this.writer.tag(1, 2);
+        this.writer.string(key);
+      });
+      encoded = { bytes, values: new Map() };
+      this.keys.set(key, encoded);
     }
-    const cached = values?.get(value);
+    return encoded;
+  }
+
+  /** A KeyValue with a string value: from the cache, or sized up front and written once (no bytes moved). */
+  private stringAttribute(key: EncodedKey, value: string, field: number): void {
+    const writer = this.writer;
     writer.tag(field, 2);
+    const cached = key.values?.get(value);
     if (cached !== undefined) {
       writer.bytes(cached);
       return;
     }
-    const mark = writer.begin();
+    const length = utf8Length(value);
+    const anyValueLength = 1 + varintSize(length) + length;
+    writer.varint(key.bytes.length + 1 + varintSize(anyValueLength) + anyValueLength);
     const start = writer.position;
-    this.keyValue(key, value);
-    if (values !== null) {
-      if (values.size < VALUES_PER_KEY) values.set(value, writer.copyFrom(start));
-      else this.stringAttributes.set(key, null);
-    }
-    writer.end(mark);
-  }
-
-  /** A KeyValue's body: the key, then the value as AnyValue. */
-  private keyValue(key: string, value: unknown): void {
-    this.writer.tag(1, 2);
-    this.writer.string(key);
-    this.writer.tag(2, 2);
-    const mark = this.writer.begin();
-    this.anyValue(value);
-    this.writer.end(mark);
+    writer.raw(key.bytes);
+    writer.tag(2, 2);
+    writer.varint(anyValueLength);
+    writer.tag(1, 2);
+    writer.stringOfLength(value, length);
+    if (key.values === null) return;
+    if (key.values.size < VALUES_PER_KEY) key.values.set(value, writer.copyFrom(start));
+    else key.values = null;
   }
 
   /**

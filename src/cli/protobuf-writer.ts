@@ -51,12 +51,14 @@ export class ProtobufWriter {
 
   /** A copy of the bytes written since the last reset (the buffer is reused). */
   finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buffer, 0, this.position);
+    return this.copyFrom(0);
   }
 
-  /** The bytes written since `start`, as a copy. */
+  /** The bytes written since `start`, as a copy (not zero-filled first, unlike `slice`). */
   copyFrom(start: number): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buffer, start, this.position);
+    const copy = Buffer.allocUnsafe(this.position - start);
+    this.buffer.copy(copy, 0, start, this.position);
+    return copy;
   }
 
   private reserve(bytes: number): void {
