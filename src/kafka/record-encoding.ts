@@ -82,9 +82,18 @@ class RecordWriter {
   field(value: Buffer | string | null | undefined, byteLength: number): void {
     this.varint(byteLength);
     if (byteLength <= 0 || value == null) return;
-    if (Buffer.isBuffer(value)) this.offset += value.copy(this.buffer, this.offset);
+    if (Buffer.isBuffer(value)) this.bytes(value);
     else if (byteLength === value.length && byteLength <= SHORT_STRING) this.ascii(value);
     else this.offset += this.buffer.write(value, this.offset, byteLength, 'utf8');
+  }
+
+  /**
+   * Bytes copied as they are. TypedArray `set`, not Buffer `copy`: copy checks its arguments and
+   * makes a view of its source first, which cost more than the copy for a header's few bytes.
+   */
+  bytes(bytes: Uint8Array): void {
+    this.buffer.set(bytes, this.offset);
+    this.offset += bytes.length;
   }
 
   private ascii(text: string): void {
@@ -130,7 +139,7 @@ export function encodeRecordTail(key: Buffer | string | null | undefined, value:
   writer.field(value, valueLength);
   writer.varint(pairs.length);
   for (const pair of pairs) {
-    writer.offset += pair.name.copy(writer.buffer, writer.offset);
+    writer.bytes(pair.name);
     writer.field(pair.value, pair.length);
   }
   return writer.buffer;
@@ -175,7 +184,8 @@ export class KafkaRecord implements EncodedRecord {
     target[writer.offset++] = 0; // attributes: unused in record v2
     writer.varint(this.timestampDelta);
     writer.varint(this.offsetDelta);
-    return writer.offset + this.tail.copy(target, writer.offset);
+    writer.bytes(this.tail);
+    return writer.offset;
   }
 
   get buffer(): Buffer {

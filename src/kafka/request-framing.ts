@@ -41,6 +41,6 @@ export async function frameRequest({ correlationId, clientId, request }: Request
   offset = buffer.writeInt16BE(request.apiVersion, offset);
   offset = buffer.writeInt32BE(correlationId, offset);
   offset = writeProtocolString(buffer, offset, clientId);
-  body.copy(buffer, offset);
+  buffer.set(body, offset);
   return { buf: buffer, buffer, size: () => buffer.length };
 }

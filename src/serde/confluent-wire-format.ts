@@ -37,7 +37,8 @@ export function encodeConfluentFrameWith(schemaId: number, write: BodyWriter): B
     const end = write(scratch, CONFLUENT_HEADER_LENGTH);
     if (end >= 0) {
       const frame = Buffer.allocUnsafe(end);
-      scratch.copy(frame, 0, 0, end);
+      // A plain view, not scratch.copy (which checks its arguments and makes a Buffer view itself).
+      frame.set(new Uint8Array(scratch.buffer, scratch.byteOffset, end));
       return frame;
     }
     scratch = Buffer.allocUnsafe(scratch.length * 2 - end);
