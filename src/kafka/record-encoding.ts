@@ -44,26 +44,11 @@ export function varintSize(n: number): number {
   return size;
 }
 
-/** Bytes of a nullable varint-prefixed field: the length (-1 for null) and the bytes. */
-function fieldSize(byteLength: number): number {
-  return varintSize(byteLength) + Math.max(0, byteLength);
+/** Bytes a field may take: a varint length (at most 5 bytes here) and 3 UTF-8 bytes per UTF-16 unit of a string. */
+function fieldBound(value: Buffer | string | null | undefined): number {
+  if (value == null) return 1;
+  return 5 + (Buffer.isBuffer(value) ? value.length : value.length * 3);
 }
-
-/**
- * Header names and values are short and almost always ASCII. For those, a JavaScript loop is
- * about four times faster than Buffer.byteLength and buffer.write, each a call into C++; longer
- * strings go through Node.
- */
-const SHORT_STRING = 64;
-
-/** UTF-8 bytes of a string: its length when short and ASCII (a string is ASCII exactly when the two are equal). */
-function utf8Length(text: string): number {
-  if (text.length > SHORT_STRING) return Buffer.byteLength(text);
-  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 127) return Buffer.byteLength(text);
-  return text.length;
-}
-
-const byteLengthOf = (value: Buffer | string | null | undefined): number => (value == null ? -1 : Buffer.isBuffer(value) ? value.length : utf8Length(value));
 
 class RecordWriter {
   offset = 0;
@@ -78,13 +63,13 @@ class RecordWriter {
     this.buffer[this.offset++] = value;
   }
 
-  /** A varint length, then the bytes; `byteLength` is known already (-1 writes null). */
-  field(value: Buffer | string | null | undefined, byteLength: number): void {
-    this.varint(byteLength);
-    if (byteLength <= 0 || value == null) return;
-    if (Buffer.isBuffer(value)) this.bytes(value);
-    else if (byteLength === value.length && byteLength <= SHORT_STRING) this.ascii(value);
-    else this.offset += this.buffer.write(value, this.offset, byteLength, 'utf8');
+  /** A varint length, then the bytes (-1 for null). */
+  field(value: Buffer | string | null | undefined): void {
+    if (value == null) this.varint(-1);
+    else if (Buffer.isBuffer(value)) {
+      this.varint(value.length);
+      this.bytes(value);
+    } else this.string(value);
   }
 
   /**
@@ -96,8 +81,35 @@ class RecordWriter {
     this.offset += bytes.length;
   }
 
-  private ascii(text: string): void {
-    for (let index = 0; index < text.length; index++) this.buffer[this.offset++] = text.charCodeAt(index);
+  /**
+   * A varint length and the string's UTF-8 bytes. Header values are short and almost always
+   * ASCII: those are written in one pass, a JavaScript loop being several times faster than
+   * Buffer.byteLength and buffer.write (each a call into C++) for a few dozen characters.
+   */
+  private string(text: string): void {
+    const length = text.length;
+    // Below 64 characters an ASCII string's length is a one-byte varint (zig-zag doubles it).
+    if (length < 64) {
+      const start = this.offset++;
+      for (let index = 0; index < length; index++) {
+        const code = text.charCodeAt(index);
+        if (code > 127) {
+          this.offset = start;
+          this.utf8(text);
+          return;
+        }
+        this.buffer[this.offset++] = code;
+      }
+      this.buffer[start] = length * 2;
+      return;
+    }
+    this.utf8(text);
+  }
+
+  private utf8(text: string): void {
+    const byteLength = Buffer.byteLength(text, 'utf8');
+    this.varint(byteLength);
+    this.offset += this.buffer.write(text, this.offset, byteLength, 'utf8');
   }
 }
 
@@ -108,41 +120,60 @@ const MAX_ENCODED_NAMES = 1024;
 function encodedName(name: string): Buffer {
   let encoded = encodedNames.get(name);
   if (encoded === undefined) {
-    const length = Buffer.byteLength(name);
-    const writer = new RecordWriter(Buffer.allocUnsafe(fieldSize(length)));
-    writer.field(name, length);
+    const bytes = Buffer.from(name, 'utf8');
+    const writer = new RecordWriter(Buffer.allocUnsafe(varintSize(bytes.length) + bytes.length));
+    writer.varint(bytes.length);
+    writer.bytes(bytes);
     encoded = writer.buffer;
     if (encodedNames.size < MAX_ENCODED_NAMES) encodedNames.set(name, encoded);
   }
   return encoded;
 }
 
+/** Scratch space a tail is written into before it is copied out at its exact size; grows as needed. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * The part of a Kafka record (v2) that does not depend on its place in a batch: key, value,
- * header count and headers. Sized up front, written once.
+ * header count and headers. Written in one pass into scratch space sized by a bound, then copied
+ * out once: measuring every string first cost a pass over its characters of its own.
  */
 export function encodeRecordTail(key: Buffer | string | null | undefined, value: Buffer | string | null | undefined, headers: RecordInput['headers'] = {}): Buffer {
-  const pairs: { readonly name: Buffer; readonly value: Buffer | string; readonly length: number }[] = [];
+  let count = 0;
+  let bound = fieldBound(key) + fieldBound(value) + 5;
   for (const name in headers) {
     const entry = headers[name];
     if (entry === undefined) continue;
-    for (const item of Array.isArray(entry) ? (entry as readonly (Buffer | string)[]) : [entry as Buffer | string]) {
-      pairs.push({ name: encodedName(name), value: item, length: byteLengthOf(item) });
+    if (Array.isArray(entry)) {
+      for (const item of entry as readonly (Buffer | string)[]) bound += 5 + 3 * name.length + fieldBound(item);
+      count += entry.length;
+    } else {
+      bound += 5 + 3 * name.length + fieldBound(entry as Buffer | string);
+      count++;
     }
   }
-  const keyLength = byteLengthOf(key);
-  const valueLength = byteLengthOf(value);
-  let size = fieldSize(keyLength) + fieldSize(valueLength) + varintSize(pairs.length);
-  for (const pair of pairs) size += pair.name.length + fieldSize(pair.length);
-  const writer = new RecordWriter(Buffer.allocUnsafe(size));
-  writer.field(key, keyLength);
-  writer.field(value, valueLength);
-  writer.varint(pairs.length);
-  for (const pair of pairs) {
-    writer.bytes(pair.name);
-    writer.field(pair.value, pair.length);
+  if (bound > scratch.length) scratch = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(bound)));
+  const writer = new RecordWriter(scratch);
+  writer.field(key);
+  writer.field(value);
+  writer.varint(count);
+  for (const name in headers) {
+    const entry = headers[name];
+    if (entry === undefined) continue;
+    const encoded = encodedName(name);
+    if (Array.isArray(entry)) {
+      for (const item of entry as readonly (Buffer | string)[]) {
+        writer.bytes(encoded);
+        writer.field(item);
+      }
+    } else {
+      writer.bytes(encoded);
+      writer.field(entry as Buffer | string);
+    }
   }
-  return writer.buffer;
+  const tail = Buffer.allocUnsafe(writer.offset);
+  tail.set(new Uint8Array(scratch.buffer, scratch.byteOffset, writer.offset));
+  return tail;
 }
 
 /** Bytes of a record after its length prefix: attributes, the deltas and the tail. */

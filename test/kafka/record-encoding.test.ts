@@ -9,7 +9,8 @@ const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.
 
 /** Deterministic variety: keys and values of every kind, unicode, nulls, many and repeated headers, big deltas. */
 function records(): RecordInput[] {
-  const texts = ['', 'a', 'orders-42', 'r-ü-日本-🙂', 'x'.repeat(300), 'y'.repeat(70_000)];
+  // Around 64 characters (where an ASCII length stops fitting one varint byte), and non-ASCII found only at the end.
+  const texts = ['', 'a', 'orders-42', 'r-ü-日本-🙂', 'a'.repeat(63), 'b'.repeat(64), `${'c'.repeat(62)}ü`, `${'d'.repeat(40)}🙂`, 'x'.repeat(300), 'y'.repeat(70_000)];
   const cases: RecordInput[] = [
     {},
     { key: null, value: null },
@@ -20,6 +21,8 @@ function records(): RecordInput[] {
     { offsetDelta: 2 ** 20, timestampDelta: 1_700_000_000_000, key: 'k', value: 'v' },
     { offsetDelta: 5, timestampDelta: -123_456_789, key: 'k', value: 'v' },
     { key: 'k', value: 'v', headers: { multi: ['one', Buffer.from('two'), ''], 'kascade.source.topic': 'orders', empty: '' } },
+    // More than 63 headers: the count takes two varint bytes.
+    { key: 'k', value: 'v', headers: Object.fromEntries(Array.from({ length: 70 }, (_, index) => [`h${String(index)}`, `value-${String(index)}`])) },
   ];
   texts.forEach((text, index) => {
     const headers: Record<string, string | Buffer> = {};
