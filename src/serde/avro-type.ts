@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { installFloatArrayReader } from './avro-float-arrays.js';
 
 /**
  * How kascade maps Avro to JS values. Every avsc Type kascade builds comes from
@@ -15,6 +16,8 @@ import avro from 'avsc';
  *   otherwise. It is also what @kafkajs/confluent-schema-registry does.
  * - logical types (timestamp-millis, decimal, uuid) are read as their underlying Avro type.
  */
+
+installFloatArrayReader();
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
