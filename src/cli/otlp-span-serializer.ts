@@ -15,6 +15,8 @@ import { ProtobufWriter, utf8Length, varintSize } from './protobuf-writer.js';
 
 /** Distinct string values remembered per attribute key; a key with more (request ids, offsets) is not cached. */
 const VALUES_PER_KEY = 256;
+/** Attribute keys remembered. */
+const MAX_KEYS = 1024;
 
 const TWO_TO_32 = 4_294_967_296;
 const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
@@ -208,8 +210,10 @@ export class OtlpSpanSerializer implements ISerializer<ReadableSpan[], IExportTr
         this.writer.tag(1, 2);
         this.writer.string(key);
       });
-      encoded = { bytes, values: new Map() };
-      this.keys.set(key, encoded);
+      // Keys come from kascade's code and the resource, a few dozen; past the cap they are encoded every time.
+      const remembered = this.keys.size < MAX_KEYS;
+      encoded = { bytes, values: remembered ? new Map() : null };
+      if (remembered) this.keys.set(key, encoded);
     }
     return encoded;
   }

@@ -4,7 +4,7 @@
  * through a temporary array and `Buffer.from`, and every timestamp through 64-bit Long objects,
  * copying the bytes several times. A stage's outputs carry about ten headers, so this grew with
  * what kascade writes. This encoder writes the same Kafka record (v2 format, "record/v0" in
- * kafkajs): its key, value and headers once, sized up front (the tail), and the tail with its
+ * kafkajs): its key, value and headers once, in one pass (the tail), and the tail with its
  * place in the batch straight into the produce request.
  *
  * kafkajs-patches.ts installs it in kafkajs. test/kafka/record-encoding.test.ts compares the
