@@ -4,8 +4,9 @@ import avro from 'avsc';
  * Feature vectors are Avro arrays of floats, and avsc reads an array one item at a time: two
  * calls and a bounds check per float (about 7% of a light inference stage's main thread for 32
  * features). This reads each block of floats with one copy into a Float32Array and a loop over
- * it, giving the same numbers. Installed on avsc's ArrayType once, by avro-type.ts; any other
- * array, and a block that runs past the end of its buffer, goes through avsc's own reader.
+ * it, giving the same numbers. Installed on avsc's ArrayType once, by avro-type.ts, so for the
+ * whole process (avsc is one module); any other array, and a block that runs past the end of its
+ * buffer, goes through avsc's own reader.
  */
 
 /** What avsc's readers are handed: its buffer cursor (avsc's Tap). */
@@ -28,7 +29,7 @@ type ArrayRead = (this: ArrayReader, tap: Tap) => unknown[];
 const arrayPrototype = avro.types.ArrayType.prototype as unknown as { _read: ArrayRead };
 const floatPrototype = avro.types.FloatType.prototype as unknown as { readonly _read: ItemReader };
 /** avsc's own array reader, for everything but arrays written as floats. */
-export const avscArrayRead: ArrayRead = arrayPrototype._read;
+const avscArrayRead: ArrayRead = arrayPrototype._read;
 
 /** Float32Array reads in the platform's byte order; Avro's is little-endian. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
