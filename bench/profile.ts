@@ -13,7 +13,7 @@ import { buildKascade, KASCADE_CLI, kascadeNodeFlags } from './lib/build.js';
 import { until, type Watched } from './lib/child.js';
 import { Cluster } from './lib/cluster.js';
 import { preload } from './lib/preload.js';
-import { OtlpSink } from './lib/otlp-sink.js';
+import { OtlpSink, tracedStageEnvironment } from './lib/otlp-sink.js';
 import { summarizeProfile, type CpuProfile } from './lib/profile-summary.js';
 
 const traced = process.argv.includes('--traced');
@@ -26,7 +26,7 @@ if (outputNames === undefined) throw new Error(`profile one of: ${Object.keys(ou
 buildKascade((line) => process.stderr.write(`profile: ${line}\n`));
 const cluster = new Cluster();
 const sink = traced ? await OtlpSink.start() : undefined;
-const tracing = sink === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' };
+const tracing = sink === undefined ? {} : tracedStageEnvironment(sink.endpoint);
 const data = `prof-${randomUUID().slice(0, 6)}`;
 const run = `${data}-run`;
 const directory = join('bench', 'profiles', `${stage}${traced ? '-traced' : ''}-${data}`);

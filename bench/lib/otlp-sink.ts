@@ -1,6 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * What a traced bench stage is started with: every span exported to `endpoint`, no metrics push,
+ * and spans sent each second.
+ */
+export function tracedStageEnvironment(endpoint: string): Record<string, string> {
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' };
+}
+
 /** An OTLP/HTTP endpoint that accepts and discards exports: traced runs pay for export, not for a collector. */
 export class OtlpSink {
   private constructor(

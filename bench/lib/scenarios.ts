@@ -1,6 +1,7 @@
 import { ensureTopics } from '../../src/kafka/topic-admin.js';
 import { Child } from './child.js';
 import type { Cluster } from './cluster.js';
+import { tracedStageEnvironment } from './otlp-sink.js';
 
 /** What one throughput run needs: where it reads, how it starts, where its outputs land. */
 export interface RunContext {
@@ -30,7 +31,7 @@ export interface ThroughputScenario {
 /** One or more instances of bench stages, each its own process (`kascade run --stage ...`). */
 function stages(names: readonly string[], instances = 1, env: Readonly<Record<string, string>> = {}, traced = false) {
   return (context: RunContext): Promise<Child[]> => {
-    const tracing = traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: context.otlpSink, OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '1000' } : {};
+    const tracing = traced ? tracedStageEnvironment(context.otlpSink) : {};
     return Promise.resolve(
       Array.from({ length: instances }, () =>
         names.map((name) => Child.stage([name], { KASCADE_DATA: context.data, KASCADE_RUN: context.run, ...tracing, ...env }, ['--metrics-port', '0'])),

@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- the hex table is indexed by char codes below 128, checked first */
 
+import { exactCopy } from '../serde/byte-copy.js';
+
 /** A protobuf wire type: varint, 64-bit, length-delimited or 32-bit. */
 export type WireType = 0 | 1 | 2 | 5;
 
@@ -54,11 +56,9 @@ export class ProtobufWriter {
     return this.copyFrom(0);
   }
 
-  /** The bytes written since `start`, as a copy (not zero-filled first, unlike `slice`). */
+  /** The bytes written since `start`, as a copy. */
   copyFrom(start: number): Uint8Array {
-    const copy = Buffer.allocUnsafe(this.position - start);
-    this.buffer.copy(copy, 0, start, this.position);
-    return copy;
+    return exactCopy(this.buffer, start, this.position);
   }
 
   private reserve(bytes: number): void {

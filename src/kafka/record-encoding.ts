@@ -11,6 +11,8 @@
  * bytes with kafkajs's own encoder.
  */
 
+import { exactCopy } from '../serde/byte-copy.js';
+
 /** Set on a message whose key, value and headers kascade encoded already (see outgoing-encoding.ts). */
 export const ENCODED_TAIL: unique symbol = Symbol('kascade.encodedTail');
 
@@ -171,9 +173,7 @@ export function encodeRecordTail(key: Buffer | string | null | undefined, value:
       writer.field(entry as Buffer | string);
     }
   }
-  const tail = Buffer.allocUnsafe(writer.offset);
-  tail.set(new Uint8Array(scratch.buffer, scratch.byteOffset, writer.offset));
-  return tail;
+  return exactCopy(scratch, 0, writer.offset);
 }
 
 /** Bytes of a record after its length prefix: attributes, the deltas and the tail. */

@@ -1,4 +1,5 @@
 import { ErrorCode, KascadeError } from '../errors.js';
+import { exactCopy } from './byte-copy.js';
 
 /**
  * The Confluent wire format for schema-registry values: one magic byte (0), the schema id as a
@@ -13,7 +14,15 @@ export interface ConfluentFrame {
 }
 
 export function encodeConfluentFrame(schemaId: number, body: Buffer): Buffer {
-  return encodeConfluentFrameWith(schemaId, (buffer, offset) => (offset + body.length <= buffer.length ? offset + body.copy(buffer, offset) : buffer.length - offset - body.length));
+  const frame = Buffer.allocUnsafe(CONFLUENT_HEADER_LENGTH + body.length);
+  writeConfluentHeader(frame, schemaId);
+  frame.set(body, CONFLUENT_HEADER_LENGTH);
+  return frame;
+}
+
+function writeConfluentHeader(buffer: Buffer, schemaId: number): void {
+  buffer[0] = CONFLUENT_MAGIC_BYTE;
+  buffer.writeInt32BE(schemaId, 1);
 }
 
 /**
@@ -32,15 +41,9 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  */
 export function encodeConfluentFrameWith(schemaId: number, write: BodyWriter): Buffer {
   for (;;) {
-    scratch[0] = CONFLUENT_MAGIC_BYTE;
-    scratch.writeInt32BE(schemaId, 1);
+    writeConfluentHeader(scratch, schemaId);
     const end = write(scratch, CONFLUENT_HEADER_LENGTH);
-    if (end >= 0) {
-      const frame = Buffer.allocUnsafe(end);
-      // A plain view, not scratch.copy (which checks its arguments and makes a Buffer view itself).
-      frame.set(new Uint8Array(scratch.buffer, scratch.byteOffset, end));
-      return frame;
-    }
+    if (end >= 0) return exactCopy(scratch, 0, end);
     scratch = Buffer.allocUnsafe(scratch.length * 2 - end);
   }
 }
