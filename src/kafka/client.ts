@@ -39,8 +39,8 @@ export function createKafka(connection: ConnectionSettings, options: KafkaClient
   return new Kafka(kafkaClientConfig(connection, options));
 }
 
-/** Places a keyed record: (topic, key, partition count) -> partition. */
-export type KeyPartitioner = (topic: string, key: string, partitions: number) => number;
+/** Places a keyed record: (topic, key bytes, partition count) -> partition. */
+export type KeyPartitioner = (topic: string, key: Buffer, partitions: number) => number;
 
 export interface ProducerOptions {
   /** Set to produce inside Kafka transactions (exactly-once); omit for idempotent at-least-once. */
@@ -56,7 +56,7 @@ export function kafkaPartitioner(place: KeyPartitioner): ICustomPartitioner {
     return (args) => {
       const { topic, partitionMetadata, message } = args;
       if (message.key === null || message.key === undefined) return fallback(args);
-      return place(topic, message.key.toString(), partitionMetadata.length);
+      return place(topic, Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key, 'utf8'), partitionMetadata.length);
     };
   };
 }

@@ -1,10 +1,11 @@
-import type { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
-import { checkTarget, decideRedrive, type RedriveDecision, type RedriveHeaders, type RedrivePolicy } from '../runtime/redrive.js';
+import { checkTarget, decideRedrive, type RedriveDecision, type RedrivePolicy } from '../runtime/redrive.js';
 import { RedriveTally } from '../runtime/redrive-tally.js';
 import { createProducer } from './client.js';
 import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
-import { MAX_REQUEST_BYTES } from './messages.js';
+import { MAX_REQUEST_BYTES, recordBytes } from './messages.js';
+import { toMessage } from './outgoing-encoding.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId, isProducerFenced } from './transactional-claim.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';
@@ -123,14 +124,9 @@ class ChunkWriter {
 
   async add(record: TopicRecord, decision: RedriveDecision): Promise<void> {
     if (decision.kind === 'redrive') {
-      const message: Message = {
-        key: record.key,
-        value: record.value,
-        headers: toKafkaHeaders(decision.headers),
-        ...(decision.partition === undefined ? {} : { partition: decision.partition }),
-      };
-      this.pending.push({ topic: decision.topic, message });
-      this.pendingBytes += messageBytes(record, decision.headers);
+      const redriven = { topic: decision.topic, key: record.key, value: record.value, headers: decision.headers };
+      this.pending.push({ topic: decision.topic, message: toMessage(redriven, decision.partition) });
+      this.pendingBytes += recordBytes(redriven);
     }
     this.progress.set(record.partition, BigInt(record.offset) + 1n);
     this.decided++;
@@ -185,21 +181,4 @@ function byTopic(chunk: readonly { readonly topic: string; readonly message: Mes
     else messages.push(message);
   }
   return [...grouped].map(([topic, messages]) => ({ topic, messages }));
-}
-
-function toKafkaHeaders(headers: RedriveHeaders): IHeaders {
-  const converted: IHeaders = {};
-  // Repeated headers stay repeated (kafkajs writes an array as one header per element).
-  for (const [name, value] of Object.entries(headers)) converted[name] = typeof value === 'string' || Buffer.isBuffer(value) ? value : [...value];
-  return converted;
-}
-
-/** Roughly what a record takes in a produce request. */
-function messageBytes(record: TopicRecord, headers: RedriveHeaders): number {
-  let bytes = 24 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(headers)) {
-    const values = typeof value === 'string' || Buffer.isBuffer(value) ? [value] : value;
-    for (const one of values) bytes += 4 + Buffer.byteLength(name) + Buffer.byteLength(one);
-  }
-  return bytes;
 }

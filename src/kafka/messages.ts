@@ -1,6 +1,8 @@
 import type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
-import type { OutgoingRecord, SourceRecord } from '../runtime/record.js';
+import type { Headers, OutgoingRecord, SourceRecord } from '../runtime/record.js';
+import { headersFromObject } from './kafkajs-headers.js';
 import { encodedTail, toMessage } from './outgoing-encoding.js';
+import { HEADER_LIST, type HeaderEntry } from './record-decoding.js';
 import { recordSize } from './record-encoding.js';
 import { RECORD_BATCH_OVERHEAD } from './record-size.js';
 
@@ -11,9 +13,19 @@ export function toSourceRecord(topic: string, partition: number, message: KafkaM
     offset: message.offset,
     key: message.key,
     value: message.value,
-    headers: message.headers ?? {},
+    headers: headersOf(message),
     timestamp: message.timestamp,
   };
+}
+
+/**
+ * A fetched record's headers in order, repeats and null values kept: from the list kascade's
+ * record decoder keeps beside kafkajs's headers object, else from that object (where a name's
+ * repeats stay together).
+ */
+export function headersOf(message: KafkaMessage): Headers {
+  const list = (message as KafkaMessage & { readonly [HEADER_LIST]?: readonly HeaderEntry[] })[HEADER_LIST];
+  return list ?? headersFromObject(message.headers);
 }
 
 /** Groups records by topic for one produce request, keeping their order within each topic. */

@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { OutgoingRecord } from '../runtime/record.js';
+import { headersToObject } from './kafkajs-headers.js';
 import { ENCODED_TAIL, encodeRecordTail } from './record-encoding.js';
 
 /**
@@ -29,14 +30,21 @@ export function encodedTail(record: OutgoingRecord): Buffer {
   return tail;
 }
 
-/** A kafkajs message carrying its encoded tail, which kascade's record encoder uses as it is. */
-export function toMessage(record: OutgoingRecord): Message {
+/**
+ * A kafkajs message carrying its encoded tail, which kascade's record encoder uses as it is (so
+ * headers keep their order, repeats and null values); `partition` places it explicitly.
+ */
+export function toMessage(record: OutgoingRecord, partition?: number): Message {
   const message: Message & { [ENCODED_TAIL]: Buffer } = {
     key: record.key,
     value: record.value,
-    headers: record.headers,
+    // Read by kafkajs only where it encodes the record itself (kascade's encoder takes the tail).
+    get headers() {
+      return headersToObject(record.headers);
+    },
     [ENCODED_TAIL]: encodedTail(record),
   };
   if (record.timestamp !== undefined) message.timestamp = record.timestamp;
+  if (partition !== undefined) message.partition = partition;
   return message;
 }

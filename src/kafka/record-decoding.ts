@@ -25,6 +25,17 @@ export interface BatchContext {
   readonly timestampType?: number;
 }
 
+/**
+ * The record's headers in the order they were written, repeats and null values kept: kafkajs's
+ * headers object cannot hold the order across names. Rides on the message under this symbol.
+ */
+export const HEADER_LIST: unique symbol = Symbol('kascade.headerList');
+
+/** Headers as the record holds them: name and value (null allowed), in order. */
+export type HeaderEntry = readonly [name: string, value: Buffer | null];
+
+const NO_HEADERS: readonly HeaderEntry[] = Object.freeze([]);
+
 export interface DecodedMessage {
   readonly magicByte: number | undefined;
   readonly attributes: number;
@@ -35,6 +46,7 @@ export interface DecodedMessage {
   readonly headers: Record<string, Buffer | null | (Buffer | null)[]>;
   readonly isControlRecord: boolean;
   readonly batchContext: BatchContext;
+  readonly [HEADER_LIST]: readonly HeaderEntry[];
 }
 
 /** kafkajs's TimestampTypes.LOG_APPEND_TIME. */
@@ -153,9 +165,12 @@ export function decodeRecord(source: RecordSource, batchContext: BatchContext = 
   const value = readBytes(source);
   const headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
   const count = readVarint(source);
+  const list: HeaderEntry[] | readonly HeaderEntry[] = count > 0 ? [] : NO_HEADERS;
   for (let index = 0; index < count; index++) {
-    const name = readText(source);
-    addHeader(headers, String(name), readBytes(source));
+    const name = String(readText(source));
+    const headerValue = readBytes(source);
+    addHeader(headers, name, headerValue);
+    (list as HeaderEntry[]).push([name, headerValue]);
   }
-  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext, [HEADER_LIST]: list };
 }

@@ -11,7 +11,9 @@
  * bytes with kafkajs's own encoder.
  */
 
+import type { Headers } from '../runtime/record.js';
 import { exactCopy } from '../serde/byte-copy.js';
+import { headersFromObject, type KafkajsHeaders } from './kafkajs-headers.js';
 
 /** Set on a message whose key, value and headers kascade encoded already (see outgoing-encoding.ts). */
 export const ENCODED_TAIL: unique symbol = Symbol('kascade.encodedTail');
@@ -22,7 +24,7 @@ export interface RecordInput {
   readonly timestampDelta?: number;
   readonly key?: Buffer | string | null;
   readonly value?: Buffer | string | null;
-  readonly headers?: Readonly<Record<string, Buffer | string | readonly (Buffer | string)[] | undefined>>;
+  readonly headers?: KafkajsHeaders;
   /** The record's key, value and headers as encodeRecordTail writes them; used instead of those when set. */
   readonly [ENCODED_TAIL]?: Buffer;
 }
@@ -140,38 +142,19 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * header count and headers. Written in one pass into scratch space sized by a bound, then copied
  * out once: measuring every string first cost a pass over its characters of its own.
  */
-export function encodeRecordTail(key: Buffer | string | null | undefined, value: Buffer | string | null | undefined, headers: RecordInput['headers'] = {}): Buffer {
-  let count = 0;
+export function encodeRecordTail(key: Buffer | string | null | undefined, value: Buffer | string | null | undefined, headers: Headers | KafkajsHeaders = []): Buffer {
+  // kafkajs hands over an object (messages kascade did not encode); kascade's records hold a list.
+  const list = Array.isArray(headers) ? (headers as Headers) : headersFromObject(headers as KafkajsHeaders);
   let bound = fieldBound(key) + fieldBound(value) + 5;
-  for (const name in headers) {
-    const entry = headers[name];
-    if (entry === undefined) continue;
-    if (Array.isArray(entry)) {
-      for (const item of entry as readonly (Buffer | string)[]) bound += 5 + 3 * name.length + fieldBound(item);
-      count += entry.length;
-    } else {
-      bound += 5 + 3 * name.length + fieldBound(entry as Buffer | string);
-      count++;
-    }
-  }
+  for (const [name, item] of list) bound += 5 + 3 * name.length + fieldBound(item);
   if (bound > scratch.length) scratch = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(bound)));
   const writer = new RecordWriter(scratch);
   writer.field(key);
   writer.field(value);
-  writer.varint(count);
-  for (const name in headers) {
-    const entry = headers[name];
-    if (entry === undefined) continue;
-    const encoded = encodedName(name);
-    if (Array.isArray(entry)) {
-      for (const item of entry as readonly (Buffer | string)[]) {
-        writer.bytes(encoded);
-        writer.field(item);
-      }
-    } else {
-      writer.bytes(encoded);
-      writer.field(entry as Buffer | string);
-    }
+  writer.varint(list.length);
+  for (const [name, item] of list) {
+    writer.bytes(encodedName(name));
+    writer.field(item);
   }
   return exactCopy(scratch, 0, writer.offset);
 }

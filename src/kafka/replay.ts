@@ -1,6 +1,8 @@
-import type { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
+import { replaceHeaders, type Header } from '../runtime/record.js';
 import { createProducer } from './client.js';
+import { toMessage } from './outgoing-encoding.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId } from './transactional-claim.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';
@@ -12,6 +14,9 @@ export const ReplayHeader = {
   partition: 'kascade.replay.source-partition',
   offset: 'kascade.replay.source-offset',
 } as const;
+
+/** A record replayed twice (a replay of a replay) says where it came from last. */
+const PROVENANCE_NAMES: ReadonlySet<string> = new Set(Object.values(ReplayHeader));
 
 export interface ReplayOptions {
   /** Names the replay: re-running the same id resumes it (and copies nothing twice). */
@@ -219,13 +224,14 @@ class ReplayWriter {
 
   /** Buffers one record; true when that completed a transaction. */
   async add(record: TopicRecord): Promise<boolean> {
-    this.pending.push({
+    const replayed = {
+      topic: this.options.destination,
       key: record.key,
       value: record.value,
       timestamp: String(record.timestamp),
-      headers: { ...definedHeaders(record.headers), ...this.provenance(record) },
-      ...(this.options.keepPartitions ? { partition: record.partition } : {}),
-    });
+      headers: replaceHeaders(record.headers, PROVENANCE_NAMES, this.provenance(record)),
+    };
+    this.pending.push(toMessage(replayed, this.options.keepPartitions ? record.partition : undefined));
     this.progress.set(record.partition, BigInt(record.offset) + 1n);
     if (this.pending.length < TRANSACTION_RECORDS) return false;
     await this.commitProgress(this.progress);
@@ -257,20 +263,14 @@ class ReplayWriter {
     }
   }
 
-  private provenance(record: TopicRecord): Record<string, string> {
-    return {
-      [ReplayHeader.id]: this.options.id,
-      [ReplayHeader.topic]: record.topic,
-      [ReplayHeader.partition]: String(record.partition),
-      [ReplayHeader.offset]: record.offset,
-    };
+  private provenance(record: TopicRecord): Header[] {
+    return [
+      [ReplayHeader.id, this.options.id],
+      [ReplayHeader.topic, record.topic],
+      [ReplayHeader.partition, String(record.partition)],
+      [ReplayHeader.offset, record.offset],
+    ];
   }
-}
-
-function definedHeaders(headers: IHeaders): Record<string, Buffer | string | (Buffer | string)[]> {
-  const defined: Record<string, Buffer | string | (Buffer | string)[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value;
-  return defined;
 }
 
 /** Waits as needed so that calls come at most `perSecond` a second (none when undefined). */

@@ -93,6 +93,6 @@ function lengthOf(value: Buffer | string | null): number {
 
 function headerBytes(record: OutgoingRecord): number {
   let bytes = 0;
-  for (const [name, value] of Object.entries(record.headers)) bytes += Buffer.byteLength(name) + lengthOf(value);
+  for (const [name, value] of record.headers) bytes += Buffer.byteLength(name) + lengthOf(value);
   return bytes;
 }

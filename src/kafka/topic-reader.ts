@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
+import type { Headers } from '../runtime/record.js';
+import { headersOf } from './messages.js';
 
 /**
  * Reads topics between two points, once, for analysis (`kascade ctr`): no offsets are committed
@@ -35,7 +37,8 @@ export interface TopicRecord {
   readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: IHeaders;
+  /** In order, repeats and null values kept. */
+  readonly headers: Headers;
 }
 
 /** The offsets one partition is read between: [start, end), and the timestamps records must have: [fromMs, toMs). */
@@ -268,7 +271,7 @@ async function consumeSpans(
           timestamp,
           key: message.key ?? null,
           value: message.value,
-          headers: message.headers ?? {},
+          headers: headersOf(message),
         });
         if (handled !== undefined) await handled;
       } catch (error) {

@@ -10,9 +10,11 @@ import { partitionForKey } from './partitioner.js';
  * i owns partitions i, i+M, i+2M, ... and its keys spread over them by key hash; with P < M,
  * model i gets partition i mod P. Keys no mapping names follow the default model, else the key hash.
  */
-export function colocatedPartition(key: string, stage: Pick<InferenceStageSpec, 'models' | 'defaultModel'>, partitions: number): number {
+export function colocatedPartition(key: string | Uint8Array, stage: Pick<InferenceStageSpec, 'models' | 'defaultModel'>, partitions: number): number {
   const models = (stage.models ?? []).map((model) => model.id).sort();
-  const modelId = stage.models?.find((model) => model.keys.includes(key))?.id ?? stage.defaultModel;
+  // Model keys are text; a key that is not UTF-8 names none of them and follows the default model.
+  const text = typeof key === 'string' ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8');
+  const modelId = stage.models?.find((model) => model.keys.includes(text))?.id ?? stage.defaultModel;
   const index = modelId === undefined ? -1 : models.indexOf(modelId);
   if (index < 0 || models.length === 0) return partitionForKey(key, partitions);
   if (partitions < models.length) return index % partitions;
@@ -21,7 +23,7 @@ export function colocatedPartition(key: string, stage: Pick<InferenceStageSpec, 
 }
 
 /** How records with a key are placed on `topic`: by model cohort when the topic declares `colocateFor`, else by key hash. */
-export function topicPartitioner(spec: TopologySpec): (topic: string, key: string, partitions: number) => number {
+export function topicPartitioner(spec: TopologySpec): (topic: string, key: string | Uint8Array, partitions: number) => number {
   const colocated = new Map<string, InferenceStageSpec>();
   for (const [topic, declaration] of Object.entries(spec.topics)) {
     const stage = spec.stages.find((candidate) => candidate.name === declaration.colocateFor);

@@ -23,7 +23,7 @@ export function collectHandler(stage: TransformStageSpec, clock: Clock): StageHa
     }
     return entry.collector;
   };
-  const output = (record: StageRecord, value: unknown): HeldOutputs => ({ record, outputs: [{ topic: stage.output, key: record.key, value }] });
+  const output = (record: StageRecord, value: unknown): HeldOutputs => ({ record, outputs: [{ topic: stage.output, key: record.keyBytes, value }] });
 
   const process = (record: StageRecord): RecordResult => {
     const { topic, partition, offset } = record.source;

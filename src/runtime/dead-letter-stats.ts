@@ -20,9 +20,9 @@ export class DeadLetterStats {
   add(deadLetter: DeadLetter, timestampMs: number): void {
     this.total++;
     increment(this.byCode, deadLetterCode(deadLetter.headers));
-    increment(this.byStage, headerText(deadLetter.headers[DeadLetterHeader.stage]) ?? NO_STAGE);
+    increment(this.byStage, headerText(deadLetter.headers, DeadLetterHeader.stage) ?? NO_STAGE);
     increment(this.byRedriveCount, redriveCount(deadLetter.headers));
-    const failedAt = Date.parse(headerText(deadLetter.headers[DeadLetterHeader.time]) ?? '');
+    const failedAt = Date.parse(headerText(deadLetter.headers, DeadLetterHeader.time) ?? '');
     const time = Number.isNaN(failedAt) ? timestampMs : failedAt;
     if (this.oldestMs === undefined || time < this.oldestMs) this.oldestMs = time;
     if (this.newestMs === undefined || time > this.newestMs) this.newestMs = time;

@@ -1,5 +1,5 @@
 import type { KascadeError } from '../errors.js';
-import type { OutgoingRecord, SourceRecord } from './record.js';
+import { replaceHeaders, type OutgoingRecord, type SourceRecord } from './record.js';
 
 /** Header names on a dead-lettered record, beside the original record's own headers. */
 export const DeadLetterHeader = {
@@ -25,26 +25,26 @@ export const REDRIVE_COUNT_HEADER = 'kascade.redrive.count';
 /** Messages are capped so one pathological error cannot make the record too large for Kafka. */
 const MAX_MESSAGE = 2000;
 
-/** The original record (key, value and headers byte for byte) plus why and where it failed. */
+const DEAD_LETTER_NAMES: ReadonlySet<string> = new Set(Object.values(DeadLetterHeader));
+
+/**
+ * The original record (key, value and every header byte for byte, in order, repeats and null
+ * values included) plus why and where it failed. Dead-letter headers the record already carried
+ * (it failed before) are replaced.
+ */
 export function deadLetterRecord(source: SourceRecord, error: KascadeError, stage: string, topic: string, now: Date): OutgoingRecord {
-  const original: Record<string, Buffer | string> = {};
-  for (const [name, value] of Object.entries(source.headers)) {
-    const first = Array.isArray(value) ? (value as ReadonlyArray<Buffer | string>)[0] : (value as Buffer | string | undefined);
-    if (first !== undefined) original[name] = first;
-  }
   return {
     topic,
     key: source.key,
     value: source.value,
-    headers: {
-      ...original,
-      [DeadLetterHeader.errorCode]: error.code,
-      [DeadLetterHeader.errorMessage]: error.message.slice(0, MAX_MESSAGE),
-      [DeadLetterHeader.stage]: stage,
-      [DeadLetterHeader.sourceTopic]: source.topic,
-      [DeadLetterHeader.sourcePartition]: String(source.partition),
-      [DeadLetterHeader.sourceOffset]: source.offset,
-      [DeadLetterHeader.time]: now.toISOString(),
-    },
+    headers: replaceHeaders(source.headers, DEAD_LETTER_NAMES, [
+      [DeadLetterHeader.errorCode, error.code],
+      [DeadLetterHeader.errorMessage, error.message.slice(0, MAX_MESSAGE)],
+      [DeadLetterHeader.stage, stage],
+      [DeadLetterHeader.sourceTopic, source.topic],
+      [DeadLetterHeader.sourcePartition, String(source.partition)],
+      [DeadLetterHeader.sourceOffset, source.offset],
+      [DeadLetterHeader.time, now.toISOString()],
+    ]),
   };
 }

@@ -8,7 +8,7 @@ import { inferenceMetrics, modelMetrics } from '../telemetry/stage-metrics.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
-import type { StageRecord } from './record.js';
+import { keyText, type StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
 import { recordFailure, transformContext } from './transform-handler.js';
 
@@ -54,7 +54,8 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
       if (steps.length === 0) context.serdes.provideSchema(stage.output, predictionSchema);
     },
     async process(records) {
-      const results = await running().infer(records);
+      // A keyed model is picked by the key's text (Avro and JSON keys decoded first, other bytes as hex).
+      const results = await running().infer(records.map((record) => ({ key: keyText(record) ?? null, value: record.value, requestId: record.requestId })));
       const served = results.map((result, index): Served | RecordResult => {
         const record = records[index];
         if ('error' in result || record === undefined) return 'error' in result ? result : { outputs: [] };
@@ -65,7 +66,7 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
         return { record, prediction: result.prediction, headers };
       });
       const written = (entry: Served, values: readonly unknown[]): RecordResult => ({
-        outputs: values.map((value) => ({ topic: stage.output, key: entry.record.key, value, headers: entry.headers })),
+        outputs: values.map((value) => ({ topic: stage.output, key: entry.record.keyBytes, value, headers: entry.headers })),
       });
       // Without postprocess steps no promise is made per record.
       if (steps.length === 0) return served.map((entry) => ('record' in entry ? written(entry, [entry.prediction]) : entry));

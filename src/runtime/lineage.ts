@@ -1,6 +1,6 @@
 import { parseRecordPath, textAtPath, type RecordPath } from '../inference/record-path.js';
 import type { RequestIdSource } from '../topology/spec.js';
-import { headerText, type SourceRecord } from './record.js';
+import { headerText, type Header, type SourceRecord } from './record.js';
 
 /** Header names kascade writes on every output. */
 export const LineageHeader = {
@@ -40,32 +40,39 @@ export function resolveRequestId(source: SourceRecord, value: unknown, from: Req
     if (found !== undefined && found !== '') return found;
   }
   const header = from !== undefined && 'header' in from ? from.header : LineageHeader.requestId;
-  const fromHeader = headerText(source.headers[header]) ?? headerText(source.headers[LineageHeader.requestId]);
+  const fromHeader = headerText(source.headers, header) ?? headerText(source.headers, LineageHeader.requestId);
   if (fromHeader !== undefined && fromHeader !== '') return fromHeader;
   return sourcePosition(source);
 }
 
+/** The lineage headers each hop writes anew: an input's own are replaced, not repeated. */
+const HOP_HEADERS: ReadonlySet<string> = new Set([LineageHeader.source, LineageHeader.stage, LineageHeader.requestId]);
+
 /**
- * Headers of an output: the input's headers carried forward (so experiment, arm and trace
- * context survive every hop), then the handler's own, then this hop's lineage, then `extra`
- * (the trace context). `incoming` is the record's decoded headers; one object is built per
- * output, as this runs for every record.
+ * Headers of an output: every input header carried forward byte for byte, in order, repeats and
+ * null values included (so experiment, arm and trace context survive every hop), except those
+ * whose names this hop sets; then the handler's own, this hop's lineage, and `extra` (the trace
+ * context). The origin time is kept when the input has one.
  */
 export function outputHeaders(
   stage: string,
   source: SourceRecord,
-  incoming: Readonly<Record<string, string>>,
   requestId: string,
   handlerHeaders: Readonly<Record<string, string>> | undefined,
   extra?: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const headers: Record<string, string> = { ...incoming };
-  headers[LineageHeader.originTime] ??= source.timestamp;
-  if (handlerHeaders !== undefined) Object.assign(headers, handlerHeaders);
-  headers[LineageHeader.source] = sourcePosition(source);
-  headers[LineageHeader.stage] = stage;
-  headers[LineageHeader.requestId] = requestId;
-  if (extra !== undefined) Object.assign(headers, extra);
+): Header[] {
+  const headers: Header[] = [];
+  let hasOrigin = false;
+  for (const header of source.headers) {
+    const name = header[0];
+    if (HOP_HEADERS.has(name) || (handlerHeaders !== undefined && Object.hasOwn(handlerHeaders, name)) || (extra !== undefined && Object.hasOwn(extra, name))) continue;
+    if (name === LineageHeader.originTime && header[1] !== null) hasOrigin = true;
+    headers.push(header);
+  }
+  if (!hasOrigin) headers.push([LineageHeader.originTime, source.timestamp]);
+  if (handlerHeaders !== undefined) for (const name in handlerHeaders) headers.push([name, handlerHeaders[name] ?? '']);
+  headers.push([LineageHeader.source, sourcePosition(source)], [LineageHeader.stage, stage], [LineageHeader.requestId, requestId]);
+  if (extra !== undefined) for (const name in extra) headers.push([name, extra[name] ?? '']);
   return headers;
 }
 
@@ -101,5 +108,5 @@ export function appendModelLineage(incoming: string | undefined, modelId: string
 
 /** When the request a record belongs to entered the pipeline, in ms since the epoch (NaN when unknown). */
 export function originTime(source: SourceRecord): number {
-  return Number(headerText(source.headers[LineageHeader.originTime]) ?? source.timestamp);
+  return Number(headerText(source.headers, LineageHeader.originTime) ?? source.timestamp);
 }

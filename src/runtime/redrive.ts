@@ -1,6 +1,6 @@
 import { ErrorCode } from '../errors.js';
 import { DEAD_LETTER_HEADER_PREFIX, DeadLetterHeader, REDRIVE_COUNT_HEADER } from './dead-letter.js';
-import { headerText, type RawHeaders } from './record.js';
+import { headerText, type Header, type Headers } from './record.js';
 
 /**
  * The decisions of `kascade dlq redrive`, apart from Kafka: which dead letters are selected,
@@ -11,7 +11,7 @@ import { headerText, type RawHeaders } from './record.js';
 export interface DeadLetter {
   readonly partition: number;
   readonly offset: string;
-  readonly headers: RawHeaders;
+  readonly headers: Headers;
 }
 
 export interface RedrivePolicy {
@@ -25,8 +25,8 @@ export interface RedrivePolicy {
   readonly maxRedrives: number;
 }
 
-/** Header values to produce: the dead letter's own, minus the kascade.error.* ones, plus the new count. */
-export type RedriveHeaders = Readonly<Record<string, Buffer | string | ReadonlyArray<Buffer | string>>>;
+/** Headers to produce: the dead letter's own, minus the kascade.error.* ones, plus the new count. */
+export type RedriveHeaders = Headers;
 
 export type RedriveDecision =
   | {
@@ -46,14 +46,14 @@ export type RedriveDecision =
 /** Shown for dead letters without an error code header (not written by a kascade stage). */
 export const NO_CODE = '(no code)';
 
-export function redriveCount(headers: RawHeaders): number {
-  const text = headerText(headers[REDRIVE_COUNT_HEADER]);
+export function redriveCount(headers: Headers): number {
+  const text = headerText(headers, REDRIVE_COUNT_HEADER);
   // Only kascade writes it; anything that is not a count is read as a first redrive.
   return text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : 0;
 }
 
-export function deadLetterCode(headers: RawHeaders): string {
-  return headerText(headers[DeadLetterHeader.errorCode]) ?? NO_CODE;
+export function deadLetterCode(headers: Headers): string {
+  return headerText(headers, DeadLetterHeader.errorCode) ?? NO_CODE;
 }
 
 /** What to do with one dead letter: filtered out, refused, unroutable, or redriven where and how. */
@@ -61,12 +61,12 @@ export function decideRedrive(deadLetter: DeadLetter, policy: RedrivePolicy): Re
   const { headers } = deadLetter;
   const code = deadLetterCode(headers);
   if (policy.codes.size > 0 && !policy.codes.has(code)) return { kind: 'skip' };
-  if (policy.stage !== undefined && headerText(headers[DeadLetterHeader.stage]) !== policy.stage) return { kind: 'skip' };
+  if (policy.stage !== undefined && headerText(headers, DeadLetterHeader.stage) !== policy.stage) return { kind: 'skip' };
 
   const count = redriveCount(headers);
   if (count >= policy.maxRedrives) return { kind: 'refuse', code, count };
 
-  const sourceTopic = headerText(headers[DeadLetterHeader.sourceTopic]);
+  const sourceTopic = headerText(headers, DeadLetterHeader.sourceTopic);
   const topic = policy.to ?? sourceTopic;
   if (topic === undefined || topic === '') {
     return { kind: 'fail', code, reason: `no ${DeadLetterHeader.sourceTopic} header to send it back to: name a topic with --to` };
@@ -87,18 +87,19 @@ export function checkTarget(decision: RedriveDecision & { kind: 'redrive' }, par
 }
 
 /** The original headers byte for byte, without kascade.error.*, with the redrive count set. */
-export function redrivenHeaders(headers: RawHeaders, count: number): RedriveHeaders {
-  const kept: Record<string, Buffer | string | ReadonlyArray<Buffer | string>> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith(DEAD_LETTER_HEADER_PREFIX) || name === REDRIVE_COUNT_HEADER) continue;
-    kept[name] = value;
+export function redrivenHeaders(headers: Headers, count: number): RedriveHeaders {
+  const kept: Header[] = [];
+  for (const header of headers) {
+    const name = header[0];
+    if (name.startsWith(DEAD_LETTER_HEADER_PREFIX) || name === REDRIVE_COUNT_HEADER) continue;
+    kept.push(header);
   }
-  kept[REDRIVE_COUNT_HEADER] = String(count);
+  kept.push([REDRIVE_COUNT_HEADER, String(count)]);
   return kept;
 }
 
-function sourcePartition(headers: RawHeaders): number | undefined {
-  const text = headerText(headers[DeadLetterHeader.sourcePartition]);
+function sourcePartition(headers: Headers): number | undefined {
+  const text = headerText(headers, DeadLetterHeader.sourcePartition);
   return text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : undefined;
 }
 

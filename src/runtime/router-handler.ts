@@ -4,7 +4,7 @@ import { ExperimentHeader } from '../routing/experiment-headers.js';
 import { parseRecordPath, textAtPath } from '../inference/record-path.js';
 import { routerMetrics } from '../telemetry/stage-metrics.js';
 import type { RouterStageSpec } from '../topology/spec.js';
-import type { StageOutput, StageRecord } from './record.js';
+import { keyText, type StageOutput, type StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
 
 /**
@@ -37,14 +37,14 @@ export function routerHandler(stage: RouterStageSpec): StageHandler {
       [ExperimentHeader.weightsVersion]: version,
       [ExperimentHeader.probability]: String(range.probability),
     };
-    const outputs: StageOutput[] = [{ topic: range.arm.output, key: record.key, value: record.value, headers, unchanged: true }];
+    const outputs: StageOutput[] = [{ topic: range.arm.output, key: record.keyBytes, value: record.value, headers, unchanged: true }];
     counts.set(range.arm.name, (counts.get(range.arm.name) ?? 0) + 1);
     routed(range.arm.name);
     const mirror = stage.mirror;
     if (mirror !== undefined && isMirrored(salt, unit, mirror.percent)) {
       outputs.push({
         topic: mirror.output,
-        key: record.key,
+        key: record.keyBytes,
         value: record.value,
         headers: { ...headers, [ExperimentHeader.arm]: mirror.name, [ExperimentHeader.mirrorOf]: range.arm.name },
         unchanged: true,
@@ -61,9 +61,9 @@ export function routerHandler(stage: RouterStageSpec): StageHandler {
   };
 }
 
-/** Reads the unit id of a record: its key, or a field (path split once, not per record). */
+/** Reads the unit id of a record: its key's text (keyText), or a field (path split once, not per record). */
 function unitReader(stage: RouterStageSpec): (record: StageRecord) => string | undefined {
-  if (stage.unit === 'key') return (record) => record.key ?? undefined;
+  if (stage.unit === 'key') return keyText;
   const path = parseRecordPath(stage.unit.field);
   return (record) => textAtPath(record.value, path);
 }

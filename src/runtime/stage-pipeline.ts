@@ -4,7 +4,8 @@ import type { ErrorPolicy, RequestIdSource } from '../topology/spec.js';
 import type { Clock } from './clock.js';
 import { deadLetterRecord } from './dead-letter.js';
 import { lastModelHop, LineageHeader, originTime, outputHeaders, resolveRequestId } from './lineage.js';
-import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
+import { decodeHeaders, strictUtf8, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';
+import type { KeyDecoder } from '../serde/key-decoder.js';
 import type { RecordHolder, RecordResult, StageHandler } from './stage-handler.js';
 import type { Context, Span } from '@opentelemetry/api';
 import { endToEndMetrics } from '../telemetry/stage-metrics.js';
@@ -15,6 +16,8 @@ export interface StagePipelineOptions {
   readonly stage: string;
   readonly handler: StageHandler;
   readonly serdeFor: (topic: string) => Serde;
+  /** The decoder of a topic's declared key format; undeclared keys are offered as UTF-8 text when valid. */
+  readonly keyDecoderFor?: (topic: string) => KeyDecoder | undefined;
   readonly onError: ErrorPolicy;
   readonly deadLetterTopic: string;
   readonly requestId?: RequestIdSource | undefined;
@@ -194,7 +197,19 @@ export class StagePipeline {
     return { outgoing, processed, deadLettered, skipped };
   }
 
+  /**
+   * Everything done to a record before its handler: key, value, request id, headers. Any of it
+   * failing is the record's failure (dead-lettered per the policy), never the batch's, except
+   * systemic trouble (registry unreachable), which propagates so the batch is retried.
+   */
   private async decode(source: SourceRecord): Promise<Decoded> {
+    let key: unknown;
+    try {
+      const decoder = source.key === null ? undefined : this.options.keyDecoderFor?.(source.topic);
+      key = source.key === null ? null : decoder === undefined ? strictUtf8(source.key) : await decoder.decode(source.key);
+    } catch (error) {
+      return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot decode key from ${source.topic}`) };
+    }
     let value: unknown;
     try {
       const serde = this.options.serdeFor(source.topic);
@@ -203,18 +218,15 @@ export class StagePipeline {
     } catch (error) {
       return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot decode value from ${source.topic}`) };
     }
-    return {
-      record: {
-        source,
-        key: source.key === null ? null : source.key.toString('utf8'),
-        value,
-        requestId: resolveRequestId(source, value, this.options.requestId),
-        headers: decodeHeaders(source.headers),
-      },
-    };
+    try {
+      return {
+        record: { source, keyBytes: source.key, key, value, requestId: resolveRequestId(source, value, this.options.requestId), headers: decodeHeaders(source.headers) },
+      };
+    } catch (error) {
+      return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot read the headers of a record from ${source.topic}`) };
+    }
   }
 
-  /** The encoded outputs of one record, or the record-level error that stops all of them. */
   /** The record's span, child of the context it arrived with; its context goes into the outputs' headers. */
   private recordSpan(record: StageRecord, parent: Context, result: RecordResult): Span {
     return startRecordSpan(this.options.stage, parent, () => this.recordAttributes(record, result));
@@ -238,6 +250,7 @@ export class StagePipeline {
     return attributes;
   }
 
+  /** The encoded outputs of one record, or the record-level error that stops all of them. */
   private async encode(record: StageRecord, result: RecordResult, traceContext: Readonly<Record<string, string>> | undefined): Promise<OutgoingRecord[] | KascadeError> {
     if ('error' in result) return result.error;
     const encoded: OutgoingRecord[] = [];
@@ -255,7 +268,7 @@ export class StagePipeline {
         topic: output.topic,
         key: output.key,
         value,
-        headers: outputHeaders(this.options.stage, record.source, record.headers, record.requestId, output.headers, traceContext),
+        headers: outputHeaders(this.options.stage, record.source, record.requestId, output.headers, traceContext),
       };
       // One output that cannot be written fails the record (all its outputs), like an encoding error.
       const tooLarge = this.options.tooLarge?.(outgoing);

@@ -11,7 +11,7 @@ export function transformHandler(stage: TransformStageSpec, transform: Transform
   const apply = async (record: StageRecord): Promise<RecordResult> => {
     try {
       const values = await runTransformSteps(steps, record.value, transformContext(record));
-      return { outputs: values.map((value) => ({ topic: stage.output, key: record.key, value })) };
+      return { outputs: values.map((value) => ({ topic: stage.output, key: record.keyBytes, value })) };
     } catch (error) {
       return recordFailure(error);
     }
@@ -22,7 +22,7 @@ export function transformHandler(stage: TransformStageSpec, transform: Transform
 /** What a transform sees of the record besides its value. */
 export function transformContext(record: StageRecord): Omit<TransformContext, 'options'> {
   const { topic, partition, offset, timestamp } = record.source;
-  return { key: record.key, requestId: record.requestId, headers: record.headers, source: { topic, partition, offset, timestamp } };
+  return { key: record.key, keyBytes: record.keyBytes, requestId: record.requestId, headers: record.headers, source: { topic, partition, offset, timestamp } };
 }
 
 /** The record's own failure becomes its result; anything systemic or a configuration error propagates. */

@@ -7,6 +7,7 @@ import { createAvroSerde } from './avro-serde.js';
 import { createAvroType } from './avro-type.js';
 import { createBytesSerde } from './bytes-serde.js';
 import { createJsonSerde } from './json-serde.js';
+import { createKeyDecoder, type KeyDecoder } from './key-decoder.js';
 import type { SchemaRegistryClient, Serde } from './serde.js';
 
 export interface TopicSerdesOptions {
@@ -21,6 +22,8 @@ export interface TopicSerdesOptions {
 export interface TopicSerdes {
   /** The topic's serde, from `topics.<name>.format` and `schema`; undeclared topics are JSON. One instance per topic. */
   serdeFor(topic: string): Serde;
+  /** The decoder of the topic's declared key format (`topics.<name>.key`); undefined when it declares none. One instance per topic. */
+  keyDecoderFor(topic: string): KeyDecoder | undefined;
   /**
    * Creates and initialises the serdes of `topics` (registers output schemas). `written` are the
    * topics the stages of this process write (all outputs of the topology by default): only those
@@ -39,6 +42,7 @@ export interface TopicSerdes {
 export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOptions): TopicSerdes {
   const readFile = options.readFile ?? ((path: string) => readFileFromDisk(path, 'utf8'));
   const serdes = new Map<string, Serde>();
+  const keyDecoders = new Map<string, KeyDecoder | undefined>();
   const provided = new Map<string, avro.schema.AvroSchema>();
   // Written by a stage: such an Avro topic needs a schema, or every output would fail.
   const outputs = new Set(spec.stages.flatMap((stage) => stageOutputs(stage)));
@@ -64,7 +68,7 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
 
   function schemaSource(topic: string): (() => Promise<avro.schema.AvroSchema>) | undefined {
     const file = spec.topics[topic]?.schema;
-    if (file !== undefined) return () => loadAvroSchema(topic, resolve(options.baseDir, file), readFile);
+    if (file !== undefined) return () => loadAvroSchema(`topic "${topic}"`, resolve(options.baseDir, file), readFile);
     const generated = provided.get(topic);
     return generated === undefined ? undefined : () => Promise.resolve(generated);
   }
@@ -89,17 +93,37 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
     return serde;
   }
 
+  function keyDecoderFor(topic: string): KeyDecoder | undefined {
+    if (keyDecoders.has(topic)) return keyDecoders.get(topic);
+    const key = spec.topics[topic]?.key;
+    const file = key?.schema;
+    const decoder =
+      key === undefined
+        ? undefined
+        : createKeyDecoder(key, {
+            topic,
+            registry: options.registry,
+            schema: file === undefined ? undefined : () => loadAvroSchema(`topic "${topic}" (keys)`, resolve(options.baseDir, file), readFile),
+          });
+    keyDecoders.set(topic, decoder);
+    return decoder;
+  }
+
   async function initAll(topics: readonly string[], written?: readonly string[]): Promise<void> {
     const unique = [...new Set(topics)];
     const writtenHere = written === undefined ? outputs : new Set(written);
     for (const topic of unique) checkWritable(topic, spec.topics[topic], writtenHere, provided.has(topic));
-    const results = await Promise.allSettled(unique.map((topic) => serdeFor(topic).init()));
+    const inits = unique.flatMap((topic) => {
+      const key = keyDecoderFor(topic);
+      return key === undefined ? [serdeFor(topic).init()] : [serdeFor(topic).init(), key.init()];
+    });
+    const results = await Promise.allSettled(inits);
     // Report the first failure in the caller's order, after every init has settled.
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }
 
-  return { serdeFor, initAll, provideSchema, avroSchemaOf };
+  return { serdeFor, keyDecoderFor, initAll, provideSchema, avroSchemaOf };
 }
 
 function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs: ReadonlySet<string>, generated: boolean): void {
@@ -112,9 +136,9 @@ function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs:
 }
 
 /** Reads, parses and checks an .avsc file; every failure is ConfigInvalid naming the topic and the file. */
-async function loadAvroSchema(topic: string, file: string, readFile: (path: string) => Promise<string>): Promise<avro.schema.AvroSchema> {
+async function loadAvroSchema(what: string, file: string, readFile: (path: string) => Promise<string>): Promise<avro.schema.AvroSchema> {
   const fail = (problem: string, cause: unknown): KascadeError =>
-    new KascadeError(ErrorCode.ConfigInvalid, `topic "${topic}": Avro schema file ${file} ${problem}: ${message(cause)}`, { cause });
+    new KascadeError(ErrorCode.ConfigInvalid, `${what}: Avro schema file ${file} ${problem}: ${message(cause)}`, { cause });
   let text: string;
   try {
     text = await readFile(file);

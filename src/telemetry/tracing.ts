@@ -1,7 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type TextMapGetter } from '@opentelemetry/api';
 
-/** Kafka headers as clients hand them over (the runtime's RawHeaders; telemetry/ may not import runtime/). */
-type RawHeaders = Readonly<Record<string, Buffer | string | ReadonlyArray<Buffer | string> | undefined>>;
+/** Kafka headers as the runtime holds them (its Headers; telemetry/ may not import runtime/). */
+type HeaderList = readonly (readonly [name: string, value: Buffer | string | null])[];
 
 /**
  * Tracing through the OpenTelemetry API only: W3C trace context travels in Kafka headers
@@ -11,19 +11,27 @@ type RawHeaders = Readonly<Record<string, Buffer | string | ReadonlyArray<Buffer
  */
 const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('kascade');
 
-const headerGetter: TextMapGetter<RawHeaders> = {
-  keys: (carrier) => Object.keys(carrier),
+const headerGetter: TextMapGetter<HeaderList> = {
+  keys: (carrier) => [...new Set(carrier.map(([name]) => name))],
   get: (carrier, key) => {
-    const value = carrier[key];
-    if (value === undefined) return undefined;
-    if (Array.isArray(value)) return (value as readonly (Buffer | string)[]).map((entry) => entry.toString());
-    return (value as Buffer | string).toString();
+    const values: string[] = [];
+    for (const [name, value] of carrier) if (name === key && value !== null) values.push(value.toString());
+    if (values.length === 0) return undefined;
+    return values.length === 1 ? values[0] : values;
   },
 };
 
-/** The trace context a record carries in its headers (the root context when it carries none). */
-export function contextOf(headers: RawHeaders): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+/**
+ * The trace context a record carries in its headers (the root context when it carries none).
+ * Headers are whatever a producer wrote: a propagator that cannot read them yields the root
+ * context rather than failing the record's batch.
+ */
+export function contextOf(headers: HeaderList): Context {
+  try {
+    return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+  } catch {
+    return ROOT_CONTEXT;
+  }
 }
 
 /** Headers that carry `span`'s context to the next stage. */

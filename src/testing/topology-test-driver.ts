@@ -1,5 +1,5 @@
 import { ErrorCode, KascadeError } from '../errors.js';
-import { decodeHeaders, type OutgoingRecord, type SourceRecord } from '../runtime/record.js';
+import { decodeHeaders, headersOf, type Headers, type OutgoingRecord, type SourceRecord } from '../runtime/record.js';
 import { topicPartitioner } from '../routing/colocation.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
@@ -15,9 +15,11 @@ import { ManualClock } from './manual-clock.js';
 import { fieldsReadBy } from '../runtime/fields-read.js';
 
 export interface TestInput {
-  readonly key?: string | null;
+  /** A string is written as its UTF-8 bytes. */
+  readonly key?: string | Buffer | null;
   readonly value: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** Name -> text, or a list of headers in order (repeated names, bytes and null values allowed). */
+  readonly headers?: Readonly<Record<string, string>> | Headers;
 }
 
 /** A record as a test reads it back: decoded value, plus where it landed. */
@@ -25,9 +27,14 @@ export interface TestOutput {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /** The key as UTF-8 text (see keyBytes for the bytes). */
   readonly key: string | null;
+  readonly keyBytes: Buffer | null;
   readonly value: unknown;
+  /** The first non-null value of each header, as text (see headerList for every header). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every header, in order, as written. */
+  readonly headerList: Headers;
   readonly timestamp: string;
 }
 
@@ -66,7 +73,7 @@ export class TopologyTestDriver {
   private readonly logs = new Map<string, SourceRecord[][]>();
   private readonly serdes: TopicSerdes;
   private readonly stages: RunningStage[] = [];
-  private readonly placeKey: (topic: string, key: string, partitions: number) => number;
+  private readonly placeKey: (topic: string, key: Buffer, partitions: number) => number;
   private started = false;
 
   constructor(
@@ -106,6 +113,7 @@ export class TopologyTestDriver {
         stage: spec.name,
         handler,
         serdeFor: (topic) => this.serdes.serdeFor(topic),
+        keyDecoderFor: (topic) => this.serdes.keyDecoderFor(topic),
         onError: spec.onError ?? this.spec.defaults.onError,
         deadLetterTopic: deadLetterTopicOf(spec),
         requestId: spec.requestId,
@@ -122,15 +130,18 @@ export class TopologyTestDriver {
     await this.start();
     const serde = this.serdes.serdeFor(topic);
     for (const input of inputs) {
-      this.append({ topic, key: input.key ?? null, value: await serde.serialize(input.value), headers: input.headers ?? {} });
+      this.append({ topic, key: keyBytesOf(input.key), value: await serde.serialize(input.value), headers: headerListOf(input.headers) });
     }
     await this.runUntilIdle();
   }
 
   /** Writes raw bytes, e.g. to check how a stage treats a record that is not valid for its topic. */
-  async pipeRaw(topic: string, inputs: readonly { key?: string | null; value: Buffer | null; headers?: Record<string, string> }[]): Promise<void> {
+  async pipeRaw(topic: string, inputs: readonly (Omit<TestInput, 'value'> & { readonly value: Buffer | null; readonly timestamp?: string })[]): Promise<void> {
     await this.start();
-    for (const input of inputs) this.append({ topic, key: input.key ?? null, value: input.value, headers: input.headers ?? {} });
+    for (const input of inputs) {
+      const timestamp = input.timestamp === undefined ? {} : { timestamp: input.timestamp };
+      this.append({ topic, key: keyBytesOf(input.key), value: input.value, headers: headerListOf(input.headers), ...timestamp });
+    }
     await this.runUntilIdle();
   }
 
@@ -182,8 +193,10 @@ export class TopologyTestDriver {
       partition: record.partition,
       offset: Number(record.offset),
       key: record.key === null ? null : record.key.toString('utf8'),
+      keyBytes: record.key,
       value,
       headers: decodeHeaders(record.headers),
+      headerList: record.headers,
       timestamp: record.timestamp,
     };
   }
@@ -204,14 +217,14 @@ export class TopologyTestDriver {
   private append(record: OutgoingRecord): void {
     const partitions = this.partitionsOf(record.topic);
     // Keyless records go to partition 0: deterministic, where Kafka would spread them.
-    const partition = record.key === null ? 0 : this.placeKey(record.topic, record.key.toString(), partitions.length);
+    const partition = record.key === null ? 0 : this.placeKey(record.topic, record.key, partitions.length);
     const log = partitions[partition];
     if (log === undefined) throw new KascadeError(ErrorCode.ConfigInvalid, `no partition ${partition} in ${record.topic}`);
     log.push({
       topic: record.topic,
       partition,
       offset: String(log.length),
-      key: record.key === null ? null : Buffer.from(record.key),
+      key: record.key,
       value: record.value,
       headers: record.headers,
       timestamp: record.timestamp ?? String(this.clock.now().getTime()),
@@ -239,4 +252,14 @@ export class TopologyTestDriver {
       }
     }
   }
+}
+
+function keyBytesOf(key: string | Buffer | null | undefined): Buffer | null {
+  if (key === undefined || key === null) return null;
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+}
+
+function headerListOf(headers: TestInput['headers']): Headers {
+  if (headers === undefined) return [];
+  return Array.isArray(headers) ? (headers as Headers) : headersOf(headers as Readonly<Record<string, string>>);
 }

@@ -15,6 +15,19 @@ export const TopicName = z.string().regex(TOPIC, 'is not a valid Kafka topic nam
 
 export const TopicFormat = z.enum(['avro', 'json', 'bytes']);
 
+/**
+ * How record keys of a topic are read. Keys are always written as the bytes that were read; the
+ * format only decodes them for routers, keyed models and transforms.
+ */
+export const KeyFormat = z.enum(['string', 'avro', 'json', 'bytes']);
+
+export const KeySpec = z.strictObject({
+  /** string: UTF-8 text; avro: Confluent wire format (subject `<topic>-key`); json: UTF-8 JSON; bytes: not decoded. */
+  format: KeyFormat,
+  /** Avro reader schema file (.avsc) for keys, relative to the topology file; without it keys decode in their writer's schema. */
+  schema: z.string().min(1).optional(),
+});
+
 export const TopicSpec = z.strictObject({
   /** Partition count used by `kascade topics`; key partitioning keeps per-key order and model colocation. */
   partitions: z.number().int().min(1).default(1),
@@ -30,6 +43,11 @@ export const TopicSpec = z.strictObject({
    * partitioned by model cohort instead of by key hash, so each stage instance sees few models.
    */
   colocateFor: Name.optional(),
+  /**
+   * How keys are decoded. Undeclared, a key is offered as its UTF-8 text when it is valid UTF-8,
+   * else as bytes only; a declared format that does not decode dead-letters the record.
+   */
+  key: KeySpec.optional(),
 });
 
 /** Consumer tuning of one stage. kafkajs heartbeats between batches, so a session must outlast the slowest batch. */
@@ -229,6 +247,8 @@ export type OnnxSessionSpec = z.output<typeof OnnxSessionSpec>;
 export type TopicSpec = z.output<typeof TopicSpec>;
 export type PostprocessStepSpec = z.output<typeof PostprocessStep>;
 export type TopicFormat = z.output<typeof TopicFormat>;
+export type KeyFormat = z.output<typeof KeyFormat>;
+export type KeySpec = z.output<typeof KeySpec>;
 export type DeliveryGuarantee = z.output<typeof DeliveryGuarantee>;
 export type ErrorPolicy = z.output<typeof ErrorPolicy>;
 export type RequestIdSource = z.output<typeof RequestIdSource>;

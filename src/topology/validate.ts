@@ -2,7 +2,7 @@ import { realpathSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import avro from 'avsc';
 import { displayPath, NO_PROVENANCE, quoteAt, rawOrValue, type Provenance } from './provenance.js';
-import { deadLetterTopicOf, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from './spec.js';
+import { deadLetterTopicOf, stageInputs, stageOutputs, type KeySpec, type StageSpec, type TopologySpec } from './spec.js';
 import { findStageCycles } from './stage-graph.js';
 import { inferenceProblems } from './validate-inference.js';
 import { routerProblems } from './validate-router.js';
@@ -215,7 +215,19 @@ function checkTopicDeclarations(context: Context): void {
         context.problems.push({ path: schemaPath, message: `required: stage ${stageName(context, writer)} writes this avro topic` });
       }
     }
+    checkKeyDeclaration(context, topic, declaration.key);
   }
+}
+
+function checkKeyDeclaration(context: Context, topic: string, key: KeySpec | undefined): void {
+  if (key?.schema === undefined) return;
+  const schemaPath: YamlPath = ['topics', topic, 'key', 'schema'];
+  if (key.format !== 'avro') {
+    context.problems.push({ path: schemaPath, message: `a key schema needs key format avro (it is ${key.format})` });
+    return;
+  }
+  const problem = schemaFileProblem(key.schema, rawOrValue(schemaPath, key.schema, context.provenance), context.options);
+  if (problem !== undefined) context.problems.push({ path: schemaPath, message: problem });
 }
 
 /** What is wrong with a schema file, or undefined. `shown` is the path as the file spells it. */

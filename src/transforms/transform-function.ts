@@ -1,6 +1,12 @@
 /** What a transform sees besides the value. */
 export interface TransformContext {
-  readonly key: string | null;
+  /**
+   * The record key decoded: with the input topic's declared key format (string, Avro, JSON),
+   * else its UTF-8 text when valid, else undefined. Null when the record has no key.
+   */
+  readonly key: unknown;
+  /** The key's bytes as read; outputs carry them unchanged. */
+  readonly keyBytes: Buffer | null;
   readonly requestId: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly source: { readonly topic: string; readonly partition: number; readonly offset: string; readonly timestamp: string };

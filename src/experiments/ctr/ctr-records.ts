@@ -11,8 +11,8 @@ import { ExperimentHeader } from '../../routing/experiment-headers.js';
  */
 export const REQUEST_ID_HEADER = 'kascade.request-id';
 
-/** Header values as Kafka clients hand them over. */
-export type HeaderValue = Buffer | string | ReadonlyArray<Buffer | string> | undefined;
+/** A record's headers in order, as the runtime holds them (experiments/ may not import runtime/). */
+export type ReadHeaders = ReadonlyArray<readonly [name: string, value: Buffer | string | null]>;
 
 /** A record as read from a topic, transport-neutral. `value` is decoded separately. */
 export interface ReadRecord {
@@ -22,7 +22,7 @@ export interface ReadRecord {
   /** The Kafka timestamp, milliseconds since the epoch. */
   readonly timestamp: number;
   readonly key: Buffer | null;
-  readonly headers: Readonly<Record<string, HeaderValue>>;
+  readonly headers: ReadHeaders;
 }
 
 /** A prediction that was shown: one per request id. */
@@ -50,9 +50,9 @@ export type ImpressionRead = { readonly impression: Impression } | { readonly sk
 export function impressionOf(record: ReadRecord, value: unknown, arm?: string): ImpressionRead {
   const requestId = requestIdOf(record, value);
   if (requestId === undefined) return { skipped: 'no-request-id' };
-  const armName = arm ?? nonEmpty(headerText(record.headers[ExperimentHeader.arm]));
+  const armName = arm ?? nonEmpty(headerText(record.headers, ExperimentHeader.arm));
   if (armName === undefined) return { skipped: 'no-arm' };
-  const unit = nonEmpty(headerText(record.headers[ExperimentHeader.unit])) ?? nonEmpty(record.key?.toString('utf8')) ?? requestId;
+  const unit = nonEmpty(headerText(record.headers, ExperimentHeader.unit)) ?? nonEmpty(record.key?.toString('utf8')) ?? requestId;
   return { impression: { requestId, arm: armName, unit, time: record.timestamp } };
 }
 
@@ -68,7 +68,7 @@ export function requestIdOf(record: ReadRecord, value: unknown): string | undefi
   const field = isObject(value) ? value['requestId'] : undefined;
   if (typeof field === 'string' && field !== '') return field;
   if ((typeof field === 'number' && Number.isInteger(field)) || typeof field === 'bigint') return String(field);
-  return nonEmpty(headerText(record.headers[REQUEST_ID_HEADER]));
+  return nonEmpty(headerText(record.headers, REQUEST_ID_HEADER));
 }
 
 /**
@@ -87,9 +87,10 @@ function timeField(value: unknown): number | undefined {
   return undefined;
 }
 
-export function headerText(value: HeaderValue): string | undefined {
-  const first = typeof value === 'string' || Buffer.isBuffer(value) ? value : value?.[0];
-  return first === undefined ? undefined : first.toString();
+/** The first non-null value of the header `name`, as UTF-8 text. */
+export function headerText(headers: ReadHeaders, name: string): string | undefined {
+  for (const [headerName, value] of headers) if (headerName === name && value !== null) return value.toString();
+  return undefined;
 }
 
 function nonEmpty(text: string | undefined): string | undefined {

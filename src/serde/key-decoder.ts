@@ -1,0 +1,71 @@
+import { ErrorCode, KascadeError } from '../errors.js';
+import type { KeySpec } from '../topology/spec.js';
+import { createAvroSerde, type AvroSchemaSource } from './avro-serde.js';
+import type { SchemaRegistryClient } from './serde.js';
+
+/**
+ * Turns a record key's bytes into the value routers, keyed models and transforms see. Keys are
+ * never encoded again: outputs carry the bytes that were read, so only decoding lives here.
+ */
+export interface KeyDecoder {
+  /** Called once when a stage starts. */
+  init(): Promise<void>;
+  /**
+   * The decoded key. A declared format the bytes do not follow throws a record-level
+   * KascadeError (DecodeFailed: the record is dead-lettered); an unreachable registry throws a
+   * retriable one (the stage pauses).
+   */
+  decode(bytes: Buffer): Promise<unknown>;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8Text(bytes: Buffer, format: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (error) {
+    throw new KascadeError(ErrorCode.DecodeFailed, `key is not valid UTF-8 (key format ${format})`, { cause: error });
+  }
+}
+
+export interface KeyDecoderOptions {
+  readonly topic: string;
+  readonly registry: SchemaRegistryClient;
+  /** The reader schema of Avro keys, when the topology declares one. */
+  readonly schema?: AvroSchemaSource | undefined;
+}
+
+/** The decoder of a declared key format. */
+export function createKeyDecoder(spec: KeySpec, options: KeyDecoderOptions): KeyDecoder {
+  const ready = { init: () => Promise.resolve() };
+  switch (spec.format) {
+    case 'bytes':
+      return { ...ready, decode: (bytes) => Promise.resolve(bytes) };
+    case 'string':
+      return { ...ready, decode: (bytes) => Promise.resolve(utf8Text(bytes, 'string')) };
+    case 'json':
+      return {
+        ...ready,
+        decode: (bytes) => {
+          const text = utf8Text(bytes, 'json');
+          try {
+            return Promise.resolve(JSON.parse(text) as unknown);
+          } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            return Promise.reject(new KascadeError(ErrorCode.DecodeFailed, `key is not valid JSON (key format json): ${reason}`, { cause: error }));
+          }
+        },
+      };
+    case 'avro': {
+      // Keys are read only: their subject belongs to whoever writes the topic.
+      const serde = createAvroSerde({
+        topic: options.topic,
+        registry: options.registry,
+        subject: `${options.topic}-key`,
+        registerAtInit: false,
+        ...(options.schema === undefined ? {} : { schema: options.schema }),
+      });
+      return { init: () => serde.init(), decode: (bytes) => serde.deserialize(bytes) };
+    }
+  }
+}
