@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { connectionFromEnv } from '../../src/config/connection.js';
 import { createKafka } from '../../src/kafka/client.js';
+import { headersOf } from '../../src/kafka/messages.js';
+import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
 import { waitFor } from './wait-for.js';
 
 /** The cluster the tests run against: KAFKA_BROKERS, as a user's stage would see it. */
@@ -31,8 +33,13 @@ export interface ReceivedRecord {
   readonly partition: number;
   readonly offset: string;
   readonly key: string | null;
+  readonly keyBytes: Buffer | null;
   readonly value: Buffer | null;
+  /** The first non-null value of each header, as text. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every header as written: in order, repeats and null values kept. */
+  readonly headerList: Headers;
+  readonly timestamp: string;
 }
 
 export interface Collector {
@@ -56,12 +63,17 @@ export async function collect(kafka: Kafka, topic: string, options: { readCommit
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
     eachMessage: ({ partition, message }: EachMessagePayload) => {
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(message.headers ?? {})) {
-        const first = Array.isArray(value) ? value[0] : value;
-        if (first !== undefined) headers[name] = first.toString();
-      }
-      records.push({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers });
+      const headerList = headersOf(message);
+      records.push({
+        partition,
+        offset: message.offset,
+        key: message.key?.toString('utf8') ?? null,
+        keyBytes: message.key ?? null,
+        value: message.value,
+        headers: decodeHeaders(headerList),
+        headerList,
+        timestamp: message.timestamp,
+      });
       return Promise.resolve();
     },
   });

@@ -110,6 +110,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       stage: stage.name,
       handler,
       serdeFor: (topic) => options.serdes.serdeFor(topic),
+      keyDecoderFor: (topic) => options.serdes.keyDecoderFor(topic),
       onError: stage.onError ?? spec.defaults.onError,
       deadLetterTopic: deadLetterTopicOf(stage),
       requestId: stage.requestId,

@@ -16,8 +16,8 @@ export interface StagePipelineOptions {
   readonly stage: string;
   readonly handler: StageHandler;
   readonly serdeFor: (topic: string) => Serde;
-  /** The decoder of a topic's declared key format; undeclared keys are offered as UTF-8 text when valid. */
-  readonly keyDecoderFor?: (topic: string) => KeyDecoder | undefined;
+  /** The decoder of a topic's declared key format (undefined: undeclared, keys offered as UTF-8 text when valid). */
+  readonly keyDecoderFor: (topic: string) => KeyDecoder | undefined;
   readonly onError: ErrorPolicy;
   readonly deadLetterTopic: string;
   readonly requestId?: RequestIdSource | undefined;
@@ -205,7 +205,7 @@ export class StagePipeline {
   private async decode(source: SourceRecord): Promise<Decoded> {
     let key: unknown;
     try {
-      const decoder = source.key === null ? undefined : this.options.keyDecoderFor?.(source.topic);
+      const decoder = source.key === null ? undefined : this.options.keyDecoderFor(source.topic);
       key = source.key === null ? null : decoder === undefined ? strictUtf8(source.key) : await decoder.decode(source.key);
     } catch (error) {
       return { error: recordLevel(error, ErrorCode.DecodeFailed, `cannot decode key from ${source.topic}`) };

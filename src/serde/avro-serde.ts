@@ -23,6 +23,8 @@ export interface AvroSerdeOptions {
   readonly schema?: AvroSchemaSource;
   /** Defaults to `<topic>-value` (Confluent's TopicNameStrategy). */
   readonly subject?: string;
+  /** What the serde decodes, for error messages: record values (default) or keys. */
+  readonly part?: 'value' | 'key';
   /**
    * Whether `init()` registers the schema (default true). False for topics written outside the
    * topology: their schema is only a reader schema, and kascade must not add versions to the
@@ -71,6 +73,7 @@ export function createAvroSerde(options: AvroSerdeOptions): Serde {
 class AvroSerde implements Serde {
   readonly format = 'avro' as const;
   readonly #topic: string;
+  readonly #part: 'value' | 'key';
   readonly #subject: string;
   readonly #registry: SchemaRegistryClient;
   readonly #source: AvroSchemaSource | undefined;
@@ -88,6 +91,7 @@ class AvroSerde implements Serde {
 
   constructor(options: AvroSerdeOptions) {
     this.#topic = options.topic;
+    this.#part = options.part ?? 'value';
     this.#subject = options.subject ?? `${options.topic}-value`;
     this.#registry = options.registry;
     this.#source = options.schema;
@@ -120,12 +124,12 @@ class AvroSerde implements Serde {
   }
 
   async deserialize(data: Buffer | null): Promise<unknown> {
-    const frame = readConfluentFrame(data);
+    const frame = readConfluentFrame(data, this.#part);
     return decodeFrame(frame.schemaId, frame.body, (await this.#readerFor(frame.schemaId)).read);
   }
 
   async deserializeFields(data: Buffer | null, fields: readonly string[]): Promise<unknown> {
-    const frame = readConfluentFrame(data);
+    const frame = readConfluentFrame(data, this.#part);
     return decodeFrame(frame.schemaId, frame.body, await this.#projectionFor(frame.schemaId, fields));
   }
 

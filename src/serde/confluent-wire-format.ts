@@ -48,15 +48,15 @@ export function encodeConfluentFrameWith(schemaId: number, write: BodyWriter): B
   }
 }
 
-/** Splits a record value into schema id and body; DecodeFailed (saying what was found) when it is not a frame. */
-export function readConfluentFrame(data: Buffer | null): ConfluentFrame {
+/** Splits a record value (or key) into schema id and body; DecodeFailed (saying what was found) when it is not a frame. */
+export function readConfluentFrame(data: Buffer | null, part: 'value' | 'key' = 'value'): ConfluentFrame {
   if (data === null) {
-    throw new KascadeError(ErrorCode.DecodeFailed, 'record has no value (a tombstone): nothing to decode as Confluent Avro');
+    throw new KascadeError(ErrorCode.DecodeFailed, `record has no ${part}${part === 'value' ? ' (a tombstone)' : ''}: nothing to decode as Confluent Avro`);
   }
   if (data.length < CONFLUENT_HEADER_LENGTH) {
     throw new KascadeError(
       ErrorCode.DecodeFailed,
-      `value is ${data.length} byte${data.length === 1 ? '' : 's'} long, shorter than the ${CONFLUENT_HEADER_LENGTH}-byte Confluent header: not Confluent Avro`,
+      `${part} is ${data.length} byte${data.length === 1 ? '' : 's'} long, shorter than the ${CONFLUENT_HEADER_LENGTH}-byte Confluent header: not Confluent Avro`,
     );
   }
   const magic = data.readUInt8(0);

@@ -1,4 +1,4 @@
-import { ErrorCode, KascadeError } from '../errors.js';
+import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import type { KeySpec } from '../topology/spec.js';
 import { createAvroSerde, type AvroSchemaSource } from './avro-serde.js';
 import type { SchemaRegistryClient } from './serde.js';
@@ -20,12 +20,18 @@ export interface KeyDecoder {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-function utf8Text(bytes: Buffer, format: string): string {
+function utf8Text(bytes: Buffer, format: KeySpec['format']): string {
   try {
     return UTF8.decode(bytes);
   } catch (error) {
-    throw new KascadeError(ErrorCode.DecodeFailed, `key is not valid UTF-8 (key format ${format})`, { cause: error });
+    throw new KascadeError(ErrorCode.DecodeFailed, `cannot decode key (format ${format}): not valid UTF-8`, { cause: error });
   }
+}
+
+/** A record-level decoding error says it is about the key; systemic ones (registry down) pass as they are. */
+function asKeyError(error: unknown, format: KeySpec['format']): unknown {
+  if (!isKascadeError(error) || error.retriable) return error;
+  return new KascadeError(error.code, `cannot decode key (format ${format}): ${error.message}`, { cause: error });
 }
 
 export interface KeyDecoderOptions {
@@ -52,7 +58,7 @@ export function createKeyDecoder(spec: KeySpec, options: KeyDecoderOptions): Key
             return Promise.resolve(JSON.parse(text) as unknown);
           } catch (error) {
             const reason = error instanceof Error ? error.message : String(error);
-            return Promise.reject(new KascadeError(ErrorCode.DecodeFailed, `key is not valid JSON (key format json): ${reason}`, { cause: error }));
+            return Promise.reject(new KascadeError(ErrorCode.DecodeFailed, `cannot decode key (format json): not valid JSON: ${reason}`, { cause: error }));
           }
         },
       };
@@ -62,10 +68,11 @@ export function createKeyDecoder(spec: KeySpec, options: KeyDecoderOptions): Key
         topic: options.topic,
         registry: options.registry,
         subject: `${options.topic}-key`,
+        part: 'key',
         registerAtInit: false,
         ...(options.schema === undefined ? {} : { schema: options.schema }),
       });
-      return { init: () => serde.init(), decode: (bytes) => serde.deserialize(bytes) };
+      return { init: () => serde.init(), decode: (bytes) => serde.deserialize(bytes).catch((error: unknown) => Promise.reject(asKeyError(error, 'avro'))) };
     }
   }
 }
