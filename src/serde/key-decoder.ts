@@ -29,8 +29,9 @@ function utf8Text(bytes: Buffer, format: KeySpec['format']): string {
 }
 
 /** A record-level decoding error says it is about the key; systemic ones (registry down) pass as they are. */
-function asKeyError(error: unknown, format: KeySpec['format']): unknown {
-  if (!isKascadeError(error) || error.retriable) return error;
+function asKeyError(error: unknown, format: KeySpec['format']): Error {
+  if (!isKascadeError(error)) return error instanceof Error ? error : new Error(String(error));
+  if (error.retriable) return error;
   return new KascadeError(error.code, `cannot decode key (format ${format}): ${error.message}`, { cause: error });
 }
 

@@ -67,10 +67,10 @@ test('every input header is written byte for byte, in order, with repeats, empty
   const driver = new TopologyTestDriver(passThrough, { plugins: { transforms: echo() } });
   await driver.pipe('in', [{ key: 'k', value: { n: 1 }, headers: MIXED_HEADERS }]);
   const [out] = await driver.read('out');
-  assert.deepEqual(foreign(out?.headerList ?? []), MIXED_HEADERS);
+  assert.deepEqual(foreign(out.headerList), MIXED_HEADERS);
   // The text view a handler sees: the first non-null value of each name.
-  assert.equal(out?.headers['trace'], 'a');
-  assert.equal(Object.hasOwn(out?.headers ?? {}, 'x-null'), false);
+  assert.equal(out.headers['trace'], 'a');
+  assert.equal(Object.hasOwn(out.headers, 'x-null'), false);
 });
 
 test("kascade's lineage headers replace only their own names; an input's other headers stay where they were", async () => {
@@ -83,7 +83,7 @@ test("kascade's lineage headers replace only their own names; an input's other h
   ];
   await driver.pipe('in', [{ key: 'k', value: {}, headers }]);
   const [out] = await driver.read('out');
-  const list = out?.headerList ?? [];
+  const list = out.headerList;
   assert.deepEqual(list.filter(([name]) => name === LineageHeader.stage), [[LineageHeader.stage, 'echo']]);
   assert.deepEqual(foreign(list), [['before', Buffer.from('1')], ['after', Buffer.from('2')]]);
 });
@@ -101,8 +101,8 @@ test('a key that is not UTF-8 is written as the bytes it was, on the partition t
   const driver = new TopologyTestDriver(passThrough, { plugins: { transforms } });
   await driver.pipe('in', [{ key, value: { n: 1 } }]);
   const [out] = await driver.read('out');
-  assert.deepEqual(out?.keyBytes, key);
-  assert.equal(out?.partition, javaPartition(key, 5));
+  assert.deepEqual(out.keyBytes, key);
+  assert.equal(out.partition, javaPartition(key, 5));
   assert.equal(seen, undefined, 'undeclared and not UTF-8: offered as bytes only');
   assert.deepEqual(seenBytes, key);
 });
@@ -112,12 +112,12 @@ test('the dead letter of a record keeps its key and every header byte for byte, 
   const driver = new TopologyTestDriver(passThrough, { plugins: { transforms: echo() } });
   await driver.pipeRaw('in', [{ key, value: Buffer.from('{not json'), headers: MIXED_HEADERS }]);
   const [dead] = driver.readRaw('in.dlq');
-  assert.deepEqual(dead?.keyBytes, key);
+  assert.deepEqual(dead.keyBytes, key);
   assert.deepEqual(
-    dead?.headerList.filter(([name]) => !name.startsWith('kascade.error.')),
+    dead.headerList.filter(([name]) => !name.startsWith('kascade.error.')),
     MIXED_HEADERS,
   );
-  assert.equal(dead?.headers[DeadLetterHeader.errorCode], 'KASCADE_DECODE_FAILED');
+  assert.equal(dead.headers[DeadLetterHeader.errorCode], 'KASCADE_DECODE_FAILED');
 });
 
 const USER_KEY = { type: 'record', name: 'UserKey', namespace: 'com.example', fields: [{ name: 'user', type: 'string' }, { name: 'region', type: 'string' }] } as const;
@@ -148,7 +148,7 @@ test('a declared Avro key format offers the decoded key to transforms and writes
   ]);
   assert.deepEqual(keys.map((key) => (typeof key === 'object' && key !== null ? { ...key } : key)), [1000, { user: 'u1', region: 'eu' }]);
   const out = await driver.read('out');
-  assert.deepEqual(out.map((record) => record.keyBytes).sort(Buffer.compare), [longKey, recordKey].sort(Buffer.compare));
+  assert.deepEqual(out.map((record) => record.keyBytes?.toString('hex')).sort(), [longKey, recordKey].map((key) => key.toString('hex')).sort());
 });
 
 test('a key that does not follow its declared format is dead-lettered with the reason, and the batch goes on', async () => {
@@ -159,9 +159,9 @@ test('a key that does not follow its declared format is dead-lettered with the r
   ]);
   assert.deepEqual((await driver.read('out')).map((record) => record.key), ['fine']);
   const [dead] = driver.readRaw('in.dlq');
-  assert.equal(dead?.headers[DeadLetterHeader.errorCode], 'KASCADE_DECODE_FAILED');
-  assert.match(dead?.headers[DeadLetterHeader.errorMessage] ?? '', /cannot decode key \(format string\): not valid UTF-8/);
-  assert.deepEqual(dead?.keyBytes, Buffer.from([0xc3, 0x28]));
+  assert.equal(dead.headers[DeadLetterHeader.errorCode], 'KASCADE_DECODE_FAILED');
+  assert.match(dead.headers[DeadLetterHeader.errorMessage] ?? '', /cannot decode key \(format string\): not valid UTF-8/);
+  assert.deepEqual(dead.keyBytes, Buffer.from([0xc3, 0x28]));
 });
 
 test('a JSON key is decoded for transforms', async () => {
@@ -189,5 +189,5 @@ test('a router keyed by an Avro long key assigns the unit by its decoded value, 
   const routed = [...(await driver.read('a')), ...(await driver.read('b'))];
   assert.equal(routed.length, 1);
   assert.equal(routed[0]?.headers[ExperimentHeader.unit], '1000');
-  assert.deepEqual(routed[0]?.keyBytes, key);
+  assert.deepEqual(routed.map((record) => record.keyBytes), [key]);
 });
