@@ -152,7 +152,8 @@ async function stats(args: readonly string[]): Promise<number> {
 
 export function formatStats(topic: string, summary: DeadLetterStatsSummary): string {
   const { stats } = summary;
-  const time = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
+  // A producer's timestamp may lie outside what a Date can show (or be -1, none).
+  const time = (ms: number | undefined): string => (ms === undefined ? '-' : Number.isNaN(new Date(ms).getTime()) ? `${ms} ms` : new Date(ms).toISOString());
   // Codes and stages most frequent first; redrive counts in their order.
   const table = (counts: ReadonlyMap<string | number, number>): string[] => {
     const rows = [...counts].sort(([a, x], [b, y]) => (typeof a === 'number' && typeof b === 'number' ? a - b : y - x || String(a).localeCompare(String(b))));
