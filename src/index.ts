@@ -36,7 +36,8 @@ export { LineageHeader, lastModelHop, parseSourcePosition } from './runtime/line
 export { DeadLetterHeader } from './runtime/dead-letter.js';
 export { partitionForKey } from './routing/partitioner.js';
 export type { StageHandler, RecordResult } from './runtime/stage-handler.js';
-export type { StageRecord, StageOutput, SourceRecord } from './runtime/record.js';
+export type { StageRecord, StageOutput, SourceRecord, Header, Headers, HeaderValue } from './runtime/record.js';
+export { headerText, keyText } from './runtime/record.js';
 
 // Inference and model colocation.
 export { InferenceHandler } from './inference/inference-handler.js';
