@@ -58,6 +58,11 @@ test('bad records go to the dead-letter topic with their reason and origin; good
       const dead = deadLetters.find((record) => record.key === original.key)!;
       assert.deepEqual(dead.value, original.value, `bytes of ${original.key}`);
       assert.equal(dead.headers['origin'], 'unknown-schema', `headers of ${original.key} (${index})`);
+      assert.deepEqual(
+        dead.headerList.filter(([name]) => !name.startsWith('kascade.error.')),
+        [['origin', Buffer.from('unknown-schema')]],
+        `every original header of ${original.key}, byte for byte (${index})`,
+      );
     }
     assert.match(transformFailures[0]!.headers['kascade.error.message']!, /^transform "score" threw: cannot score boom-\d+$/);
     assert.equal(schemaId > 0, true);

@@ -8,6 +8,7 @@ import { ensureTopics } from '../src/kafka/topic-admin.js';
 import { readTopic, type TopicRecord } from '../src/kafka/topic-reader.js';
 import { runTopology, type RunningTopology } from '../src/kafka/topology-runner.js';
 import { partitionForKey } from '../src/routing/partitioner.js';
+import { headerText } from '../src/runtime/record.js';
 import { onnxRunner } from '../src/runtime/stage-handlers.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
 import { createTopicSerdes } from '../src/serde/serde-factory.js';
@@ -40,8 +41,7 @@ function kascade(args: readonly string[]): Promise<CliResult> {
 }
 
 function header(record: TopicRecord, name: string): string | undefined {
-  const value = record.headers[name];
-  return (Array.isArray(value) ? value[0] : value)?.toString();
+  return headerText(record.headers, name);
 }
 
 /** Every record of `topic` up to its end offsets now. */
@@ -221,9 +221,11 @@ test('dead letters of a fixed cause are redriven to their source partitions and 
       assert.deepEqual(record.value, original.value);
       assert.equal(header(record, 'x-origin'), `test-${idOf(record)}`);
       assert.deepEqual(
-        Object.keys(record.headers).filter((name) => name.startsWith('kascade.error.')),
+        record.headers.filter(([name]) => name.startsWith('kascade.error.')),
         [],
       );
+      // Every original header byte for byte, in order, then the count.
+      assert.deepEqual(record.headers, [...original.headers, ['kascade.redrive.count', Buffer.from('1')]]);
     }
     // Placed by source partition, not by key: at least one of them sits where murmur2 would not put it.
     assert.ok(cohortC.some((request) => partitionForKey(request.key, 3) !== request.partition));

@@ -8,7 +8,7 @@ const kafka = testKafka('exactly-once-fencing');
 
 /** The outputs of input offsets [from, to), tagged with who wrote them. */
 function outputs(topic: string, writer: string, from: number, to: number): OutgoingRecord[] {
-  return Array.from({ length: to - from }, (_, index) => ({ topic, key: null, value: Buffer.from(`${writer}-${from + index}`), headers: {} }));
+  return Array.from({ length: to - from }, (_, index) => ({ topic, key: null, value: Buffer.from(`${writer}-${from + index}`), headers: [] }));
 }
 
 async function committedOffset(group: string, topic: string): Promise<string | undefined> {

@@ -352,6 +352,12 @@ async function assertPoisonHandled(stage: StageName, inputs: readonly Input[], p
     assert.ok((dead.value ?? Buffer.alloc(0)).equals(entry.value), `value of ${where}, byte for byte`);
     assert.equal(dead.value === null, stored.value === null, `an empty value stays empty, not null (${where})`);
     for (const [name, value] of Object.entries(entry.headers)) assert.equal(dead.headers[name], value, `header ${name} of ${where}`);
+    // Every header of the input as the broker stored it, byte for byte and in order, beside the kascade.error.* ones.
+    assert.deepEqual(
+      dead.headerList.filter(([name]) => !name.startsWith('kascade.error.')),
+      stored.headerList,
+      `headers of ${where}, byte for byte`,
+    );
   }
 
   // Every good record is served once, and its prediction is the one the run without poison wrote, in the same order per partition.

@@ -76,6 +76,14 @@ test('replay by timestamps copies exactly the records in [from, to), keys, heade
     assert.equal(copy.headers[ReplayHeader.id], `${source}-1`);
     assert.equal(copy.headers[ReplayHeader.topic], source);
     assert.equal(sourceId(copy), `${original.partition}@${original.offset}`);
+    // Every original header byte for byte, in order, then the provenance.
+    assert.deepEqual(copy.headerList, [
+      ...original.headerList,
+      [ReplayHeader.id, Buffer.from(`${source}-1`)],
+      [ReplayHeader.topic, Buffer.from(source)],
+      [ReplayHeader.partition, Buffer.from(String(original.partition))],
+      [ReplayHeader.offset, Buffer.from(original.offset)],
+    ]);
   }
 
   // Running the finished replay again copies nothing; a dry run of another range counts exactly.

@@ -18,8 +18,8 @@ export async function readOutputs(cluster: Cluster, topics: readonly string[]): 
     topics.map((topic) => ({ topic })),
     {
       onRecord: (record) => {
-        const origin = headerText(record.headers['kascade.origin.time']);
-        records.push({ timestamp: record.timestamp, origin: origin === undefined ? undefined : Number(origin), id: headerText(record.headers['kascade.request-id']) });
+        const origin = headerText(record.headers, 'kascade.origin.time');
+        records.push({ timestamp: record.timestamp, origin: origin === undefined ? undefined : Number(origin), id: headerText(record.headers, 'kascade.request-id') });
       },
     },
   );

@@ -30,11 +30,11 @@ test('redrive arguments that make no sense are usage errors naming the option', 
 
 test('the summary lists redriven records per target and code, then skipped, refused and failed ones with their offsets', () => {
   const tally = new RedriveTally();
-  const redrive = { kind: 'redrive' as const, code: 'KASCADE_UNKNOWN_MODEL_KEY', topic: 'shop.requests', partition: 1, count: 1, headers: {} };
-  tally.add({ partition: 0, offset: '0', headers: {} }, redrive);
-  tally.add({ partition: 0, offset: '1', headers: {} }, redrive);
-  tally.add({ partition: 0, offset: '2', headers: {} }, { kind: 'skip' });
-  tally.add({ partition: 1, offset: '7', headers: {} }, { kind: 'refuse', code: 'KASCADE_TENSOR_MAPPING_FAILED', count: 3 });
+  const redrive = { kind: 'redrive' as const, code: 'KASCADE_UNKNOWN_MODEL_KEY', topic: 'shop.requests', partition: 1, count: 1, headers: [] };
+  tally.add({ partition: 0, offset: '0', headers: [] }, redrive);
+  tally.add({ partition: 0, offset: '1', headers: [] }, redrive);
+  tally.add({ partition: 0, offset: '2', headers: [] }, { kind: 'skip' });
+  tally.add({ partition: 1, offset: '7', headers: [] }, { kind: 'refuse', code: 'KASCADE_TENSOR_MAPPING_FAILED', count: 3 });
   const options = parseRedriveArguments(['--topic', 'shop.requests.dlq', '--filter', 'UNKNOWN_MODEL_KEY']);
   const spans = [
     { topic: 'shop.requests.dlq', partition: 0, start: '0', end: '3' },

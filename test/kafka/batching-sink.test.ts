@@ -29,7 +29,7 @@ function recordingProducer(): { producer: Producer; requests: ProducerBatch[]; r
 }
 
 function record(topic: string, id: number): OutgoingRecord {
-  return { topic, key: `k${String(id)}`, value: Buffer.alloc(1000), headers: { id: String(id) } };
+  return { topic, key: Buffer.from(`k${String(id)}`), value: Buffer.alloc(1000), headers: [['id', String(id)]] };
 }
 
 test("sends queued while a request is in flight are merged into the next one only as far as each topic's max.message.bytes allows", async () => {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_REQUEST_BYTES, recordBytes, splitBySize } from '../../src/kafka/messages.js';
 import { RECORD_BATCH_OVERHEAD } from '../../src/kafka/record-size.js';
-import type { OutgoingRecord } from '../../src/runtime/record.js';
+import { headerText, type OutgoingRecord } from '../../src/runtime/record.js';
 
 function record(topic: string, id: number, valueBytes = 1000): OutgoingRecord {
-  return { topic, key: `k${String(id)}`, value: Buffer.alloc(valueBytes, id % 256), headers: { id: String(id) } };
+  return { topic, key: Buffer.from(`k${String(id)}`), value: Buffer.alloc(valueBytes, id % 256), headers: [['id', String(id)]] };
 }
 
-const ids = (records: readonly OutgoingRecord[]): string[] => records.map((entry) => String(entry.headers['id']));
+const ids = (records: readonly OutgoingRecord[]): string[] => records.map((entry) => String(headerText(entry.headers, 'id')));
 
 test('without topic limits, pieces are cut at the request budget only, in order', () => {
   const records = Array.from({ length: 2000 }, (_, id) => record(id % 2 === 0 ? 'a' : 'b', id));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { decodeRecord, type BatchContext, type RecordSource } from '../../src/kafka/record-decoding.js';
+import { decodeRecord, HEADER_LIST, type BatchContext, type HeaderEntry, type RecordSource } from '../../src/kafka/record-decoding.js';
 import type { RecordInput } from '../../src/kafka/record-encoding.js';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +14,26 @@ const KafkajsDecoder = require('kafkajs/src/protocol/decoder.js') as new (buffer
 function recordSource(input: RecordInput): () => RecordSource {
   const body = new KafkajsDecoder(kafkajsEncode(input).buffer).readVarIntBytes();
   return () => new KafkajsDecoder(body);
+}
+
+/**
+ * The headers in the order kafkajs's encoder writes them (its object's key order, a repeated
+ * name's values in place), as bytes: what the decoded record's ordered list must hold.
+ */
+function writtenHeaders(headers: RecordInput['headers'] = {}): HeaderEntry[] {
+  return Object.entries(headers).flatMap(([name, value]): HeaderEntry[] => {
+    if (value === undefined) return [];
+    const values = Array.isArray(value) ? (value as readonly (Buffer | string | null)[]) : [value as Buffer | string | null];
+    return values.map((item): HeaderEntry => [name, item === null ? null : Buffer.from(item)]);
+  });
+}
+
+/** kascade's decoded record equals kafkajs's field for field, and carries the headers in order beside them. */
+function assertDecodesAsKafkajs(input: RecordInput, batch: BatchContext | undefined, message?: string): void {
+  const source = recordSource(input);
+  const { [HEADER_LIST]: list, ...decoded } = decodeRecord(source(), batch);
+  assert.deepEqual(decoded, kafkajsDecode(source(), batch), message);
+  assert.deepEqual(list, writtenHeaders(input.headers), message);
 }
 
 function inputs(): RecordInput[] {
@@ -50,18 +70,15 @@ const batches: BatchContext[] = [
 
 test('records decode field for field as kafkajs decodes them: keys, values, nulls, unicode, repeated headers, large deltas, offsets past 2^53, log-append time, control batches', () => {
   for (const [batchIndex, batch] of batches.entries()) {
-    for (const [index, input] of inputs().entries()) {
-      const source = recordSource(input);
-      assert.deepEqual(decodeRecord(source(), batch), kafkajsDecode(source(), batch), `batch ${String(batchIndex)}, record ${String(index)}`);
-    }
+    for (const [index, input] of inputs().entries()) assertDecodesAsKafkajs(input, batch, `batch ${String(batchIndex)}, record ${String(index)}`);
   }
 });
 
 test('records of consecutive batches each add their own batch\'s first offset and timestamp', () => {
-  const source = recordSource({ offsetDelta: 3, timestampDelta: 10, key: 'k', value: 'v' });
+  const input: RecordInput = { offsetDelta: 3, timestampDelta: 10, key: 'k', value: 'v' };
   const [first, second] = [batches[0], batches[1]];
   assert.ok(first !== undefined && second !== undefined);
-  for (const batch of [first, second, first]) assert.deepEqual(decodeRecord(source(), batch), kafkajsDecode(source(), batch));
+  for (const batch of [first, second, first]) assertDecodesAsKafkajs(input, batch);
 });
 
 test('a header named like an Object.prototype member decodes as its value (kafkajs gave [member, value])', () => {
@@ -75,4 +92,5 @@ test('a header named like an Object.prototype member decodes as its value (kafka
   assert.deepEqual(own('toString'), Buffer.from('s'));
   assert.deepEqual(own('__proto__'), Buffer.from('p'));
   assert.equal(Object.getPrototypeOf(decoded.headers), Object.prototype);
+  assert.deepEqual(decoded[HEADER_LIST], writtenHeaders(headers));
 });

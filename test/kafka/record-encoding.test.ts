@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import { headersFromObject } from '../../src/kafka/kafkajs-headers.js';
 import { ENCODED_TAIL, encodeRecord, encodeRecordTail, type RecordInput } from '../../src/kafka/record-encoding.js';
 
 const require = createRequire(import.meta.url);
@@ -46,8 +47,11 @@ test("an encoded record is what kafkajs's batch encoder reads: `buf` and `buffer
 
 test('an output encoded once (its tail) is written byte for byte as kafkajs writes the same message', () => {
   for (const [index, input] of records().entries()) {
-    const tail = encodeRecordTail(input.key, input.value, input.headers);
-    const withTail: RecordInput = { offsetDelta: input.offsetDelta ?? 0, timestampDelta: input.timestampDelta ?? 0, [ENCODED_TAIL]: tail };
-    assert.deepEqual(encodeRecord(withTail).buffer, kafkajsRecord(input).buffer, `record ${String(index)}`);
+    // Headers as kafkajs's object (a message kascade did not encode) and as the list kascade's outputs hold.
+    for (const [form, headers] of [['object', input.headers ?? {}], ['list', headersFromObject(input.headers)]] as const) {
+      const tail = encodeRecordTail(input.key, input.value, headers);
+      const withTail: RecordInput = { offsetDelta: input.offsetDelta ?? 0, timestampDelta: input.timestampDelta ?? 0, [ENCODED_TAIL]: tail };
+      assert.deepEqual(encodeRecord(withTail).buffer, kafkajsRecord(input).buffer, `record ${String(index)}, headers as ${form}`);
+    }
   }
 });

@@ -2,19 +2,27 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { RECORD_BATCH_OVERHEAD, singleRecordBatchBytes } from '../../src/kafka/record-size.js';
+import { headersToObject } from '../../src/kafka/kafkajs-headers.js';
 import type { RecordInput } from '../../src/kafka/record-encoding.js';
-import type { OutgoingRecord } from '../../src/runtime/record.js';
+import type { Headers, OutgoingRecord } from '../../src/runtime/record.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs's own record encoder (this file never loads src/kafka/client.ts, so it is not replaced).
 const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (input: RecordInput) => { buffer: Buffer };
 
-function record(key: OutgoingRecord['key'], value: Buffer | null, headers: OutgoingRecord['headers'] = {}): OutgoingRecord {
-  return { topic: 't', key, value, headers };
+/** A string key is written as its UTF-8 bytes. */
+function record(key: Buffer | string | null, value: Buffer | null, headers: Headers = []): OutgoingRecord {
+  return { topic: 't', key: typeof key === 'string' ? Buffer.from(key, 'utf8') : key, value, headers };
 }
 
 test('a record batch holding one record is the 61-byte batch overhead plus the record as kafkajs encodes it, for every size of varint', () => {
-  const headers = { 'kascade.stage': 'score', 'kascade.source.offset': '12345', binary: Buffer.from([0, 255]), unicode: 'r-ü-日本-🙂' };
+  const headers: Headers = [
+    ['kascade.stage', 'score'],
+    ['kascade.source.offset', '12345'],
+    ['binary', Buffer.from([0, 255])],
+    ['unicode', 'r-ü-日本-🙂'],
+    ['kascade.stage', 'rank'],
+  ];
   const cases = [
     record(null, null),
     record('', Buffer.alloc(0)),
@@ -26,7 +34,7 @@ test('a record batch holding one record is the 61-byte batch overhead plus the r
     record('k'.repeat(200), Buffer.alloc(1_048_576), headers),
   ];
   for (const [index, entry] of cases.entries()) {
-    const encoded = kafkajsRecord({ key: entry.key, value: entry.value, headers: entry.headers, offsetDelta: 0, timestampDelta: 0 }).buffer;
+    const encoded = kafkajsRecord({ key: entry.key, value: entry.value, headers: headersToObject(entry.headers), offsetDelta: 0, timestampDelta: 0 }).buffer;
     assert.equal(singleRecordBatchBytes(entry), RECORD_BATCH_OVERHEAD + encoded.length, `record ${String(index)}`);
   }
 });

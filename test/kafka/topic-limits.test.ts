@@ -6,7 +6,7 @@ import { isMessageTooLarge, TopicLimits } from '../../src/kafka/topic-limits.js'
 import type { OutgoingRecord } from '../../src/runtime/record.js';
 
 function output(topic: string, valueBytes: number): OutgoingRecord {
-  return { topic, key: 'user-7', value: Buffer.alloc(valueBytes), headers: { 'kascade.stage': 'score' } };
+  return { topic, key: Buffer.from('user-7'), value: Buffer.alloc(valueBytes), headers: [['kascade.stage', 'score']] };
 }
 
 test('an output larger than its topic accepts is RecordTooLarge naming the topic, the sizes and the limit; one that fits, or a topic of unknown limit, passes', async () => {

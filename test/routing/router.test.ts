@@ -71,7 +71,8 @@ test('two router instances assign every user identically, with the assignment in
     mirror: { name: 'shadow', percent: 10, output: 'requests.shadow' },
   } as RouterStageSpec;
   const records: StageRecord[] = USERS.slice(0, 20_000).map((user, index) => ({
-    source: { topic: 'requests', partition: 0, offset: String(index), key: Buffer.from(user), value: null, headers: {}, timestamp: '0' },
+    source: { topic: 'requests', partition: 0, offset: String(index), key: Buffer.from(user), value: null, headers: [], timestamp: '0' },
+    keyBytes: Buffer.from(user),
     key: user,
     value: { id: index },
     requestId: `r${index}`,

@@ -7,12 +7,12 @@ import { LISTED_PROBLEMS, RedriveTally } from '../../src/runtime/redrive-tally.j
 const at = (offset: number, headers: Record<string, string> = {}): DeadLetter => ({
   partition: offset % 2,
   offset: String(offset),
-  headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)])),
+  headers: Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)] as const),
 });
 
 test('the tally counts redriven records per target and code, skipped, refused and failed ones with their offsets', () => {
   const tally = new RedriveTally();
-  const redrive = (topic: string, code: string) => ({ kind: 'redrive' as const, code, topic, partition: undefined, count: 1, headers: {} });
+  const redrive = (topic: string, code: string) => ({ kind: 'redrive' as const, code, topic, partition: undefined, count: 1, headers: [] });
   tally.add(at(0), redrive('a', 'KASCADE_DECODE_FAILED'));
   tally.add(at(1), redrive('a', 'KASCADE_DECODE_FAILED'));
   tally.add(at(2), redrive('b', 'KASCADE_UNKNOWN_MODEL_KEY'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, KascadeError } from '../../src/errors.js';
-import type { OutgoingRecord, SourceRecord } from '../../src/runtime/record.js';
+import { headerText, type OutgoingRecord, type SourceRecord } from '../../src/runtime/record.js';
 import type { StageHandler } from '../../src/runtime/stage-handler.js';
 import { StageFailure, StagePipeline } from '../../src/runtime/stage-pipeline.js';
 import { createJsonSerde } from '../../src/serde/json-serde.js';
@@ -12,7 +12,7 @@ const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
 const json = createJsonSerde();
 
 function source(offset: number, text: string): SourceRecord {
-  return { topic: 'in', partition: 1, offset: String(offset), key: Buffer.from(`k${String(offset)}`), value: Buffer.from(JSON.stringify({ text })), headers: { origin: 'test' }, timestamp: '1700000000000' };
+  return { topic: 'in', partition: 1, offset: String(offset), key: Buffer.from(`k${String(offset)}`), value: Buffer.from(JSON.stringify({ text })), headers: [['origin', 'test']], timestamp: '1700000000000' };
 }
 
 /** Writes the input's text to `out`, and a short note to `audit`: two outputs per record. */
@@ -21,8 +21,8 @@ const copier: StageHandler = {
     Promise.resolve(
       records.map((record) => ({
         outputs: [
-          { topic: 'out', key: record.key, value: record.value },
-          { topic: 'audit', key: record.key, value: { seen: true } },
+          { topic: 'out', key: record.keyBytes, value: record.value },
+          { topic: 'audit', key: record.keyBytes, value: { seen: true } },
         ],
       })),
     ),
@@ -38,7 +38,7 @@ function tooLargeFor(limits: Readonly<Record<string, number>>): (record: Outgoin
 }
 
 function pipeline(limits: Readonly<Record<string, number>>, onError: ErrorPolicy = 'dlq'): StagePipeline {
-  return new StagePipeline({ stage: 'copy', handler: copier, serdeFor: () => json, onError, deadLetterTopic: 'in.dlq', clock, tooLarge: tooLargeFor(limits) });
+  return new StagePipeline({ stage: 'copy', handler: copier, serdeFor: () => json, keyDecoderFor: () => undefined, onError, deadLetterTopic: 'in.dlq', clock, tooLarge: tooLargeFor(limits) });
 }
 
 test('an output too large for its topic dead-letters its input (none of its outputs are written); the rest of the batch is written in order', async () => {
@@ -51,10 +51,14 @@ test('an output too large for its topic dead-letters its input (none of its outp
     ['out:k1', 'audit:k1', 'in.dlq:k2', 'out:k3', 'audit:k3'],
   );
   const deadLetter = outcome.outgoing[2]!;
-  assert.equal(deadLetter.headers['kascade.error.code'], 'KASCADE_RECORD_TOO_LARGE');
-  assert.equal(deadLetter.headers['kascade.error.message'], 'output to topic "out" is 5011 bytes, over 1000');
-  assert.equal(deadLetter.headers['kascade.error.source.offset'], '2');
-  assert.equal(deadLetter.headers['origin'], 'test');
+  assert.equal(headerText(deadLetter.headers, 'kascade.error.code'), 'KASCADE_RECORD_TOO_LARGE');
+  assert.equal(headerText(deadLetter.headers, 'kascade.error.message'), 'output to topic "out" is 5011 bytes, over 1000');
+  assert.equal(headerText(deadLetter.headers, 'kascade.error.source.offset'), '2');
+  assert.deepEqual(
+    deadLetter.headers.filter(([name]) => !name.startsWith('kascade.error.')),
+    sources[1]!.headers,
+    'the original headers',
+  );
   assert.deepEqual(deadLetter.value, sources[1]!.value, 'the original bytes');
 });
 

@@ -228,7 +228,7 @@ describe('top-k scores', () => {
   const { topKTransform } = await import('../../src/transforms/builtins/top-k.js');
   const transform = topKTransform();
   const options = Object.freeze({ field: 'scores', k: 2, ids: ['a', 'b', 'c'], output: 'top', scoresOutput: 'topScores' });
-  const context = { key: null, requestId: 'r', headers: {}, source: { topic: 't', partition: 0, offset: '0', timestamp: '0' }, options };
+  const context = { key: null, keyBytes: null, requestId: 'r', headers: {}, source: { topic: 't', partition: 0, offset: '0', timestamp: '0' }, options };
   assert.deepEqual(await transform({ scores: [0.2, 0.5, 0.3] }, context), {
     scores: [0.2, 0.5, 0.3],
     top: [

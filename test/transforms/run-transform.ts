@@ -8,6 +8,7 @@ export const TABLES_DIR = fileURLToPath(new URL('../fixtures/transforms/tables/'
 export function context(options: object): TransformContext {
   return {
     key: null,
+    keyBytes: null,
     requestId: 'req-1',
     headers: {},
     source: { topic: 'in', partition: 0, offset: '0', timestamp: '0' },

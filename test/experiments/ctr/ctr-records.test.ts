@@ -6,7 +6,7 @@ import { LineageHeader } from '../../../src/runtime/lineage.js';
 
 const T = Date.UTC(2024, 4, 1);
 
-function record(headers: ReadRecord['headers'] = {}, key: string | null = null): ReadRecord {
+function record(headers: ReadRecord['headers'] = [], key: string | null = null): ReadRecord {
   return { topic: 't', partition: 0, offset: '0', timestamp: T, key: key === null ? null : Buffer.from(key), headers };
 }
 
@@ -15,10 +15,10 @@ test('the request id header is the one the runtime writes', () => {
 });
 
 test('impressions: request id from the value, else the header; unit from kascade.unit, else the key, else the request id', () => {
-  assert.deepEqual(impressionOf(record({ [ExperimentHeader.unit]: Buffer.from('user-1') }, 'key-1'), { requestId: 'r1' }, 'champion'), {
+  assert.deepEqual(impressionOf(record([[ExperimentHeader.unit, Buffer.from('user-1')]], 'key-1'), { requestId: 'r1' }, 'champion'), {
     impression: { requestId: 'r1', arm: 'champion', unit: 'user-1', time: T },
   });
-  assert.deepEqual(impressionOf(record({ [REQUEST_ID_HEADER]: Buffer.from('r2') }, 'key-1'), { other: 1 }, 'champion'), {
+  assert.deepEqual(impressionOf(record([[REQUEST_ID_HEADER, Buffer.from('r2')]], 'key-1'), { other: 1 }, 'champion'), {
     impression: { requestId: 'r2', arm: 'champion', unit: 'key-1', time: T },
   });
   assert.deepEqual(impressionOf(record(), { requestId: 42 }, 'champion'), { impression: { requestId: '42', arm: 'champion', unit: '42', time: T } });
@@ -27,7 +27,11 @@ test('impressions: request id from the value, else the header; unit from kascade
 });
 
 test('impressions of a shared topic take their arm from kascade.arm (repeated headers: the first value)', () => {
-  assert.deepEqual(impressionOf(record({ [ExperimentHeader.arm]: [Buffer.from('challenger'), Buffer.from('x')] }), { requestId: 'r' }), {
+  const shared = record([
+    [ExperimentHeader.arm, Buffer.from('challenger')],
+    [ExperimentHeader.arm, Buffer.from('x')],
+  ]);
+  assert.deepEqual(impressionOf(shared, { requestId: 'r' }), {
     impression: { requestId: 'r', arm: 'challenger', unit: 'r', time: T },
   });
   assert.deepEqual(impressionOf(record(), { requestId: 'r' }), { skipped: 'no-arm' });
@@ -42,6 +46,6 @@ test('clicks: the timestamp field in ms, seconds, ISO text or a Date, else the r
   assert.deepEqual(clickOf(record(), { requestId: 'r', timestamp: BigInt(at) }), { requestId: 'r', time: at });
   assert.deepEqual(clickOf(record(), { requestId: 'r' }), { requestId: 'r', time: T });
   assert.deepEqual(clickOf(record(), { requestId: 'r', timestamp: 'soon' }), { requestId: 'r', time: T });
-  assert.deepEqual(clickOf(record({ [REQUEST_ID_HEADER]: 'h' }), null), { requestId: 'h', time: T });
+  assert.deepEqual(clickOf(record([[REQUEST_ID_HEADER, 'h']]), null), { requestId: 'h', time: T });
   assert.equal(clickOf(record(), { id: 'r' }), undefined);
 });
