@@ -7,6 +7,7 @@ import type { JoinResult } from './click-join.js';
 import { formatDuration } from './duration.js';
 import { checkSampleRatio, type SrmCheck } from './srm-check.js';
 import { buildTimeline } from './timeline.js';
+import type { TimeSkew } from './time-skew.js';
 import type { ArmWeights } from './weights.js';
 
 /**
@@ -17,7 +18,7 @@ import type { ArmWeights } from './weights.js';
  * {
  *   generatedAt: string,
  *   window: { ms: number, text: string },                 // attribution window, e.g. { ms: 86400000, text: "24h" }
- *   range: { from: string | null, to: string | null },    // --from / --to as read (ISO time or "offset:N"); null = whole topic
+ *   range: { from: string | null, to: string | null },    // --from / --to (ISO time: by event time, or "offset:N"); null = whole topic
  *   confidence: number,                                   // of every interval (0.95)
  *   champion: string,
  *   arms: [{                                              // champion first
@@ -42,9 +43,13 @@ import type { ArmWeights } from './weights.js';
  *   srm: { checked: true, basis: "units", threshold, arms: [{ name, weight, expectedShare, observed, observedShare }],
  *          chiSquare: number | null, degreesOfFreedom, pValue, mismatch }
  *      | { checked: false, reason: string },
- *   impressions: { records, counted, duplicates, conflicting, unreadable, withoutRequestId, withoutArm, unitsInSeveralArms },
- *   clicks: { records, joined, duplicates, orphans, late, early, outOfRange, unreadable },
- *                                                       // records = joined + duplicates + orphans + late + early + outOfRange + unreadable
+ *   impressions: { records, counted, duplicates, conflicting, unreadable, withoutRequestId, withoutArm, outsideTimeRange, unitsInSeveralArms },
+ *                                                       // records = counted + duplicates + conflicting + unreadable + withoutRequestId + withoutArm + outsideTimeRange
+ *   clicks: { records, joined, duplicates, orphans, late, early, outOfRange, unreadable, outsideTimeRange },
+ *                                                       // records = joined + duplicates + orphans + late + early + outOfRange + unreadable + outsideTimeRange
+ *                                                       // outsideTimeRange: event time outside --from/--to (clicks: --from to --to plus the window), not joined;
+ *                                                       // outOfRange: joined nothing, and its impression may lie outside the range
+ *   timeSkew: { thresholdMs, records, beyondThreshold, largestMs: number | null },  // Kafka timestamp against event time, per usable record
  *   verdict: "challenger-better" | "champion-better" | "no-difference-yet",
  *   verdictDetail: { rule: "msprt", arm: string | null, alpha, alwaysValidPValue: number | null,
  *                    fixedHorizonPValue: number | null, mixingVariance: "baseline" | "observed" },
@@ -63,6 +68,7 @@ export interface CtrReport {
   readonly srm: SrmCheck;
   readonly impressions: ImpressionReport;
   readonly clicks: ClickReport;
+  readonly timeSkew: TimeSkew;
   readonly verdict: Verdict;
   readonly verdictDetail: VerdictDetail;
   readonly timeline: TimelineReport;
@@ -91,6 +97,8 @@ export interface ImpressionReport {
   readonly unreadable: number;
   readonly withoutRequestId: number;
   readonly withoutArm: number;
+  /** Event time outside --from/--to: read, not counted. */
+  readonly outsideTimeRange: number;
   readonly unitsInSeveralArms: number;
 }
 
@@ -103,6 +111,8 @@ export interface ClickReport {
   readonly early: number;
   readonly outOfRange: number;
   readonly unreadable: number;
+  /** Event time outside --from to --to plus the window: read, not joined. */
+  readonly outsideTimeRange: number;
 }
 
 export interface VerdictDetail {
@@ -123,8 +133,8 @@ export interface TimelineReport {
 
 /** Records that never reached the join, counted by the reader. */
 export interface SkippedRecords {
-  readonly impressions: { readonly unreadable: number; readonly withoutRequestId: number; readonly withoutArm: number };
-  readonly clicks: { readonly unreadable: number };
+  readonly impressions: { readonly unreadable: number; readonly withoutRequestId: number; readonly withoutArm: number; readonly outsideTimeRange: number };
+  readonly clicks: { readonly unreadable: number; readonly outsideTimeRange: number };
 }
 
 export interface CtrReportInput {
@@ -136,6 +146,8 @@ export interface CtrReportInput {
   readonly topics?: ReadonlyMap<string, string> | undefined;
   readonly range?: { readonly from: string | null; readonly to: string | null };
   readonly skipped?: SkippedRecords;
+  /** Kafka timestamps against event times of the records read. */
+  readonly timeSkew?: TimeSkew;
   /** The champion's CTR known before the test: fixes the mSPRT's mixing variance. */
   readonly baselineCtr?: number | undefined;
   readonly confidence?: number;
@@ -144,7 +156,8 @@ export interface CtrReportInput {
   readonly now?: number;
 }
 
-const NO_SKIPS: SkippedRecords = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0 }, clicks: { unreadable: 0 } };
+const NO_SKIPS: SkippedRecords = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0, outsideTimeRange: 0 }, clicks: { unreadable: 0, outsideTimeRange: 0 } };
+const NO_SKEW: TimeSkew = { thresholdMs: 0, records: 0, beyondThreshold: 0, largestMs: null };
 
 export function buildCtrReport(input: CtrReportInput): CtrReport {
   const { join } = input;
@@ -168,7 +181,11 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
   const srm = checkSampleRatio(ordered, input.weights);
   const impressions: ImpressionReport = {
     records:
-      join.impressions.read + skipped.impressions.unreadable + skipped.impressions.withoutRequestId + skipped.impressions.withoutArm,
+      join.impressions.read +
+      skipped.impressions.unreadable +
+      skipped.impressions.withoutRequestId +
+      skipped.impressions.withoutArm +
+      skipped.impressions.outsideTimeRange,
     counted: join.impressions.counted,
     duplicates: join.impressions.duplicates,
     conflicting: join.impressions.conflicting,
@@ -176,7 +193,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     unitsInSeveralArms: tallies.unitsInSeveralArms,
   };
   const clicks: ClickReport = {
-    records: join.clicks.read + skipped.clicks.unreadable,
+    records: join.clicks.read + skipped.clicks.unreadable + skipped.clicks.outsideTimeRange,
     joined: join.clicks.joined,
     duplicates: join.clicks.duplicates,
     orphans: join.clicks.orphans,
@@ -184,7 +201,9 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     early: join.clicks.early,
     outOfRange: join.clicks.outOfRange,
     unreadable: skipped.clicks.unreadable,
+    outsideTimeRange: skipped.clicks.outsideTimeRange,
   };
+  const timeSkew = input.timeSkew ?? NO_SKEW;
   const { verdict, detail } = overallVerdict(comparisons, alpha, input.baselineCtr === undefined ? 'observed' : 'baseline');
   return {
     generatedAt: new Date(input.now ?? Date.now()).toISOString(),
@@ -197,6 +216,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     srm,
     impressions,
     clicks,
+    timeSkew,
     verdict,
     verdictDetail: detail,
     timeline: {
@@ -206,7 +226,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
         arms: ordered.map((tally) => bucket.arms[armIndex.get(tally.arm) ?? -1] ?? { impressions: 0, clicked: 0 }),
       })),
     },
-    notes: notes({ srm, impressions, clicks, comparisons, baseline: input.baselineCtr !== undefined, arms: ordered }),
+    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, baseline: input.baselineCtr !== undefined, arms: ordered }),
   };
 }
 
@@ -269,12 +289,13 @@ function notes(parts: {
   srm: SrmCheck;
   impressions: ImpressionReport;
   clicks: ClickReport;
+  timeSkew: TimeSkew;
   comparisons: readonly ArmComparison[];
   baseline: boolean;
   arms: readonly ArmTally[];
 }): string[] {
   const found: string[] = [];
-  const { srm, impressions, clicks } = parts;
+  const { srm, impressions, clicks, timeSkew } = parts;
   if (srm.checked && srm.mismatch) {
     found.push(`sample ratio mismatch (p = ${srm.pValue.toPrecision(3)} < ${srm.threshold}): units per arm do not fit the weights; assignment or logging is broken, distrust the comparison`);
   }
@@ -284,10 +305,28 @@ function notes(parts: {
   const unread = impressions.unreadable + impressions.withoutRequestId + impressions.withoutArm + clicks.unreadable;
   if (unread > 0) found.push(`${unread} records could not be used (undecodable, or without request id or arm)`);
   if (clicks.orphans > 0) found.push(`${clicks.orphans} clicks match no impression read (impressions outside the range read, or lost)`);
+  if (impressions.outsideTimeRange > 0 || clicks.outsideTimeRange > 0) {
+    found.push(
+      `${counted(impressions.outsideTimeRange, 'impression record')} and ${counted(clicks.outsideTimeRange, 'click record')} have an event time outside --from/--to ` +
+        '(clicks: --from to --to plus the window) and were not counted',
+    );
+  }
+  if (timeSkew.beyondThreshold > 0) {
+    found.push(
+      `${timeSkew.beyondThreshold} of ${timeSkew.records} records have a Kafka timestamp more than ${formatDuration(timeSkew.thresholdMs)} away from their event time ` +
+        `(up to ${formatDuration(timeSkew.largestMs ?? 0)}): Kafka times look like ingestion times. This report selects and joins by event time; ` +
+        'anything that seeks these topics by Kafka time (kascade replay --from/--to) selects other records',
+    );
+  }
   if (parts.comparisons.some((comparison) => comparison.msprt !== null) && !parts.baseline) {
     found.push("the mSPRT's mixing variance comes from the observed champion CTR; pass --baseline-ctr (the CTR known before the test) to fix it for every look");
   }
   if (parts.comparisons.length > 1) found.push(`alpha is split over ${parts.comparisons.length} challengers (Bonferroni)`);
   for (const arm of parts.arms) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);
   return found;
+}
+
+/** `1 click record`, `3 click records`. */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -27,6 +27,13 @@ export function formatP(value: number | null): string {
   return value >= 0.001 ? value.toFixed(3) : value.toExponential(2);
 }
 
+/** The range read: `whole topics`, or its bounds, `by event time` when one is a time (not `offset:N`). */
+export function formatReadRange(range: { readonly from: string | null; readonly to: string | null }): string {
+  if (range.from === null && range.to === null) return 'whole topics';
+  const byEventTime = [range.from, range.to].some((bound) => bound !== null && !bound.startsWith('offset:'));
+  return `${range.from ?? 'start'} .. ${range.to ?? 'end'}${byEventTime ? ' by event time' : ''}`;
+}
+
 /** `[low, high]` of two rates. */
 export function formatRange(low: number, high: number, format: (value: number) => string): string {
   return `[${format(low)}, ${format(high)}]`;

@@ -1,7 +1,7 @@
 import { wilsonInterval } from '../statistics/wilson.js';
 import type { CtrReport } from './ctr-report.js';
 import { formatDuration } from './duration.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatRelative } from './report-format.js';
+import { formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative } from './report-format.js';
 
 /**
  * The report as one self-contained HTML file: inline CSS and inline SVG, no scripts, fonts,
@@ -35,7 +35,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #3d4454; }
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">Generated ${escapeHtml(report.generatedAt)} &middot; attribution window ${escapeHtml(report.window.text)} &middot; range ${escapeHtml(report.range.from ?? 'start')} .. ${escapeHtml(report.range.to ?? 'end')} &middot; ${percent} intervals</p>
+<p class="muted">Generated ${escapeHtml(report.generatedAt)} &middot; attribution window ${escapeHtml(report.window.text)} &middot; ${escapeHtml(formatReadRange(report.range))} &middot; ${percent} intervals</p>
 <p class="verdict ${escapeHtml(report.verdict)}">Verdict: <strong>${escapeHtml(report.verdict)}</strong>${detail.arm === null ? '' : ` (${escapeHtml(detail.arm)})`}
 <span class="muted">&middot; mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)} &middot; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}</span></p>
 
@@ -77,8 +77,8 @@ ${timelineSvg(report)}
 
 <h2>Records</h2>
 <table>
-<tr><th>clicks</th><td class="n">${formatCount(clicks.records)} records</td><td>${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ${formatCount(clicks.unreadable)} unreadable</td></tr>
-<tr><th>impressions</th><td class="n">${formatCount(impressions.records)} records</td><td>${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable)} unreadable, ${formatCount(impressions.withoutRequestId)} without request id, ${formatCount(impressions.withoutArm)} without arm; ${formatCount(impressions.unitsInSeveralArms)} units in several arms</td></tr>
+<tr><th>clicks</th><td class="n">${formatCount(clicks.records)} records</td><td>${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ${formatCount(clicks.unreadable)} unreadable, ${formatCount(clicks.outsideTimeRange)} outside the time range</td></tr>
+<tr><th>impressions</th><td class="n">${formatCount(impressions.records)} records</td><td>${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable)} unreadable, ${formatCount(impressions.withoutRequestId)} without request id, ${formatCount(impressions.withoutArm)} without arm, ${formatCount(impressions.outsideTimeRange)} outside the time range; ${formatCount(impressions.unitsInSeveralArms)} units in several arms</td></tr>
 <tr><th>sample ratio</th><td colspan="2">${
     srm.checked
       ? `units ${srm.arms.map((arm) => `${escapeHtml(arm.name)} ${formatCount(arm.observed)} (expected ${formatRate(arm.expectedShare, 1)}, observed ${formatRate(arm.observedShare, 1)})`).join(', ')}: p = ${formatP(srm.pValue)}, ${srm.mismatch ? '<strong>MISMATCH</strong>' : 'ok'}`

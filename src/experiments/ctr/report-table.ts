@@ -1,12 +1,11 @@
 import type { ArmComparison } from './arm-comparison.js';
 import type { CtrReport } from './ctr-report.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatRelative } from './report-format.js';
+import { formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative } from './report-format.js';
 
 /** The report as plain text for a terminal: arms, comparisons, click accounting, SRM, verdict and notes. */
 export function formatCtrTable(report: CtrReport): string {
   const percent = `${Math.round(report.confidence * 100)}%`;
-  const range = report.range.from === null && report.range.to === null ? 'whole topics' : `${report.range.from ?? 'start'} .. ${report.range.to ?? 'end'}`;
-  const lines: string[] = [`CTR by arm (attribution window ${report.window.text}, ${range})`, ''];
+  const lines: string[] = [`CTR by arm (attribution window ${report.window.text}, ${formatReadRange(report.range)})`, ''];
 
   lines.push(
     ...alignColumns([
@@ -32,13 +31,13 @@ export function formatCtrTable(report: CtrReport): string {
     '',
     `clicks: ${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ` +
       `${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ` +
-      `${formatCount(clicks.unreadable)} unreadable (${formatCount(clicks.records)} records)`,
+      `${formatCount(clicks.unreadable)} unreadable, ${formatCount(clicks.outsideTimeRange)} outside the time range (${formatCount(clicks.records)} records)`,
   );
   const impressions = report.impressions;
   lines.push(
     `impressions: ${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ` +
-      `${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable + impressions.withoutRequestId + impressions.withoutArm)} unusable ` +
-      `(${formatCount(impressions.records)} records)`,
+      `${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable + impressions.withoutRequestId + impressions.withoutArm)} unusable, ` +
+      `${formatCount(impressions.outsideTimeRange)} outside the time range (${formatCount(impressions.records)} records)`,
   );
   const srm = report.srm;
   lines.push(

@@ -122,7 +122,8 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
       ['champion', 'impressions.champion'],
       ['challenger', 'impressions.challenger'],
     ]),
-    skipped: { impressions: { unreadable: 1, withoutRequestId: 2, withoutArm: 0 }, clicks: { unreadable: 3 } },
+    skipped: { impressions: { unreadable: 1, withoutRequestId: 2, withoutArm: 0, outsideTimeRange: 4 }, clicks: { unreadable: 3, outsideTimeRange: 5 } },
+    timeSkew: { thresholdMs: HOUR, records: 2083, beyondThreshold: 0, largestMs: 1000 },
     now: T0,
   });
   const parsed = JSON.parse(formatCtrJson(report)) as Record<string, unknown> & CtrReport;
@@ -137,6 +138,7 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
     'srm',
     'impressions',
     'clicks',
+    'timeSkew',
     'verdict',
     'verdictDetail',
     'timeline',
@@ -180,17 +182,19 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
     'reject',
     'alwaysValidPValue',
   ]);
-  assert.deepEqual(parsed.clicks, { records: 78, joined: 75, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 0, unreadable: 3 });
+  assert.deepEqual(parsed.clicks, { records: 83, joined: 75, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 0, unreadable: 3, outsideTimeRange: 5 });
   assert.deepEqual(parsed.impressions, {
-    records: 2003,
+    records: 2007,
     counted: 2000,
     duplicates: 0,
     conflicting: 0,
     unreadable: 1,
     withoutRequestId: 2,
     withoutArm: 0,
+    outsideTimeRange: 4,
     unitsInSeveralArms: 0,
   });
+  assert.deepEqual(parsed.timeSkew, { thresholdMs: HOUR, records: 2083, beyondThreshold: 0, largestMs: 1000 });
   assert.deepEqual(Object.keys(parsed.verdictDetail), ['rule', 'arm', 'alpha', 'alwaysValidPValue', 'fixedHorizonPValue', 'mixingVariance']);
   assert.equal(parsed.timeline.bucketMs, HOUR);
   assert.equal(parsed.timeline.buckets.length, 24);
