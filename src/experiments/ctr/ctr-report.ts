@@ -5,6 +5,7 @@ import { compareArms, type ArmComparison, type Verdict } from './arm-comparison.
 import { tallyArms, type ArmTally } from './arm-tally.js';
 import type { JoinResult } from './click-join.js';
 import { formatDuration } from './duration.js';
+import { sequentialTests } from './sequential-looks.js';
 import { checkSampleRatio, type SrmCheck } from './srm-check.js';
 import { buildTimeline } from './timeline.js';
 import type { TimeSkew } from './time-skew.js';
@@ -35,8 +36,11 @@ import type { ArmWeights } from './weights.js';
  *     relativeLift: { estimate, low, high } | null,       // p2 / p1 - 1 (needs clicks in both arms)
  *     zTest: { z, pValue } | null,                        // two-proportion z-test on impressions
  *     clusteredTest: { z, pValue, difference, standardError } | null,
- *     msprt: { variance, varianceSource: "clustered" | "wald", mixingVariance, alpha,
- *              likelihoodRatio: number | null, threshold, reject, alwaysValidPValue } | null,
+ *     msprt: { variance, varianceSource: "clustered", mixingVariance, alpha,   // alpha of this comparison
+ *              likelihoodRatio: number | null, threshold,                 // at the last look
+ *              reject, alwaysValidPValue,                                  // over all looks: some look crossed; the lowest p
+ *              lastLookPValue, looks, crossedAt: string | null } | null,   // p at the last look; the first crossing's time
+ *                                                       // looks: sequential-looks.ts; null before the first look
  *     fixedHorizonPValue: number | null,                  // clustered test's p when present, else the z-test's
  *     verdict: "challenger-better" | "champion-better" | "no-difference-yet"
  *   }],
@@ -52,7 +56,8 @@ import type { ArmWeights } from './weights.js';
  *   timeSkew: { thresholdMs, records, beyondThreshold, largestMs: number | null },  // Kafka timestamp against event time, per usable record
  *   verdict: "challenger-better" | "champion-better" | "no-difference-yet",
  *   verdictDetail: { rule: "msprt", arm: string | null, alpha, alwaysValidPValue: number | null,
- *                    fixedHorizonPValue: number | null, mixingVariance: "baseline" | "observed" },
+ *                    fixedHorizonPValue: number | null, mixingVariance: "baseline" | "observed",
+ *                    decidedAt: string | null },      // event time of the look that decided the verdict
  *   timeline: { bucketMs, buckets: [{ start: string, arms: [{ impressions, clicked }] }] },   // arms in the order of `arms`
  *   notes: string[]                                       // what to look at before trusting the numbers
  * }
@@ -122,8 +127,10 @@ export interface VerdictDetail {
   readonly alpha: number;
   readonly alwaysValidPValue: number | null;
   readonly fixedHorizonPValue: number | null;
-  /** τ² from --baseline-ctr (fixed before the test: fully always-valid) or from the observed champion CTR. */
+  /** τ² from --baseline-ctr (fixed before the test: fully always-valid) or from the champion CTR observed at each look. */
   readonly mixingVariance: 'baseline' | 'observed';
+  /** Event time (ISO 8601) of the look that decided the verdict; null when no-difference-yet. */
+  readonly decidedAt: string | null;
 }
 
 export interface TimelineReport {
@@ -171,10 +178,16 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
   const challengers = ordered.slice(1);
   const perComparisonAlpha = alpha / Math.max(1, challengers.length);
   const mixingVariance = input.baselineCtr === undefined ? undefined : defaultMixingVariance(input.baselineCtr);
+  const sequential = sequentialTests(
+    join,
+    champion,
+    challengers.map((challenger) => challenger.arm),
+    { alpha: perComparisonAlpha, mixingVariance },
+  );
   const comparisons =
     championTally === undefined
       ? []
-      : challengers.map((challenger) => compareArms(championTally, challenger, { confidence, alpha: perComparisonAlpha, mixingVariance }));
+      : challengers.map((challenger) => compareArms(championTally, challenger, { confidence, alpha: perComparisonAlpha, sequential: sequential.get(challenger.arm) }));
 
   const armIndex = new Map(join.arms.map((arm, index) => [arm, index]));
   const timeline = buildTimeline(join);
@@ -281,6 +294,13 @@ function overallVerdict(
       alwaysValidPValue: deciding?.msprt?.alwaysValidPValue ?? null,
       fixedHorizonPValue: deciding?.fixedHorizonPValue ?? null,
       mixingVariance,
+      // Champion-better needs every challenger worse: decided when the last of them was.
+      decidedAt:
+        verdict === 'no-difference-yet'
+          ? null
+          : verdict === 'champion-better'
+            ? comparisons.map((comparison) => comparison.msprt?.crossedAt ?? '').reduce((latest, time) => (time > latest ? time : latest), '')
+            : (deciding?.msprt?.crossedAt ?? null),
     },
   };
 }
@@ -319,7 +339,7 @@ function notes(parts: {
     );
   }
   if (parts.comparisons.some((comparison) => comparison.msprt !== null) && !parts.baseline) {
-    found.push("the mSPRT's mixing variance comes from the observed champion CTR; pass --baseline-ctr (the CTR known before the test) to fix it for every look");
+    found.push("the mSPRT's mixing variance comes from the champion CTR observed at each look; pass --baseline-ctr (the CTR known before the test) to fix it before the test");
   }
   if (parts.comparisons.length > 1) found.push(`alpha is split over ${parts.comparisons.length} challengers (Bonferroni)`);
   for (const arm of parts.arms) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);

@@ -1,5 +1,6 @@
 import type { ArmComparison } from './arm-comparison.js';
 import type { CtrReport } from './ctr-report.js';
+import { MIN_LOOK_UNITS } from './sequential-looks.js';
 import { formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative } from './report-format.js';
 
 /** The report as plain text for a terminal: arms, comparisons, click accounting, SRM, verdict and notes. */
@@ -49,8 +50,8 @@ export function formatCtrTable(report: CtrReport): string {
   const detail = report.verdictDetail;
   lines.push(
     '',
-    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)}; ` +
-      `fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}`,
+    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)}` +
+      `${detail.decidedAt === null ? '' : `, decided at ${detail.decidedAt}`}; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}`,
   );
   if (report.notes.length > 0) lines.push('', 'notes:', ...report.notes.map((note) => `  - ${note}`));
   return `${lines.join('\n')}\n`;
@@ -69,11 +70,15 @@ function comparisonLines(comparison: ArmComparison, percent: string): string[] {
   if (comparison.clusteredTest !== null) tests.push(`per-user test p = ${formatP(comparison.clusteredTest.pValue)}`);
   if (tests.length > 0) lines.push(`  fixed horizon: ${tests.join(', ')}`);
   const sequential = comparison.msprt;
+  if (sequential === null) {
+    lines.push(`  mSPRT: no look yet (each arm needs ${MIN_LOOK_UNITS} units, and a click)`);
+    return lines;
+  }
   lines.push(
-    sequential === null
-      ? '  mSPRT: nothing to test yet (no clicks or no variance)'
-      : `  mSPRT: likelihood ratio ${sequential.likelihoodRatio === null ? 'inf' : sequential.likelihoodRatio.toPrecision(3)} / threshold ${sequential.threshold.toPrecision(3)}, ` +
-          `always-valid p = ${formatP(sequential.alwaysValidPValue)}${sequential.reject ? ' (reject: the arms differ)' : ''}`,
+    `  mSPRT at alpha ${sequential.alpha}: always-valid p = ${formatP(sequential.alwaysValidPValue)}, the lowest over ${formatCount(sequential.looks)} looks` +
+      (sequential.crossedAt === null ? '' : `; reached alpha at ${sequential.crossedAt} (reject: the arms differ)`),
+    `  last look: likelihood ratio ${sequential.likelihoodRatio === null ? 'inf' : sequential.likelihoodRatio.toPrecision(3)} / threshold ${sequential.threshold.toPrecision(3)}, ` +
+      `p = ${formatP(sequential.lastLookPValue)}`,
   );
   return lines;
 }
