@@ -5,6 +5,7 @@ import { compareArms, type ArmComparison, type Verdict } from './arm-comparison.
 import { tallyArms, type ArmTally } from './arm-tally.js';
 import type { JoinResult } from './click-join.js';
 import { formatDuration } from './duration.js';
+import { formatAlpha } from './report-format.js';
 import { sequentialTests } from './sequential-looks.js';
 import { checkSampleRatio, type SrmCheck } from './srm-check.js';
 import { buildTimeline } from './timeline.js';
@@ -55,7 +56,9 @@ import type { ArmWeights } from './weights.js';
  *                                                       // outOfRange: joined nothing, and its impression may lie outside the range
  *   timeSkew: { thresholdMs, records, beyondThreshold, largestMs: number | null },  // Kafka timestamp against event time, per usable record
  *   verdict: "challenger-better" | "champion-better" | "no-difference-yet",
- *   verdictDetail: { rule: "msprt", arm: string | null, alpha, alwaysValidPValue: number | null,
+ *   verdictDetail: { rule: "msprt", arm: string | null,
+ *                    alpha, comparisonAlpha, comparisons,    // overall alpha; the alpha each comparison is tested at (alpha / comparisons)
+ *                    alwaysValidPValue: number | null,       // the deciding comparison's: compare it with comparisonAlpha
  *                    fixedHorizonPValue: number | null, mixingVariance: "baseline" | "observed",
  *                    decidedAt: string | null },      // event time of the look that decided the verdict
  *   timeline: { bucketMs, buckets: [{ start: string, arms: [{ impressions, clicked }] }] },   // arms in the order of `arms`
@@ -124,7 +127,12 @@ export interface VerdictDetail {
   readonly rule: 'msprt';
   /** The challenger the verdict is about (the best one when several are better); null when no-difference-yet. */
   readonly arm: string | null;
+  /** The overall type I error bound, over every comparison. */
   readonly alpha: number;
+  /** The bound each comparison is tested at, which alwaysValidPValue is to be read against: alpha / comparisons (Bonferroni). */
+  readonly comparisonAlpha: number;
+  /** Challengers compared with the champion. */
+  readonly comparisons: number;
   readonly alwaysValidPValue: number | null;
   readonly fixedHorizonPValue: number | null;
   /** τ² from --baseline-ctr (fixed before the test: fully always-valid) or from the champion CTR observed at each look. */
@@ -217,7 +225,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     outsideTimeRange: skipped.clicks.outsideTimeRange,
   };
   const timeSkew = input.timeSkew ?? NO_SKEW;
-  const { verdict, detail } = overallVerdict(comparisons, alpha, input.baselineCtr === undefined ? 'observed' : 'baseline');
+  const { verdict, detail } = overallVerdict(comparisons, { alpha, comparisonAlpha: perComparisonAlpha }, input.baselineCtr === undefined ? 'observed' : 'baseline');
   return {
     generatedAt: new Date(input.now ?? Date.now()).toISOString(),
     window: { ms: join.windowMs, text: formatDuration(join.windowMs) },
@@ -239,7 +247,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
         arms: ordered.map((tally) => bucket.arms[armIndex.get(tally.arm) ?? -1] ?? { impressions: 0, clicked: 0 }),
       })),
     },
-    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, baseline: input.baselineCtr !== undefined, arms: ordered }),
+    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, alpha, baseline: input.baselineCtr !== undefined, arms: ordered }),
   };
 }
 
@@ -273,7 +281,7 @@ function armReport(tally: ArmTally, isChampion: boolean, input: CtrReportInput, 
 
 function overallVerdict(
   comparisons: readonly ArmComparison[],
-  alpha: number,
+  { alpha, comparisonAlpha }: { alpha: number; comparisonAlpha: number },
   mixingVariance: 'baseline' | 'observed',
 ): { verdict: Verdict; detail: VerdictDetail } {
   const better = comparisons
@@ -291,6 +299,8 @@ function overallVerdict(
       rule: 'msprt',
       arm: verdict === 'no-difference-yet' ? null : (deciding?.challenger ?? null),
       alpha,
+      comparisonAlpha,
+      comparisons: comparisons.length,
       alwaysValidPValue: deciding?.msprt?.alwaysValidPValue ?? null,
       fixedHorizonPValue: deciding?.fixedHorizonPValue ?? null,
       mixingVariance,
@@ -311,6 +321,7 @@ function notes(parts: {
   clicks: ClickReport;
   timeSkew: TimeSkew;
   comparisons: readonly ArmComparison[];
+  alpha: number;
   baseline: boolean;
   arms: readonly ArmTally[];
 }): string[] {
@@ -341,7 +352,13 @@ function notes(parts: {
   if (parts.comparisons.some((comparison) => comparison.msprt !== null) && !parts.baseline) {
     found.push("the mSPRT's mixing variance comes from the champion CTR observed at each look; pass --baseline-ctr (the CTR known before the test) to fix it before the test");
   }
-  if (parts.comparisons.length > 1) found.push(`alpha is split over ${parts.comparisons.length} challengers (Bonferroni)`);
+  const comparisonAlpha = parts.comparisons[0]?.msprt?.alpha;
+  if (parts.comparisons.length > 1) {
+    found.push(
+      `alpha ${formatAlpha(parts.alpha)} is split over ${parts.comparisons.length} challengers (Bonferroni): each comparison is tested at alpha ` +
+        formatAlpha(comparisonAlpha ?? parts.alpha / parts.comparisons.length),
+    );
+  }
   for (const arm of parts.arms) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);
   return found;
 }

@@ -1,7 +1,7 @@
 import { wilsonInterval } from '../statistics/wilson.js';
 import type { CtrReport } from './ctr-report.js';
 import { formatDuration } from './duration.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative } from './report-format.js';
+import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
 /**
  * The report as one self-contained HTML file: inline CSS and inline SVG, no scripts, fonts,
@@ -37,7 +37,7 @@ svg text { font: 11px system-ui, sans-serif; fill: #3d4454; }
 <h1>${escapeHtml(title)}</h1>
 <p class="muted">Generated ${escapeHtml(report.generatedAt)} &middot; attribution window ${escapeHtml(report.window.text)} &middot; ${escapeHtml(formatReadRange(report.range))} &middot; ${percent} intervals</p>
 <p class="verdict ${escapeHtml(report.verdict)}">Verdict: <strong>${escapeHtml(report.verdict)}</strong>${detail.arm === null ? '' : ` (${escapeHtml(detail.arm)})`}
-<span class="muted">&middot; mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)}${detail.decidedAt === null ? '' : `, decided at ${escapeHtml(detail.decidedAt)}`} &middot; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}</span></p>
+<span class="muted">&middot; mSPRT at ${formatVerdictAlpha(detail)}, always-valid p = ${formatP(detail.alwaysValidPValue)}${detail.decidedAt === null ? '' : `, decided at ${escapeHtml(detail.decidedAt)}`} &middot; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}</span></p>
 
 <h2>Arms</h2>
 <table>
@@ -55,7 +55,7 @@ ${report.arms
 
 <h2>Comparisons</h2>
 <table>
-<tr><th>challenger</th><th>absolute lift (${percent} CI)</th><th>relative lift (${percent} CI)</th><th>z-test p</th><th>per-user p</th><th>mSPRT always-valid p (lowest over looks)</th><th>last-look p</th><th>looks</th><th>decided at</th><th>verdict</th></tr>
+<tr><th>challenger</th><th>absolute lift (${percent} CI)</th><th>relative lift (${percent} CI)</th><th>z-test p</th><th>per-user p</th><th>alpha</th><th>mSPRT always-valid p (lowest over looks)</th><th>last-look p</th><th>looks</th><th>decided at</th><th>verdict</th></tr>
 ${report.comparisons
   .map((comparison) => {
     const absolute = comparison.absoluteLift;
@@ -65,6 +65,7 @@ ${report.comparisons
       `<td class="n">${absolute === null ? '-' : `${formatPoints(absolute.estimate)} ${formatRange(absolute.low, absolute.high, (value) => formatPoints(value))}`}</td>` +
       `<td class="n">${relative === null ? '-' : `${formatRelative(relative.estimate)} ${formatRange(relative.low, relative.high, formatRelative)}`}</td>` +
       `<td class="n">${formatP(comparison.zTest?.pValue ?? null)}</td><td class="n">${formatP(comparison.clusteredTest?.pValue ?? null)}</td>` +
+      `<td class="n">${comparison.msprt === null ? '-' : formatAlpha(comparison.msprt.alpha)}</td>` +
       `<td class="n">${formatP(comparison.msprt?.alwaysValidPValue ?? null)}</td><td class="n">${formatP(comparison.msprt?.lastLookPValue ?? null)}</td>` +
       `<td class="n">${comparison.msprt === null ? '-' : formatCount(comparison.msprt.looks)}</td><td>${escapeHtml(comparison.msprt?.crossedAt ?? '-')}</td><td>${comparison.verdict}</td></tr>`
     );

@@ -1,7 +1,7 @@
 import type { ArmComparison } from './arm-comparison.js';
 import type { CtrReport } from './ctr-report.js';
 import { MIN_LOOK_UNITS } from './sequential-looks.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative } from './report-format.js';
+import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
 /** The report as plain text for a terminal: arms, comparisons, click accounting, SRM, verdict and notes. */
 export function formatCtrTable(report: CtrReport): string {
@@ -50,7 +50,7 @@ export function formatCtrTable(report: CtrReport): string {
   const detail = report.verdictDetail;
   lines.push(
     '',
-    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)}` +
+    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at ${formatVerdictAlpha(detail)}, always-valid p = ${formatP(detail.alwaysValidPValue)}` +
       `${detail.decidedAt === null ? '' : `, decided at ${detail.decidedAt}`}; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}`,
   );
   if (report.notes.length > 0) lines.push('', 'notes:', ...report.notes.map((note) => `  - ${note}`));
@@ -75,7 +75,7 @@ function comparisonLines(comparison: ArmComparison, percent: string): string[] {
     return lines;
   }
   lines.push(
-    `  mSPRT at alpha ${sequential.alpha}: always-valid p = ${formatP(sequential.alwaysValidPValue)}, the lowest over ${formatCount(sequential.looks)} looks` +
+    `  mSPRT at alpha ${formatAlpha(sequential.alpha)}: always-valid p = ${formatP(sequential.alwaysValidPValue)}, the lowest over ${formatCount(sequential.looks)} looks` +
       (sequential.crossedAt === null ? '' : `; reached alpha at ${sequential.crossedAt} (reject: the arms differ)`),
     `  last look: likelihood ratio ${sequential.likelihoodRatio === null ? 'inf' : sequential.likelihoodRatio.toPrecision(3)} / threshold ${sequential.threshold.toPrecision(3)}, ` +
       `p = ${formatP(sequential.lastLookPValue)}`,

@@ -200,7 +200,17 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
     unitsInSeveralArms: 0,
   });
   assert.deepEqual(parsed.timeSkew, { thresholdMs: HOUR, records: 2083, beyondThreshold: 0, largestMs: 1000 });
-  assert.deepEqual(Object.keys(parsed.verdictDetail), ['rule', 'arm', 'alpha', 'alwaysValidPValue', 'fixedHorizonPValue', 'mixingVariance', 'decidedAt']);
+  assert.deepEqual(Object.keys(parsed.verdictDetail), [
+    'rule',
+    'arm',
+    'alpha',
+    'comparisonAlpha',
+    'comparisons',
+    'alwaysValidPValue',
+    'fixedHorizonPValue',
+    'mixingVariance',
+    'decidedAt',
+  ]);
   assert.equal(parsed.timeline.bucketMs, HOUR);
   assert.equal(parsed.timeline.buckets.length, 24);
   assert.equal(

@@ -9,37 +9,7 @@ import { clusteredDifferenceTest, type ClusterUnit } from '../../../src/experime
 import { defaultMixingVariance, msprt } from '../../../src/experiments/statistics/msprt.js';
 import { seededRandom } from '../seeded-random.js';
 import { assertClose } from '../statistics/close.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const T0 = Date.UTC(2024, 4, 1);
-
-interface Arm {
-  readonly name: string;
-  readonly impressions: number;
-  /** Per mille of impression `index` clicked. */
-  readonly rate: (index: number) => number;
-}
-
-/** One impression per arm every 72 s over 300 users per arm; a click a minute after each clicked one, scattered over time and users. */
-function experiment(arms: readonly Arm[]): ClickJoin {
-  const join = new ClickJoin({ windowMs: HOUR, arms: arms.map((arm) => arm.name) });
-  for (const arm of arms) {
-    for (let index = 0; index < arm.impressions; index++) {
-      const requestId = `${arm.name}-${index}`;
-      const time = T0 + index * 72_000;
-      join.addImpression({ requestId, arm: arm.name, unit: `${arm.name}-u${index % 300}`, time });
-      // 7919 is prime to 1000: the clicked ones are spread evenly.
-      if ((index * 7919) % 1000 < arm.rate(index)) join.addClick({ requestId, time: time + MINUTE });
-    }
-  }
-  return join;
-}
-
-/** How many of the first `impressions` experiment() clicks at a constant per-mille rate. */
-function clickedOf(impressions: number, rate: number): number {
-  return Array.from({ length: impressions }, (_, index) => (index * 7919) % 1000 < rate).filter(Boolean).length;
-}
+import { clickedOf, HOUR, MINUTE, scatteredExperiment as experiment, T0 } from './scattered-experiment.js';
 
 /**
  * Champion 10% throughout; the challenger 30% over its first 600 impressions (12 hours), then no
