@@ -1,9 +1,9 @@
-import { clusteredInterval } from '../statistics/delta-method.js';
 import { defaultMixingVariance } from '../statistics/msprt.js';
 import { wilsonInterval } from '../statistics/wilson.js';
 import { compareArms, type ArmComparison, type Verdict } from './arm-comparison.js';
 import { tallyArms, type ArmTally } from './arm-tally.js';
 import type { JoinResult } from './click-join.js';
+import { caveatReason, caveatText, perUserInterval, type PerUserInterval } from './per-user-interval.js';
 import { formatDuration } from './duration.js';
 import { formatAlpha } from './report-format.js';
 import { sequentialTests } from './sequential-looks.js';
@@ -29,7 +29,8 @@ import type { ArmWeights } from './weights.js';
  *     units, maxImpressionsPerUnit,
  *     ctr: number | null,                                 // clicked / impressions
  *     wilson: { low, high } | null,                       // Wilson score interval of the CTR
- *     clustered: { estimate, low, high, standardError } | null   // delta method over units; only when a unit saw several impressions
+ *     clustered: { estimate, low, high, standardError,   // delta method over units, clamped to [0, 1]; only when a unit saw several impressions
+ *                  unreliable: "few-units" | "no-clicks" | "all-clicked" | null } | null
  *   }],
  *   comparisons: [{                                       // champion against each challenger; signs are challenger - champion
  *     champion, challenger,
@@ -94,7 +95,7 @@ export interface ArmReport {
   readonly maxImpressionsPerUnit: number;
   readonly ctr: number | null;
   readonly wilson: { readonly low: number; readonly high: number } | null;
-  readonly clustered: { readonly estimate: number; readonly low: number; readonly high: number; readonly standardError: number } | null;
+  readonly clustered: PerUserInterval | null;
 }
 
 export interface ImpressionReport {
@@ -225,6 +226,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     outsideTimeRange: skipped.clicks.outsideTimeRange,
   };
   const timeSkew = input.timeSkew ?? NO_SKEW;
+  const arms = ordered.map((tally) => armReport(tally, tally.arm === champion, input, confidence));
   const { verdict, detail } = overallVerdict(comparisons, { alpha, comparisonAlpha: perComparisonAlpha }, input.baselineCtr === undefined ? 'observed' : 'baseline');
   return {
     generatedAt: new Date(input.now ?? Date.now()).toISOString(),
@@ -232,7 +234,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
     range: input.range ?? { from: null, to: null },
     confidence,
     champion,
-    arms: ordered.map((tally) => armReport(tally, tally.arm === champion, input, confidence)),
+    arms,
     comparisons,
     srm,
     impressions,
@@ -247,7 +249,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
         arms: ordered.map((tally) => bucket.arms[armIndex.get(tally.arm) ?? -1] ?? { impressions: 0, clicked: 0 }),
       })),
     },
-    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, alpha, baseline: input.baselineCtr !== undefined, arms: ordered }),
+    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, alpha, baseline: input.baselineCtr !== undefined, arms: ordered, reports: arms }),
   };
 }
 
@@ -262,8 +264,7 @@ function pickChampion(requested: string | undefined, arms: readonly ArmTally[]):
 }
 
 function armReport(tally: ArmTally, isChampion: boolean, input: CtrReportInput, confidence: number): ArmReport {
-  const clusteredApplies = tally.maxImpressionsPerUnit > 1 && tally.units.length >= 2;
-  const clustered = clusteredApplies ? clusteredInterval(tally.units, confidence) : undefined;
+  const clustered = perUserInterval(tally, confidence);
   return {
     name: tally.arm,
     role: isChampion ? 'champion' : 'challenger',
@@ -275,7 +276,7 @@ function armReport(tally: ArmTally, isChampion: boolean, input: CtrReportInput, 
     maxImpressionsPerUnit: tally.maxImpressionsPerUnit,
     ctr: tally.impressions === 0 ? null : tally.clicked / tally.impressions,
     wilson: tally.impressions === 0 ? null : wilsonInterval(tally.clicked, tally.impressions, confidence),
-    clustered: clustered === undefined ? null : { ...clustered },
+    clustered: clustered ?? null,
   };
 }
 
@@ -324,6 +325,7 @@ function notes(parts: {
   alpha: number;
   baseline: boolean;
   arms: readonly ArmTally[];
+  reports: readonly ArmReport[];
 }): string[] {
   const found: string[] = [];
   const { srm, impressions, clicks, timeSkew } = parts;
@@ -360,6 +362,12 @@ function notes(parts: {
     );
   }
   for (const arm of parts.arms) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);
+  for (const arm of parts.reports) {
+    const caveat = arm.clustered?.unreliable;
+    if (caveat !== undefined && caveat !== null) {
+      found.push(`arm "${arm.name}": the per-user interval is unreliable: ${caveatText(caveat, arm.units)} (${caveatReason(caveat)})`);
+    }
+  }
   return found;
 }
 

@@ -1,6 +1,7 @@
 import { wilsonInterval } from '../statistics/wilson.js';
-import type { CtrReport } from './ctr-report.js';
+import type { ArmReport, CtrReport } from './ctr-report.js';
 import { formatDuration } from './duration.js';
+import { caveatText } from './per-user-interval.js';
 import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
 /**
@@ -48,7 +49,7 @@ ${report.arms
       `<tr><td>${escapeHtml(arm.name)}</td><td>${arm.role}</td><td>${escapeHtml(arm.topic ?? '-')}</td><td class="n">${arm.weight ?? '-'}</td>` +
       `<td class="n">${formatCount(arm.impressions)}</td><td class="n">${formatCount(arm.clicked)}</td><td class="n">${formatCount(arm.units)}</td>` +
       `<td class="n">${formatRate(arm.ctr)}</td><td class="n">${arm.wilson === null ? '-' : formatRange(arm.wilson.low, arm.wilson.high, (value) => formatRate(value))}</td>` +
-      `<td class="n">${arm.clustered === null ? '-' : formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value))}</td></tr>`,
+      `<td class="n">${perUserCell(arm)}</td></tr>`,
   )
   .join('\n')}
 </table>
@@ -91,6 +92,13 @@ ${report.notes.length === 0 ? '' : `<h2>Notes</h2>\n<ul class="notes">\n${report
 </body>
 </html>
 `;
+}
+
+/** The per-user interval, and why not to trust it when that is known. */
+function perUserCell(arm: ArmReport): string {
+  if (arm.clustered === null) return '-';
+  const range = formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value));
+  return arm.clustered.unreliable === null ? range : `${range} <span class="muted">unreliable: ${escapeHtml(caveatText(arm.clustered.unreliable, arm.units))}</span>`;
 }
 
 const COLORS = ['#2f6fdb', '#d9622b', '#2e9e5b', '#9b4fc9', '#c23b63', '#7a7f2a'];

@@ -1,5 +1,6 @@
 import type { ArmComparison } from './arm-comparison.js';
-import type { CtrReport } from './ctr-report.js';
+import type { ArmReport, CtrReport } from './ctr-report.js';
+import { caveatText } from './per-user-interval.js';
 import { MIN_LOOK_UNITS } from './sequential-looks.js';
 import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
@@ -20,7 +21,7 @@ export function formatCtrTable(report: CtrReport): string {
         formatCount(arm.units),
         formatRate(arm.ctr),
         arm.wilson === null ? '-' : formatRange(arm.wilson.low, arm.wilson.high, (value) => formatRate(value)),
-        arm.clustered === null ? '-' : formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value)),
+        perUserCell(arm),
       ]),
     ]),
   );
@@ -55,6 +56,13 @@ export function formatCtrTable(report: CtrReport): string {
   );
   if (report.notes.length > 0) lines.push('', 'notes:', ...report.notes.map((note) => `  - ${note}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** The per-user interval, and why not to trust it when that is known. */
+function perUserCell(arm: ArmReport): string {
+  if (arm.clustered === null) return '-';
+  const range = formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value));
+  return arm.clustered.unreliable === null ? range : `${range} unreliable: ${caveatText(arm.clustered.unreliable, arm.units)}`;
 }
 
 function comparisonLines(comparison: ArmComparison, percent: string): string[] {

@@ -1,3 +1,4 @@
+import { MIN_RELIABLE_UNITS } from '../statistics/delta-method.js';
 import { defaultMixingVariance, msprt } from '../statistics/msprt.js';
 import type { JoinResult } from './click-join.js';
 
@@ -24,7 +25,7 @@ import type { JoinResult } from './click-join.js';
  */
 
 /** Units each arm needs before its first look: enough clusters for the delta method's variance. */
-export const MIN_LOOK_UNITS = 30;
+export const MIN_LOOK_UNITS = MIN_RELIABLE_UNITS;
 
 /** The comparison at one look. Signs are challenger minus champion. */
 export interface Look {
