@@ -4,15 +4,17 @@ import { commandConnection } from '../connection-settings.js';
 import { ClickJoin, type AnalysedRange } from '../../experiments/ctr/click-join.js';
 import { buildCtrReport, type SkippedRecords } from '../../experiments/ctr/ctr-report.js';
 import { clickOf, impressionOf } from '../../experiments/ctr/ctr-records.js';
-import { parseDuration } from '../../experiments/ctr/duration.js';
+import { formatDuration, parseDuration } from '../../experiments/ctr/duration.js';
 import { eventTimeRanges, inEventTimeRange } from '../../experiments/ctr/event-time-range.js';
 import { formatCtrHtml } from '../../experiments/ctr/report-html.js';
 import { formatCtrJson } from '../../experiments/ctr/report-json.js';
 import { formatCtrTable } from '../../experiments/ctr/report-table.js';
 import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
-import { TimeSkewTally } from '../../experiments/ctr/time-skew.js';
+import { MIN_LOOK_UNITS } from '../../experiments/ctr/sequential-looks.js';
+import { TimeSkewTally, WIDE_TIME_SKEW_MS } from '../../experiments/ctr/time-skew.js';
 import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';
+import { MIN_RELIABLE_UNITS } from '../../experiments/statistics/delta-method.js';
 import { createKafka } from '../../kafka/client.js';
 import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
@@ -74,10 +76,20 @@ and --from/--to use the same time. Kafka timestamps may be ingestion times (prod
 LogAppendTime, back-fills) and need not grow with offsets (several producers, re-deliveries), so
 the broker's time index is not used: with time bounds the topics are still read whole (up to
 the end offsets), and records whose event time is outside the range are counted (outside the
-time range), never dropped unseen. Records whose Kafka time is more than 1h from their event time are reported.
+time range), never dropped unseen. Records whose Kafka time is more than ${formatDuration(WIDE_TIME_SKEW_MS)} from their event
+time are reported.
 
-The verdict comes from an always-valid sequential test (mSPRT), so
-re-running while the experiment goes on is safe.`,
+The verdict is an always-valid sequential test (mSPRT) of each challenger against the champion.
+It looks at the data at every event time (each impression shown, each impression's first click),
+as a report run at that moment would have seen it, once each arm has ${MIN_LOOK_UNITS} units. The always-valid
+p is the running minimum of p over these looks, and a comparison is decided at the first look
+that reaches its alpha (the report gives that time, and the last look's p beside it). A later
+run makes the same looks, and more, so re-running while the experiment goes on never takes a
+decision back. With several challengers alpha (0.05) is split evenly (Bonferroni): each
+comparison is tested at alpha / challengers, and that per-comparison alpha is printed next to
+its p. The mixing variance is --baseline-ctr's, else the champion's CTR observed at each look.
+Per-user intervals (delta method) are clamped to [0, 1] and marked unreliable below ${MIN_RELIABLE_UNITS} units or
+without clicks.`,
   async run(args) {
     const options = parseOptions(args);
     const connection = commandConnection();
