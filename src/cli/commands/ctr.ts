@@ -9,8 +9,8 @@ import { eventTimeRanges, inEventTimeRange } from '../../experiments/ctr/event-t
 import { formatCtrHtml } from '../../experiments/ctr/report-html.js';
 import { formatCtrJson } from '../../experiments/ctr/report-json.js';
 import { formatCtrTable } from '../../experiments/ctr/report-table.js';
-import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
 import { MIN_LOOK_UNITS } from '../../experiments/ctr/sequential-looks.js';
+import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
 import { TimeSkewTally, WIDE_TIME_SKEW_MS } from '../../experiments/ctr/time-skew.js';
 import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';

@@ -3,13 +3,13 @@ import { wilsonInterval } from '../statistics/wilson.js';
 import { compareArms, type ArmComparison, type Verdict } from './arm-comparison.js';
 import { tallyArms, type ArmTally } from './arm-tally.js';
 import type { JoinResult } from './click-join.js';
-import { caveatReason, caveatText, perUserInterval, type PerUserInterval } from './per-user-interval.js';
 import { formatDuration } from './duration.js';
+import { caveatReason, caveatText, perUserInterval, type PerUserInterval } from './per-user-interval.js';
 import { formatAlpha } from './report-format.js';
 import { sequentialTests } from './sequential-looks.js';
 import { checkSampleRatio, type SrmCheck } from './srm-check.js';
 import { buildTimeline } from './timeline.js';
-import type { TimeSkew } from './time-skew.js';
+import { WIDE_TIME_SKEW_MS, type TimeSkew } from './time-skew.js';
 import type { ArmWeights } from './weights.js';
 
 /**
@@ -173,7 +173,7 @@ export interface CtrReportInput {
 }
 
 const NO_SKIPS: SkippedRecords = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0, outsideTimeRange: 0 }, clicks: { unreadable: 0, outsideTimeRange: 0 } };
-const NO_SKEW: TimeSkew = { thresholdMs: 0, records: 0, beyondThreshold: 0, largestMs: null };
+const NO_SKEW: TimeSkew = { thresholdMs: WIDE_TIME_SKEW_MS, records: 0, beyondThreshold: 0, largestMs: null };
 
 export function buildCtrReport(input: CtrReportInput): CtrReport {
   const { join } = input;
@@ -249,7 +249,7 @@ export function buildCtrReport(input: CtrReportInput): CtrReport {
         arms: ordered.map((tally) => bucket.arms[armIndex.get(tally.arm) ?? -1] ?? { impressions: 0, clicked: 0 }),
       })),
     },
-    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, alpha, baseline: input.baselineCtr !== undefined, arms: ordered, reports: arms }),
+    notes: notes({ srm, impressions, clicks, timeSkew, comparisons, alpha, comparisonAlpha: perComparisonAlpha, baseline: input.baselineCtr !== undefined, tallies: ordered, arms }),
   };
 }
 
@@ -323,9 +323,10 @@ function notes(parts: {
   timeSkew: TimeSkew;
   comparisons: readonly ArmComparison[];
   alpha: number;
+  comparisonAlpha: number;
   baseline: boolean;
-  arms: readonly ArmTally[];
-  reports: readonly ArmReport[];
+  tallies: readonly ArmTally[];
+  arms: readonly ArmReport[];
 }): string[] {
   const found: string[] = [];
   const { srm, impressions, clicks, timeSkew } = parts;
@@ -354,15 +355,13 @@ function notes(parts: {
   if (parts.comparisons.some((comparison) => comparison.msprt !== null) && !parts.baseline) {
     found.push("the mSPRT's mixing variance comes from the champion CTR observed at each look; pass --baseline-ctr (the CTR known before the test) to fix it before the test");
   }
-  const comparisonAlpha = parts.comparisons[0]?.msprt?.alpha;
   if (parts.comparisons.length > 1) {
     found.push(
-      `alpha ${formatAlpha(parts.alpha)} is split over ${parts.comparisons.length} challengers (Bonferroni): each comparison is tested at alpha ` +
-        formatAlpha(comparisonAlpha ?? parts.alpha / parts.comparisons.length),
+      `alpha ${formatAlpha(parts.alpha)} is split over ${parts.comparisons.length} challengers (Bonferroni): each comparison is tested at alpha ${formatAlpha(parts.comparisonAlpha)}`,
     );
   }
-  for (const arm of parts.arms) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);
-  for (const arm of parts.reports) {
+  for (const arm of parts.tallies) if (arm.impressions === 0) found.push(`arm "${arm.arm}" has no impressions`);
+  for (const arm of parts.arms) {
     const caveat = arm.clustered?.unreliable;
     if (caveat !== undefined && caveat !== null) {
       found.push(`arm "${arm.name}": the per-user interval is unreliable: ${caveatText(caveat, arm.units)} (${caveatReason(caveat)})`);
