@@ -1,48 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { promisify } from 'node:util';
 import type avro from 'avsc';
-import type { Kafka, Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { CtrReport } from '../src/experiments/ctr/ctr-report.js';
-import { createProducer } from '../src/kafka/client.js';
 import { ensureTopics } from '../src/kafka/topic-admin.js';
 import { readTopics } from '../src/kafka/topic-reader.js';
 import { createAvroSerde } from '../src/serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
 import { connection, testKafka, uniqueName } from './helpers/kafka.js';
+import { kascadeCli as kascade, produceMessages as produce } from './helpers/kascade-cli.js';
 
-const run = promisify(execFile);
 const HOUR = 3_600_000;
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function kascade(args: readonly string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
-  const producer = createProducer(kafka);
-  await producer.connect();
-  try {
-    await producer.send({ topic, messages });
-  } finally {
-    await producer.disconnect();
-  }
-}
 
 const predictionSchema = {
   type: 'record',
@@ -114,7 +85,7 @@ function checkKnownExperiment(report: CtrReport): void {
       ['challenger', 40, 16, 10, 0.4],
     ],
   );
-  assert.deepEqual(report.clicks, { records: 34, joined: 26, duplicates: 3, orphans: 2, late: 1, early: 1, outOfRange: 0, unreadable: 1 });
+  assert.deepEqual(report.clicks, { records: 34, joined: 26, duplicates: 3, orphans: 2, late: 1, early: 1, outOfRange: 0, unreadable: 1, outsideTimeRange: 0 });
   assert.deepEqual(report.impressions, {
     records: 81,
     counted: 80,
@@ -123,6 +94,7 @@ function checkKnownExperiment(report: CtrReport): void {
     unreadable: 0,
     withoutRequestId: 0,
     withoutArm: 0,
+    outsideTimeRange: 0,
     unitsInSeveralArms: 0,
   });
   assert.deepEqual(report.window, { ms: 24 * HOUR, text: '24h' });
@@ -180,7 +152,7 @@ test('kascade ctr --impressions: one topic, the arm from the kascade.arm header;
   }
 });
 
-test('--from/--to bound the impressions by time; orphans outside the range are out of range', async () => {
+test('--from/--to select impressions and clicks by event time; orphans whose impression may be outside the range are out of range', async () => {
   // Impressions 10..29 of each arm (one second apart).
   const from = new Date(impressionTime('c', 10)).toISOString();
   const to = new Date(impressionTime('c', 30)).toISOString();
@@ -196,9 +168,13 @@ test('--from/--to bound the impressions by time; orphans outside the range are o
     ],
   );
   assert.equal(report.srm.checked, false);
-  // Clicks are read from --from to --to plus the window. Those of impressions before --from (and the
-  // early click of impression 30, after --to) cannot be told from lost ones: out of range, not orphans.
-  assert.deepEqual(report.clicks, { records: 30, joined: 6, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 24, unreadable: 0 });
+  // Every record is read. Clicks count from --from to --to plus the window: those of impressions before
+  // --from (and the early click of impression 30, after --to) cannot be told from lost ones: out of range,
+  // not orphans. The two orphans (5 and 6 s after the start, before --from) and the click 25 h after
+  // impression 20 are outside the time range; the unreadable click is counted wherever it lies.
+  assert.deepEqual(report.clicks, { records: 34, joined: 6, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 24, unreadable: 1, outsideTimeRange: 3 });
+  // Impressions 0..9 and 30..39 of each arm, and the re-delivered champion impression 5.
+  assert.equal(report.impressions.outsideTimeRange, 41);
 });
 
 test('the reader stops at the end offsets and reports progress; timestamp and offset bounds', async () => {

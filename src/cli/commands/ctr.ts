@@ -4,13 +4,17 @@ import { commandConnection } from '../connection-settings.js';
 import { ClickJoin, type AnalysedRange } from '../../experiments/ctr/click-join.js';
 import { buildCtrReport, type SkippedRecords } from '../../experiments/ctr/ctr-report.js';
 import { clickOf, impressionOf } from '../../experiments/ctr/ctr-records.js';
-import { parseDuration } from '../../experiments/ctr/duration.js';
+import { formatDuration, parseDuration } from '../../experiments/ctr/duration.js';
+import { eventTimeRanges, inEventTimeRange } from '../../experiments/ctr/event-time-range.js';
 import { formatCtrHtml } from '../../experiments/ctr/report-html.js';
 import { formatCtrJson } from '../../experiments/ctr/report-json.js';
 import { formatCtrTable } from '../../experiments/ctr/report-table.js';
+import { MIN_LOOK_UNITS } from '../../experiments/ctr/sequential-looks.js';
 import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
+import { TimeSkewTally, WIDE_TIME_SKEW_MS } from '../../experiments/ctr/time-skew.js';
 import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';
+import { MIN_RELIABLE_UNITS } from '../../experiments/statistics/delta-method.js';
 import { createKafka } from '../../kafka/client.js';
 import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
@@ -54,8 +58,9 @@ export const ctrCommand: Command = {
   --weights A=W,B=W      the router's weights: enables the sample-ratio-mismatch check (units per arm)
   --champion NAME        the arm the others are compared with (default: largest weight, else first arm)
   --window DURATION      attribution window, click time minus impression time (default ${DEFAULT_WINDOW})
-  --from T, --to T       read impressions from T (inclusive) to T (exclusive): ISO 8601 time, relative
-                         (-2h, -7d), now, or offset:N; clicks are read until --to plus the window
+  --from T, --to T       impressions from T (inclusive) to T (exclusive): ISO 8601 time, relative
+                         (-2h, -7d), now, or offset:N; clicks from --from to --to plus the window.
+                         Times select by event time (see below), offsets by offset
   --baseline-ctr P       the champion's CTR known before the test: fixes the mSPRT's mixing variance
   --json                 print the report as JSON (stable field names) instead of a table
   --html FILE            also write a self-contained HTML report with a CTR-over-time chart
@@ -63,8 +68,28 @@ export const ctrCommand: Command = {
 
 Impression values may be JSON or Confluent-framed Avro (decoded with the writer's schema from
 SCHEMA_REGISTRY_URL), record by record. Offsets are never committed; the read stops at the end
-offsets captured at start. The verdict comes from an always-valid sequential test (mSPRT), so
-re-running while the experiment goes on is safe.`,
+offsets captured at start.
+
+Time ranges are event time: an impression's or click's time is the value's timestamp field
+(epoch ms or s, ISO text, Avro timestamp-millis), else the record's Kafka timestamp, and the join
+and --from/--to use the same time. Kafka timestamps may be ingestion times (producer default,
+LogAppendTime, back-fills) and need not grow with offsets (several producers, re-deliveries), so
+the broker's time index is not used: with time bounds the topics are still read whole (up to
+the end offsets), and records whose event time is outside the range are counted (outside the
+time range), never dropped unseen. Records whose Kafka time is more than ${formatDuration(WIDE_TIME_SKEW_MS)} from their event
+time are reported.
+
+The verdict is an always-valid sequential test (mSPRT) of each challenger against the champion.
+It looks at the data at every event time (each impression shown, each impression's first click),
+as a report run at that moment would have seen it, once each arm has ${MIN_LOOK_UNITS} units. The always-valid
+p is the running minimum of p over these looks, and a comparison is decided at the first look
+that reaches its alpha (the report gives that time, and the last look's p beside it). A later
+run makes the same looks, and more, so re-running while the experiment goes on never takes a
+decision back. With several challengers alpha (0.05) is split evenly (Bonferroni): each
+comparison is tested at alpha / challengers, and that per-comparison alpha is printed next to
+its p. The mixing variance is --baseline-ctr's, else the champion's CTR observed at each look.
+Per-user intervals (delta method) are clamped to [0, 1] and marked unreliable below ${MIN_RELIABLE_UNITS} units or
+without clicks.`,
   async run(args) {
     const options = parseOptions(args);
     const connection = commandConnection();
@@ -74,7 +99,9 @@ re-running while the experiment goes on is safe.`,
     for (const topic of options.roles.keys()) decoders.set(topic, createValueDecoder(createAvroSerde({ topic, registry })));
 
     const join = new ClickJoin({ windowMs: options.windowMs, arms: options.arms });
-    const skipped = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0 }, clicks: { unreadable: 0 } };
+    const ranges = eventTimeRanges(options.from, options.to, options.windowMs);
+    const skew = new TimeSkewTally();
+    const skipped = { impressions: { unreadable: 0, withoutRequestId: 0, withoutArm: 0, outsideTimeRange: 0 }, clicks: { unreadable: 0, outsideTimeRange: 0 } };
     const onRecord = async (record: TopicRecord): Promise<void> => {
       const role = options.roles.get(record.topic);
       const decoder = decoders.get(record.topic);
@@ -90,13 +117,21 @@ re-running while the experiment goes on is safe.`,
       }
       if (role.kind === 'clicks') {
         const click = clickOf(record, value);
-        if (click === undefined) skipped.clicks.unreadable++;
-        else join.addClick(click);
+        if (click === undefined) {
+          skipped.clicks.unreadable++;
+          return;
+        }
+        skew.observe(record.timestamp, click.time);
+        if (inEventTimeRange(ranges.clicks, click.time)) join.addClick(click);
+        else skipped.clicks.outsideTimeRange++;
         return;
       }
       const read = impressionOf(record, value, role.kind === 'arm' ? role.arm : undefined);
-      if ('impression' in read) join.addImpression(read.impression);
-      else if (read.skipped === 'no-arm') skipped.impressions.withoutArm++;
+      if ('impression' in read) {
+        skew.observe(record.timestamp, read.impression.time);
+        if (inEventTimeRange(ranges.impressions, read.impression.time)) join.addImpression(read.impression);
+        else skipped.impressions.outsideTimeRange++;
+      } else if (read.skipped === 'no-arm') skipped.impressions.withoutArm++;
       else skipped.impressions.withoutRequestId++;
     };
 
@@ -115,6 +150,7 @@ re-running while the experiment goes on is safe.`,
       topics: options.armTopics,
       range: { from: formatTimePoint(options.from), to: formatTimePoint(options.to) },
       skipped: skipped satisfies SkippedRecords,
+      timeSkew: skew.result(),
       baselineCtr: options.baselineCtr,
     });
     if (options.html !== undefined) {
@@ -234,19 +270,14 @@ function parseOptions(args: readonly string[]): CtrOptions {
 }
 
 /**
- * Impression topics between --from and --to. Clicks come after their impressions: with time
- * bounds they are read from --from to --to plus the window; offsets of one topic mean nothing in
- * another, so with offset bounds the clicks topic is read whole.
+ * What is read: impression topics between offset bounds, the clicks topic whole (offsets of one
+ * topic mean nothing in another). Time bounds do not bound the read: records are selected by
+ * event time as they are read (event-time-range.ts says why), so every record up to the end
+ * offsets at start is read once.
  */
 function readRanges(options: CtrOptions): TopicRange[] {
-  return [...options.roles].map(([topic, role]): TopicRange => {
-    if (role.kind !== 'clicks') return { topic, from: options.from, to: options.to };
-    return {
-      topic,
-      from: options.from?.kind === 'timestamp' ? options.from : undefined,
-      to: options.to?.kind === 'timestamp' ? { kind: 'timestamp', ms: options.to.ms + options.windowMs } : undefined,
-    };
-  });
+  const offset = (point: TimePoint | undefined): TimePoint | undefined => (point?.kind === 'offset' ? point : undefined);
+  return [...options.roles].map(([topic, role]): TopicRange => (role.kind === 'clicks' ? { topic } : { topic, from: offset(options.from), to: offset(options.to) }));
 }
 
 /** Where orphan clicks count as out of range: the time bounds, or the impressions' own span for offset bounds. */

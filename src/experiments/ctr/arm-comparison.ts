@@ -1,7 +1,7 @@
 import { clusteredDifferenceTest } from '../statistics/delta-method.js';
-import { defaultMixingVariance, msprt } from '../statistics/msprt.js';
 import { absoluteLift, relativeLift, twoProportionZTest } from '../statistics/two-proportion.js';
 import type { ArmTally } from './arm-tally.js';
+import type { SequentialOutcome } from './sequential-looks.js';
 
 export type Verdict = 'challenger-better' | 'champion-better' | 'no-difference-yet';
 
@@ -11,18 +11,27 @@ export interface Interval {
   readonly high: number;
 }
 
+/** The mSPRT over the looks of sequential-looks.ts: the decision from all looks, the numbers of the last one. */
 export interface MsprtOutcome {
-  /** Variance of the difference estimate fed to the test, and where it came from. */
+  /** Variance of the difference estimate at the last look, and where it came from (units as clusters). */
   readonly variance: number;
-  readonly varianceSource: 'clustered' | 'wald';
-  /** τ² of the normal mixing distribution. */
+  readonly varianceSource: 'clustered';
+  /** τ² of the normal mixing distribution at the last look. */
   readonly mixingVariance: number;
+  /** α of this comparison (the overall α split over the challengers). */
   readonly alpha: number;
-  /** Λ; null when it overflowed (overwhelming evidence; `reject` is then true). */
+  /** Λ at the last look; null when it overflowed (overwhelming evidence). */
   readonly likelihoodRatio: number | null;
   readonly threshold: number;
+  /** Some look reached Λ >= 1/α: the arms differ, and no later look takes that back. */
   readonly reject: boolean;
+  /** The always-valid p: the lowest 1/Λ over all looks. */
   readonly alwaysValidPValue: number;
+  /** 1/Λ at the last look (at most 1); above alwaysValidPValue when the evidence has weakened since its lowest. */
+  readonly lastLookPValue: number;
+  readonly looks: number;
+  /** Event time (ISO 8601) of the first look that reached 1/α: when the experiment was decided; null when none did. */
+  readonly crossedAt: string | null;
 }
 
 /** The champion against one challenger. Signs are challenger minus champion. */
@@ -35,7 +44,7 @@ export interface ArmComparison {
   readonly zTest: { readonly z: number; readonly pValue: number } | null;
   /** Delta-method test with units (users) as clusters; null when no arm has a unit with several impressions. */
   readonly clusteredTest: { readonly z: number; readonly pValue: number; readonly difference: number; readonly standardError: number } | null;
-  /** The always-valid sequential test the verdict rests on; null when there is nothing to test yet (no clicks, no variance). */
+  /** The always-valid sequential test the verdict rests on; null when there was no look yet (too few units, no clicks). */
   readonly msprt: MsprtOutcome | null;
   /** The fixed-horizon p-value to quote: the clustered test's when there is one, else the z-test's. */
   readonly fixedHorizonPValue: number | null;
@@ -46,8 +55,8 @@ export interface ComparisonOptions {
   readonly confidence: number;
   /** The mSPRT's type I error bound for this comparison (already split over the challengers). */
   readonly alpha: number;
-  /** τ²; when absent, defaultMixingVariance of the champion's observed CTR (else the pooled CTR). */
-  readonly mixingVariance?: number | undefined;
+  /** The champion against this challenger over the looks (sequentialTests); undefined without a look. */
+  readonly sequential: SequentialOutcome | undefined;
 }
 
 /** Statistics of champion versus challenger, each guarded for arms too small for it (then null). */
@@ -61,24 +70,26 @@ export function compareArms(champion: ArmTally, challenger: ArmTally, options: C
   const clustered = clusterable ? clusteredDifferenceTest(champion.units, challenger.units) : undefined;
   const showClustered = clustered !== undefined && (champion.maxImpressionsPerUnit > 1 || challenger.maxImpressionsPerUnit > 1);
 
-  let outcome: MsprtOutcome | null = null;
-  const variance = clustered !== undefined ? clustered.standardError ** 2 : absolute !== undefined ? absolute.standardError ** 2 : 0;
-  const difference = clustered?.difference ?? absolute?.estimate;
-  const mixingVariance = options.mixingVariance ?? observedMixingVariance(x1, n1, x2, n2);
-  if (difference !== undefined && variance > 0 && mixingVariance !== undefined) {
-    const result = msprt({ difference, variance, mixingVariance, alpha: options.alpha });
-    outcome = {
-      variance,
-      varianceSource: clustered !== undefined ? 'clustered' : 'wald',
-      mixingVariance,
-      alpha: options.alpha,
-      likelihoodRatio: Number.isFinite(result.likelihoodRatio) ? result.likelihoodRatio : null,
-      threshold: result.threshold,
-      reject: result.reject,
-      alwaysValidPValue: result.alwaysValidPValue,
-    };
-  }
-  const verdict: Verdict = outcome?.reject === true && difference !== undefined && difference !== 0 ? (difference > 0 ? 'challenger-better' : 'champion-better') : 'no-difference-yet';
+  const sequential = options.sequential;
+  const outcome: MsprtOutcome | null =
+    sequential === undefined
+      ? null
+      : {
+          variance: sequential.last.variance,
+          varianceSource: 'clustered',
+          mixingVariance: sequential.last.mixingVariance,
+          alpha: options.alpha,
+          likelihoodRatio: Number.isFinite(sequential.last.likelihoodRatio) ? sequential.last.likelihoodRatio : null,
+          threshold: 1 / options.alpha,
+          reject: sequential.crossing !== undefined,
+          alwaysValidPValue: sequential.minPValue,
+          lastLookPValue: sequential.last.pValue,
+          looks: sequential.looks,
+          crossedAt: sequential.crossing === undefined ? null : new Date(sequential.crossing.time).toISOString(),
+        };
+  // The direction is the one the difference had when the test decided, however it moved since.
+  const decided = sequential?.crossing?.difference ?? 0;
+  const verdict: Verdict = decided > 0 ? 'challenger-better' : decided < 0 ? 'champion-better' : 'no-difference-yet';
   return {
     champion: champion.arm,
     challenger: challenger.arm,
@@ -90,12 +101,4 @@ export function compareArms(champion: ArmTally, challenger: ArmTally, options: C
     fixedHorizonPValue: showClustered ? clustered.pValue : (zTest?.pValue ?? null),
     verdict,
   };
-}
-
-/** τ² from the champion's observed CTR (the pooled CTR when the champion's is 0 or 1); undefined with no clicks at all. */
-function observedMixingVariance(x1: number, n1: number, x2: number, n2: number): number | undefined {
-  const champion = n1 > 0 ? x1 / n1 : 0;
-  if (champion > 0 && champion < 1) return defaultMixingVariance(champion);
-  const pooled = n1 + n2 > 0 ? (x1 + x2) / (n1 + n2) : 0;
-  return pooled > 0 && pooled < 1 ? defaultMixingVariance(pooled) : undefined;
 }

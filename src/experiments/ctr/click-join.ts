@@ -14,7 +14,8 @@ import type { Click, Impression } from './ctr-records.js';
  *   AnalysedRange);
  * - `early`: the click is before its impression (clock skew between producers);
  * - `late`: the click is more than `windowMs` after its impression;
- * - `joined`: the first click in the window of an impression (the impression counts as clicked);
+ * - `joined`: the first click in the window of an impression (the impression counts as clicked,
+ *   from the time of its earliest click in the window);
  * - `duplicates`: any further click in the window of an impression already clicked.
  * Impressions are unique per request id: a re-delivered prediction (at-least-once after a crash)
  * is a `duplicate` and the earliest copy counts; a request id seen in two arms is `conflicting`
@@ -65,6 +66,8 @@ export interface JoinedImpression {
   readonly unit: string;
   readonly time: number;
   readonly clicked: boolean;
+  /** The earliest click in the window, when clicked: from then on the impression counts as clicked. */
+  readonly clickTime: number | undefined;
 }
 
 export interface JoinResult {
@@ -138,7 +141,8 @@ export class ClickJoin {
     }
     const rangeFrom = range.from === 'impressions' ? first : range.from;
     const rangeTo = range.to === 'impressions' ? last : range.to;
-    const clicked = new Set<string>();
+    // Request id -> the earliest click time in its impression's window (whatever order clicks were read in).
+    const clicked = new Map<string, number>();
     let joined = 0;
     let duplicates = 0;
     let orphans = 0;
@@ -159,10 +163,11 @@ export class ClickJoin {
       const delay = time - impression.time;
       if (delay < 0) early++;
       else if (delay > windowMs) late++;
-      else if (clicked.has(requestId)) duplicates++;
       else {
-        clicked.add(requestId);
-        joined++;
+        const earlier = clicked.get(requestId);
+        if (earlier === undefined) joined++;
+        else duplicates++;
+        if (earlier === undefined || time < earlier) clicked.set(requestId, time);
       }
     }
 
@@ -181,7 +186,8 @@ export class ClickJoin {
       timeRange: impressions.size === 0 ? undefined : { first, last },
       forEachImpression(visit) {
         for (const [requestId, slot] of impressions) {
-          visit({ requestId, arm: arms[slot.arm] ?? '', unit: slot.unit, time: slot.time, clicked: clicked.has(requestId) });
+          const clickTime = clicked.get(requestId);
+          visit({ requestId, arm: arms[slot.arm] ?? '', unit: slot.unit, time: slot.time, clicked: clickTime !== undefined, clickTime });
         }
       },
     };

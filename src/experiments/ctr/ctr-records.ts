@@ -2,7 +2,9 @@ import { ExperimentHeader } from '../../routing/experiment-headers.js';
 
 /**
  * Impressions and clicks as the CTR analysis sees them, and how they are taken from records of
- * the arms' output topics and of the clicks topic.
+ * the arms' output topics and of the clicks topic. Both sides are timed the same way, by event
+ * time: a `timestamp` field in the value when there is one (the Kafka timestamp may be an
+ * ingestion time), else the Kafka timestamp.
  */
 
 /**
@@ -31,13 +33,13 @@ export interface Impression {
   readonly arm: string;
   /** The randomisation unit (user): the `kascade.unit` header, else the record key, else the request id. */
   readonly unit: string;
-  /** Milliseconds since the epoch (the Kafka timestamp). */
+  /** Event time, milliseconds since the epoch: the value's `timestamp` field, else the Kafka timestamp. */
   readonly time: number;
 }
 
 export interface Click {
   readonly requestId: string;
-  /** Milliseconds since the epoch: the value's `timestamp` field, else the Kafka timestamp. */
+  /** Event time, milliseconds since the epoch: the value's `timestamp` field, else the Kafka timestamp. */
   readonly time: number;
 }
 
@@ -53,7 +55,7 @@ export function impressionOf(record: ReadRecord, value: unknown, arm?: string): 
   const armName = arm ?? nonEmpty(headerText(record.headers, ExperimentHeader.arm));
   if (armName === undefined) return { skipped: 'no-arm' };
   const unit = nonEmpty(headerText(record.headers, ExperimentHeader.unit)) ?? nonEmpty(record.key?.toString('utf8')) ?? requestId;
-  return { impression: { requestId, arm: armName, unit, time: record.timestamp } };
+  return { impression: { requestId, arm: armName, unit, time: timeField(value) ?? record.timestamp } };
 }
 
 /** The click a clicks-topic record stands for; undefined when it names no request id. */

@@ -1,7 +1,8 @@
 import { wilsonInterval } from '../statistics/wilson.js';
-import type { CtrReport } from './ctr-report.js';
+import type { ArmReport, CtrReport } from './ctr-report.js';
 import { formatDuration } from './duration.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatRelative } from './report-format.js';
+import { caveatText } from './per-user-interval.js';
+import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
 /**
  * The report as one self-contained HTML file: inline CSS and inline SVG, no scripts, fonts,
@@ -35,9 +36,9 @@ svg text { font: 11px system-ui, sans-serif; fill: #3d4454; }
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">Generated ${escapeHtml(report.generatedAt)} &middot; attribution window ${escapeHtml(report.window.text)} &middot; range ${escapeHtml(report.range.from ?? 'start')} .. ${escapeHtml(report.range.to ?? 'end')} &middot; ${percent} intervals</p>
+<p class="muted">Generated ${escapeHtml(report.generatedAt)} &middot; attribution window ${escapeHtml(report.window.text)} &middot; ${escapeHtml(formatReadRange(report.range))} &middot; ${percent} intervals</p>
 <p class="verdict ${escapeHtml(report.verdict)}">Verdict: <strong>${escapeHtml(report.verdict)}</strong>${detail.arm === null ? '' : ` (${escapeHtml(detail.arm)})`}
-<span class="muted">&middot; mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)} &middot; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}</span></p>
+<span class="muted">&middot; mSPRT at ${formatVerdictAlpha(detail)}, always-valid p = ${formatP(detail.alwaysValidPValue)}${detail.decidedAt === null ? '' : `, decided at ${escapeHtml(detail.decidedAt)}`} &middot; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}</span></p>
 
 <h2>Arms</h2>
 <table>
@@ -48,14 +49,14 @@ ${report.arms
       `<tr><td>${escapeHtml(arm.name)}</td><td>${arm.role}</td><td>${escapeHtml(arm.topic ?? '-')}</td><td class="n">${arm.weight ?? '-'}</td>` +
       `<td class="n">${formatCount(arm.impressions)}</td><td class="n">${formatCount(arm.clicked)}</td><td class="n">${formatCount(arm.units)}</td>` +
       `<td class="n">${formatRate(arm.ctr)}</td><td class="n">${arm.wilson === null ? '-' : formatRange(arm.wilson.low, arm.wilson.high, (value) => formatRate(value))}</td>` +
-      `<td class="n">${arm.clustered === null ? '-' : formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value))}</td></tr>`,
+      `<td class="n">${perUserCell(arm)}</td></tr>`,
   )
   .join('\n')}
 </table>
 
 <h2>Comparisons</h2>
 <table>
-<tr><th>challenger</th><th>absolute lift (${percent} CI)</th><th>relative lift (${percent} CI)</th><th>z-test p</th><th>per-user p</th><th>mSPRT always-valid p</th><th>verdict</th></tr>
+<tr><th>challenger</th><th>absolute lift (${percent} CI)</th><th>relative lift (${percent} CI)</th><th>z-test p</th><th>per-user p</th><th>alpha</th><th>mSPRT always-valid p (lowest over looks)</th><th>last-look p</th><th>looks</th><th>decided at</th><th>verdict</th></tr>
 ${report.comparisons
   .map((comparison) => {
     const absolute = comparison.absoluteLift;
@@ -65,7 +66,9 @@ ${report.comparisons
       `<td class="n">${absolute === null ? '-' : `${formatPoints(absolute.estimate)} ${formatRange(absolute.low, absolute.high, (value) => formatPoints(value))}`}</td>` +
       `<td class="n">${relative === null ? '-' : `${formatRelative(relative.estimate)} ${formatRange(relative.low, relative.high, formatRelative)}`}</td>` +
       `<td class="n">${formatP(comparison.zTest?.pValue ?? null)}</td><td class="n">${formatP(comparison.clusteredTest?.pValue ?? null)}</td>` +
-      `<td class="n">${formatP(comparison.msprt?.alwaysValidPValue ?? null)}</td><td>${comparison.verdict}</td></tr>`
+      `<td class="n">${comparison.msprt === null ? '-' : formatAlpha(comparison.msprt.alpha)}</td>` +
+      `<td class="n">${formatP(comparison.msprt?.alwaysValidPValue ?? null)}</td><td class="n">${formatP(comparison.msprt?.lastLookPValue ?? null)}</td>` +
+      `<td class="n">${comparison.msprt === null ? '-' : formatCount(comparison.msprt.looks)}</td><td>${escapeHtml(comparison.msprt?.crossedAt ?? '-')}</td><td>${comparison.verdict}</td></tr>`
     );
   })
   .join('\n')}
@@ -77,8 +80,8 @@ ${timelineSvg(report)}
 
 <h2>Records</h2>
 <table>
-<tr><th>clicks</th><td class="n">${formatCount(clicks.records)} records</td><td>${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ${formatCount(clicks.unreadable)} unreadable</td></tr>
-<tr><th>impressions</th><td class="n">${formatCount(impressions.records)} records</td><td>${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable)} unreadable, ${formatCount(impressions.withoutRequestId)} without request id, ${formatCount(impressions.withoutArm)} without arm; ${formatCount(impressions.unitsInSeveralArms)} units in several arms</td></tr>
+<tr><th>clicks</th><td class="n">${formatCount(clicks.records)} records</td><td>${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ${formatCount(clicks.unreadable)} unreadable, ${formatCount(clicks.outsideTimeRange)} outside the time range</td></tr>
+<tr><th>impressions</th><td class="n">${formatCount(impressions.records)} records</td><td>${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable)} unreadable, ${formatCount(impressions.withoutRequestId)} without request id, ${formatCount(impressions.withoutArm)} without arm, ${formatCount(impressions.outsideTimeRange)} outside the time range; ${formatCount(impressions.unitsInSeveralArms)} units in several arms</td></tr>
 <tr><th>sample ratio</th><td colspan="2">${
     srm.checked
       ? `units ${srm.arms.map((arm) => `${escapeHtml(arm.name)} ${formatCount(arm.observed)} (expected ${formatRate(arm.expectedShare, 1)}, observed ${formatRate(arm.observedShare, 1)})`).join(', ')}: p = ${formatP(srm.pValue)}, ${srm.mismatch ? '<strong>MISMATCH</strong>' : 'ok'}`
@@ -89,6 +92,13 @@ ${report.notes.length === 0 ? '' : `<h2>Notes</h2>\n<ul class="notes">\n${report
 </body>
 </html>
 `;
+}
+
+/** The per-user interval, and why not to trust it when that is known. */
+function perUserCell(arm: ArmReport): string {
+  if (arm.clustered === null) return '-';
+  const range = formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value));
+  return arm.clustered.unreliable === null ? range : `${range} <span class="muted">unreliable: ${escapeHtml(caveatText(arm.clustered.unreliable, arm.units))}</span>`;
 }
 
 const COLORS = ['#2f6fdb', '#d9622b', '#2e9e5b', '#9b4fc9', '#c23b63', '#7a7f2a'];

@@ -1,12 +1,13 @@
 import type { ArmComparison } from './arm-comparison.js';
-import type { CtrReport } from './ctr-report.js';
-import { formatCount, formatP, formatPoints, formatRange, formatRate, formatRelative } from './report-format.js';
+import type { ArmReport, CtrReport } from './ctr-report.js';
+import { caveatText } from './per-user-interval.js';
+import { MIN_LOOK_UNITS } from './sequential-looks.js';
+import { formatAlpha, formatCount, formatP, formatPoints, formatRange, formatRate, formatReadRange, formatRelative, formatVerdictAlpha } from './report-format.js';
 
 /** The report as plain text for a terminal: arms, comparisons, click accounting, SRM, verdict and notes. */
 export function formatCtrTable(report: CtrReport): string {
   const percent = `${Math.round(report.confidence * 100)}%`;
-  const range = report.range.from === null && report.range.to === null ? 'whole topics' : `${report.range.from ?? 'start'} .. ${report.range.to ?? 'end'}`;
-  const lines: string[] = [`CTR by arm (attribution window ${report.window.text}, ${range})`, ''];
+  const lines: string[] = [`CTR by arm (attribution window ${report.window.text}, ${formatReadRange(report.range)})`, ''];
 
   lines.push(
     ...alignColumns([
@@ -20,7 +21,7 @@ export function formatCtrTable(report: CtrReport): string {
         formatCount(arm.units),
         formatRate(arm.ctr),
         arm.wilson === null ? '-' : formatRange(arm.wilson.low, arm.wilson.high, (value) => formatRate(value)),
-        arm.clustered === null ? '-' : formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value)),
+        perUserCell(arm),
       ]),
     ]),
   );
@@ -32,13 +33,13 @@ export function formatCtrTable(report: CtrReport): string {
     '',
     `clicks: ${formatCount(clicks.joined)} joined, ${formatCount(clicks.duplicates)} duplicates, ${formatCount(clicks.orphans)} orphans, ` +
       `${formatCount(clicks.late)} late, ${formatCount(clicks.early)} early, ${formatCount(clicks.outOfRange)} out of range, ` +
-      `${formatCount(clicks.unreadable)} unreadable (${formatCount(clicks.records)} records)`,
+      `${formatCount(clicks.unreadable)} unreadable, ${formatCount(clicks.outsideTimeRange)} outside the time range (${formatCount(clicks.records)} records)`,
   );
   const impressions = report.impressions;
   lines.push(
     `impressions: ${formatCount(impressions.counted)} counted, ${formatCount(impressions.duplicates)} duplicates, ` +
-      `${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable + impressions.withoutRequestId + impressions.withoutArm)} unusable ` +
-      `(${formatCount(impressions.records)} records)`,
+      `${formatCount(impressions.conflicting)} in two arms, ${formatCount(impressions.unreadable + impressions.withoutRequestId + impressions.withoutArm)} unusable, ` +
+      `${formatCount(impressions.outsideTimeRange)} outside the time range (${formatCount(impressions.records)} records)`,
   );
   const srm = report.srm;
   lines.push(
@@ -50,11 +51,18 @@ export function formatCtrTable(report: CtrReport): string {
   const detail = report.verdictDetail;
   lines.push(
     '',
-    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at alpha ${detail.alpha}, always-valid p = ${formatP(detail.alwaysValidPValue)}; ` +
-      `fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}`,
+    `verdict: ${report.verdict}${detail.arm === null ? '' : ` (${detail.arm})`}: mSPRT at ${formatVerdictAlpha(detail)}, always-valid p = ${formatP(detail.alwaysValidPValue)}` +
+      `${detail.decidedAt === null ? '' : `, decided at ${detail.decidedAt}`}; fixed-horizon p = ${formatP(detail.fixedHorizonPValue)}`,
   );
   if (report.notes.length > 0) lines.push('', 'notes:', ...report.notes.map((note) => `  - ${note}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** The per-user interval, and why not to trust it when that is known. */
+function perUserCell(arm: ArmReport): string {
+  if (arm.clustered === null) return '-';
+  const range = formatRange(arm.clustered.low, arm.clustered.high, (value) => formatRate(value));
+  return arm.clustered.unreliable === null ? range : `${range} unreliable: ${caveatText(arm.clustered.unreliable, arm.units)}`;
 }
 
 function comparisonLines(comparison: ArmComparison, percent: string): string[] {
@@ -70,11 +78,15 @@ function comparisonLines(comparison: ArmComparison, percent: string): string[] {
   if (comparison.clusteredTest !== null) tests.push(`per-user test p = ${formatP(comparison.clusteredTest.pValue)}`);
   if (tests.length > 0) lines.push(`  fixed horizon: ${tests.join(', ')}`);
   const sequential = comparison.msprt;
+  if (sequential === null) {
+    lines.push(`  mSPRT: no look yet (each arm needs ${MIN_LOOK_UNITS} units, and a click)`);
+    return lines;
+  }
   lines.push(
-    sequential === null
-      ? '  mSPRT: nothing to test yet (no clicks or no variance)'
-      : `  mSPRT: likelihood ratio ${sequential.likelihoodRatio === null ? 'inf' : sequential.likelihoodRatio.toPrecision(3)} / threshold ${sequential.threshold.toPrecision(3)}, ` +
-          `always-valid p = ${formatP(sequential.alwaysValidPValue)}${sequential.reject ? ' (reject: the arms differ)' : ''}`,
+    `  mSPRT at alpha ${formatAlpha(sequential.alpha)}: always-valid p = ${formatP(sequential.alwaysValidPValue)}, the lowest over ${formatCount(sequential.looks)} looks` +
+      (sequential.crossedAt === null ? '' : `; reached alpha at ${sequential.crossedAt} (reject: the arms differ)`),
+    `  last look: likelihood ratio ${sequential.likelihoodRatio === null ? 'inf' : sequential.likelihoodRatio.toPrecision(3)} / threshold ${sequential.threshold.toPrecision(3)}, ` +
+      `p = ${formatP(sequential.lastLookPValue)}`,
   );
   return lines;
 }

@@ -15,6 +15,12 @@
 import { requireNonNegative } from './argument-checks.js';
 import { twoSidedCriticalValue, twoSidedPValue } from './normal.js';
 
+/**
+ * Units below which the delta method's variance is itself too noisy to lean on: the normal
+ * approximation of a ratio of means wants a few dozen clusters (30 is the usual rule of thumb).
+ */
+export const MIN_RELIABLE_UNITS = 30;
+
 /** One randomisation unit (user): its impressions and clicks in one arm. */
 export interface ClusterUnit {
   readonly impressions: number;
@@ -88,7 +94,7 @@ export function clusteredRatio(units: readonly ClusterUnit[]): ClusteredRatio {
   return { ratio, variance, standardError: Math.sqrt(variance), units: n };
 }
 
-/** Wald interval ratio ± z·SE around the clustered ratio (not clamped to [0, 1]). */
+/** Wald interval ratio ± z·SE around the clustered ratio (not clamped to [0, 1]: a CTR's caller clamps it). */
 export function clusteredInterval(units: readonly ClusterUnit[], confidence = 0.95): ClusteredIntervalResult {
   const z = twoSidedCriticalValue(confidence);
   const { ratio, standardError } = clusteredRatio(units);

@@ -26,6 +26,15 @@ test('impressions: request id from the value, else the header; unit from kascade
   assert.deepEqual(impressionOf(record(), 'just text', 'champion'), { skipped: 'no-request-id' });
 });
 
+test('impressions are timed by event time like clicks: the timestamp field, else the Kafka timestamp', () => {
+  const at = Date.UTC(2024, 3, 28, 9);
+  assert.deepEqual(impressionOf(record(), { requestId: 'r', timestamp: at }, 'champion'), { impression: { requestId: 'r', arm: 'champion', unit: 'r', time: at } });
+  assert.deepEqual(impressionOf(record(), { requestId: 'r', timestamp: new Date(at).toISOString() }, 'champion'), {
+    impression: { requestId: 'r', arm: 'champion', unit: 'r', time: at },
+  });
+  assert.deepEqual(impressionOf(record(), { requestId: 'r', timestamp: 'unknown' }, 'champion'), { impression: { requestId: 'r', arm: 'champion', unit: 'r', time: T } });
+});
+
 test('impressions of a shared topic take their arm from kascade.arm (repeated headers: the first value)', () => {
   const shared = record([
     [ExperimentHeader.arm, Buffer.from('challenger')],

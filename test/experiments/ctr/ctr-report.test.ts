@@ -12,7 +12,8 @@ const T0 = Date.UTC(2024, 4, 1, 0);
 
 /**
  * Champion: 1000 impressions over 200 users (5 each), 30 clicked. Challenger: 1000 over 200
- * users, `challengerClicks` clicked. Impressions spread over 24 hours.
+ * users, `challengerClicks` clicked. Impressions spread over 24 hours, the clicked ones scattered
+ * among them (so every look sees about the final CTRs).
  */
 function experiment(challengerClicks: number): ClickJoin {
   const join = new ClickJoin({ windowMs: 24 * HOUR, arms: ['champion', 'challenger'] });
@@ -24,7 +25,8 @@ function experiment(challengerClicks: number): ClickJoin {
       const requestId = `${arm}-${index}`;
       const time = T0 + Math.floor((index * 24 * HOUR) / 1000);
       join.addImpression({ requestId, arm, unit: `${arm}-user-${index % 200}`, time });
-      if (index < clicks) join.addClick({ requestId, time: time + 60_000 });
+      // 7919 is prime to 1000: the clicked impressions are scattered evenly over time and over users.
+      if ((index * 7919) % 1000 < clicks) join.addClick({ requestId, time: time + 60_000 });
     }
   }
   return join;
@@ -122,7 +124,8 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
       ['champion', 'impressions.champion'],
       ['challenger', 'impressions.challenger'],
     ]),
-    skipped: { impressions: { unreadable: 1, withoutRequestId: 2, withoutArm: 0 }, clicks: { unreadable: 3 } },
+    skipped: { impressions: { unreadable: 1, withoutRequestId: 2, withoutArm: 0, outsideTimeRange: 4 }, clicks: { unreadable: 3, outsideTimeRange: 5 } },
+    timeSkew: { thresholdMs: HOUR, records: 2083, beyondThreshold: 0, largestMs: 1000 },
     now: T0,
   });
   const parsed = JSON.parse(formatCtrJson(report)) as Record<string, unknown> & CtrReport;
@@ -137,6 +140,7 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
     'srm',
     'impressions',
     'clicks',
+    'timeSkew',
     'verdict',
     'verdictDetail',
     'timeline',
@@ -179,19 +183,34 @@ test('the JSON shape: stable top-level and nested field names, no NaN', () => {
     'threshold',
     'reject',
     'alwaysValidPValue',
+    'lastLookPValue',
+    'looks',
+    'crossedAt',
   ]);
-  assert.deepEqual(parsed.clicks, { records: 78, joined: 75, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 0, unreadable: 3 });
+  assert.deepEqual(parsed.clicks, { records: 83, joined: 75, duplicates: 0, orphans: 0, late: 0, early: 0, outOfRange: 0, unreadable: 3, outsideTimeRange: 5 });
   assert.deepEqual(parsed.impressions, {
-    records: 2003,
+    records: 2007,
     counted: 2000,
     duplicates: 0,
     conflicting: 0,
     unreadable: 1,
     withoutRequestId: 2,
     withoutArm: 0,
+    outsideTimeRange: 4,
     unitsInSeveralArms: 0,
   });
-  assert.deepEqual(Object.keys(parsed.verdictDetail), ['rule', 'arm', 'alpha', 'alwaysValidPValue', 'fixedHorizonPValue', 'mixingVariance']);
+  assert.deepEqual(parsed.timeSkew, { thresholdMs: HOUR, records: 2083, beyondThreshold: 0, largestMs: 1000 });
+  assert.deepEqual(Object.keys(parsed.verdictDetail), [
+    'rule',
+    'arm',
+    'alpha',
+    'comparisonAlpha',
+    'comparisons',
+    'alwaysValidPValue',
+    'fixedHorizonPValue',
+    'mixingVariance',
+    'decidedAt',
+  ]);
   assert.equal(parsed.timeline.bucketMs, HOUR);
   assert.equal(parsed.timeline.buckets.length, 24);
   assert.equal(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultMixingVariance, msprt, msprtBoundary } from '../../../src/experiments/statistics/msprt.js';
 import { absoluteLift, twoProportionZTest } from '../../../src/experiments/statistics/two-proportion.js';
+import { seededRandom } from '../seeded-random.js';
 import { assertClose } from './close.js';
 
 // Champion 300/10000, challenger 360/10000: d = 0.006 and the unpooled variance
@@ -95,18 +96,6 @@ test('bad arguments throw RangeError', () => {
   assert.throws(() => msprt({ difference: 0.01, variance: V, mixingVariance: TAU2, previousPValue: 2 }), RangeError);
   assert.throws(() => msprtBoundary(V, 0, 0.05), RangeError);
 });
-
-/** A small seeded generator (mulberry32), so the simulation below is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('under no difference, looking after every batch: peeking z-tests reject far above α, the mSPRT stays below it', () => {
   const random = seededRandom(20240601);
