@@ -18,16 +18,17 @@ export function headersFromObject(headers: KafkajsHeaders | undefined): Headers 
 
 /**
  * A header list as kafkajs's headers object, for kafkajs paths that encode records themselves.
- * Repeats become arrays; the order across names is lost there, which is why kascade encodes its
- * own records from the list (see outgoing-encoding.ts).
+ * Repeats become arrays; the order across names is lost there, and kafkajs's own encoder cannot
+ * write a null value (it measures the value first), so null values are left out: which is why
+ * kascade encodes its own records from the list (see outgoing-encoding.ts).
  */
 export function headersToObject(headers: Headers): IHeaders {
-  const object: Record<string, Buffer | string | null | (Buffer | string | null)[]> = {};
+  const object: Record<string, Buffer | string | (Buffer | string)[]> = {};
   for (const [name, item] of headers) {
+    if (item === null) continue;
     const existing = Object.hasOwn(object, name) ? object[name] : undefined;
     const next = existing === undefined ? item : Array.isArray(existing) ? [...existing, item] : [existing, item];
     Object.defineProperty(object, name, { value: next, enumerable: true, writable: true, configurable: true });
   }
-  // kafkajs's encoder writes a null value as null (length -1); its type leaves null out.
-  return object as IHeaders;
+  return object;
 }

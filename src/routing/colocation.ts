@@ -1,4 +1,5 @@
-import type { InferenceStageSpec, TopologySpec } from '../topology/spec.js';
+import type { InferenceStageSpec, KeyFormat, TopologySpec } from '../topology/spec.js';
+import { keyTextOfBytes } from './key-text.js';
 import { partitionForKey } from './partitioner.js';
 
 /**
@@ -9,12 +10,18 @@ import { partitionForKey } from './partitioner.js';
  * Models (sorted by id) take partitions round robin: with M models and P >= M partitions, model
  * i owns partitions i, i+M, i+2M, ... and its keys spread over them by key hash; with P < M,
  * model i gets partition i mod P. Keys no mapping names follow the default model, else the key hash.
+ * A key's bytes are read as the stage reads them (keyTextOfBytes with the topic's key format), so
+ * a record lands on the partitions of the model that serves it.
  */
-export function colocatedPartition(key: string | Uint8Array, stage: Pick<InferenceStageSpec, 'models' | 'defaultModel'>, partitions: number): number {
+export function colocatedPartition(
+  key: string | Uint8Array,
+  stage: Pick<InferenceStageSpec, 'models' | 'defaultModel'>,
+  partitions: number,
+  keyFormat?: KeyFormat,
+): number {
   const models = (stage.models ?? []).map((model) => model.id).sort();
-  // Model keys are text; a key that is not UTF-8 names none of them and follows the default model.
-  const text = typeof key === 'string' ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('utf8');
-  const modelId = stage.models?.find((model) => model.keys.includes(text))?.id ?? stage.defaultModel;
+  const text = typeof key === 'string' ? key : keyTextOfBytes(key, keyFormat);
+  const modelId = (text === undefined ? undefined : stage.models?.find((model) => model.keys.includes(text))?.id) ?? stage.defaultModel;
   const index = modelId === undefined ? -1 : models.indexOf(modelId);
   if (index < 0 || models.length === 0) return partitionForKey(key, partitions);
   if (partitions < models.length) return index % partitions;
@@ -31,6 +38,6 @@ export function topicPartitioner(spec: TopologySpec): (topic: string, key: strin
   }
   return (topic, key, partitions) => {
     const stage = colocated.get(topic);
-    return stage === undefined ? partitionForKey(key, partitions) : colocatedPartition(key, stage, partitions);
+    return stage === undefined ? partitionForKey(key, partitions) : colocatedPartition(key, stage, partitions, spec.topics[topic]?.key?.format);
   };
 }

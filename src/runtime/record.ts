@@ -1,3 +1,5 @@
+import { keyTextOf } from '../routing/key-text.js';
+
 /**
  * Records as the runtime sees them, independent of the transport (Kafka or the in-memory driver).
  * Keys and headers are bytes: kascade writes exactly the key and header bytes it read.
@@ -105,25 +107,7 @@ export function replaceHeaders(incoming: Headers, replaced: ReadonlySet<string>,
   return headers;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The bytes as UTF-8 text, or undefined when they are not valid UTF-8. */
-export function strictUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The key as text, where an id is wanted (a router's unit, a keyed model's key): a decoded string
- * or number as it is, anything else (an Avro record key, bytes that are not UTF-8) as the hex of
- * its bytes, so every key has one stable id. Undefined when the record has no key.
- */
+/** The key as text, where an id is wanted: see keyTextOf. */
 export function keyText(record: Pick<StageRecord, 'key' | 'keyBytes'>): string | undefined {
-  const { key, keyBytes } = record;
-  if (typeof key === 'string') return key;
-  if (typeof key === 'number' || typeof key === 'bigint') return String(key);
-  return keyBytes === null ? undefined : keyBytes.toString('hex');
+  return keyTextOf(record.key, record.keyBytes);
 }

@@ -216,6 +216,12 @@ function checkTopicDeclarations(context: Context): void {
       }
     }
     checkKeyDeclaration(context, topic, declaration.key);
+    if (declaration.colocateFor !== undefined && declaration.key?.format === 'avro') {
+      context.problems.push({
+        path: ['topics', topic, 'key', 'format'],
+        message: 'colocateFor places records by their key before any stage decodes it, which Avro keys (read through the registry) do not allow: use string, json or bytes keys here, or drop colocateFor',
+      });
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { ExperimentHeader } from '../../routing/experiment-headers.js';
+import { keyTextOfBytes } from '../../routing/key-text.js';
 
 /**
  * Impressions and clicks as the CTR analysis sees them, and how they are taken from records of
@@ -54,7 +55,7 @@ export function impressionOf(record: ReadRecord, value: unknown, arm?: string): 
   if (requestId === undefined) return { skipped: 'no-request-id' };
   const armName = arm ?? nonEmpty(headerText(record.headers, ExperimentHeader.arm));
   if (armName === undefined) return { skipped: 'no-arm' };
-  const unit = nonEmpty(headerText(record.headers, ExperimentHeader.unit)) ?? nonEmpty(record.key?.toString('utf8')) ?? requestId;
+  const unit = nonEmpty(headerText(record.headers, ExperimentHeader.unit)) ?? nonEmpty(record.key === null ? undefined : keyTextOfBytes(record.key, undefined)) ?? requestId;
   return { impression: { requestId, arm: armName, unit, time: timeField(value) ?? record.timestamp } };
 }
 
