@@ -86,6 +86,26 @@ function request(index: number): Record<string, unknown> {
   };
 }
 
+const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+
+/**
+ * A schema with every named type written by its full name and no `namespace` key, the same
+ * schema in one spelling: a registry may store it otherwise (Apicurio splits `name` and
+ * `namespace`) without changing what it means.
+ */
+function fullNames(schema: unknown, namespace: string): unknown {
+  const qualify = (name: string, enclosing: string): string => (name.includes('.') || enclosing === '' ? name : `${enclosing}.${name}`);
+  if (typeof schema === 'string') return PRIMITIVES.has(schema) ? schema : qualify(schema, namespace);
+  if (Array.isArray(schema)) return schema.map((branch) => fullNames(branch, namespace));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const { namespace: own, ...rest } = schema as Record<string, unknown>;
+  if (typeof rest.name !== 'string') return Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, key === 'type' || key === 'items' || key === 'values' ? fullNames(value, namespace) : value]));
+  const name = qualify(rest.name, typeof own === 'string' ? own : namespace);
+  const inner = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
+  const fields = Array.isArray(rest.fields) ? (rest.fields as Record<string, unknown>[]).map((field) => ({ ...field, type: fullNames(field.type, inner) })) : undefined;
+  return { ...rest, name, ...(fields === undefined ? {} : { fields }) };
+}
+
 /** The fixture with this run's topics, created (as `kascade topics` would). */
 async function load(run: string): Promise<LoadedTopology> {
   const loaded = await loadTopologyFile(FIXTURE, { env: { ...process.env, KASCADE_RUN: run } });
@@ -135,7 +155,7 @@ test('without a schema: file, pass-through fields keep the exact Avro types regi
     // The prediction schema registered for the output topic carries the input's types, logical types and named types included.
     const outputId = await createSchemaRegistry(connection).getLatestSchemaId(`${output}-value`);
     const outputSchema = JSON.parse(await registry.schemaById(outputId)) as avro.schema.RecordType;
-    const typeOf = (field: string): unknown => outputSchema.fields.find((candidate) => candidate.name === field)?.type;
+    const typeOf = (field: string): unknown => fullNames(outputSchema.fields.find((candidate) => candidate.name === field)?.type, '');
     const tier = { type: 'enum', name: 'dev.kascade.it.Tier', symbols: ['FREE', 'GOLD'] };
     assert.deepEqual(Object.fromEntries(PASSTHROUGH.map((field) => [field, typeOf(field)])), {
       id: 'string',
