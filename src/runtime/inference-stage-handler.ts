@@ -41,12 +41,14 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
   };
   return {
     async start() {
+      // Before the model runner exists: a stage that cannot start must leave no worker threads behind.
+      const inputSchema = await passthroughInputSchema(stage, context.serdes, context.logger);
       handler = new InferenceHandler({
         stage,
         source: new ModelSource(context.modelsRoot),
         runner: context.createModelRunner(stage),
         logger: context.logger,
-        inputSchema: await passthroughInputSchema(stage, context.serdes, context.logger),
+        inputSchema,
         onModelEvent: modelMetrics(stage.name),
       });
       const { predictionSchema } = await handler.start();
