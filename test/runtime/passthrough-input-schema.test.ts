@@ -42,8 +42,8 @@ const REQUEST = {
   ],
 } satisfies avro.schema.AvroSchema;
 
-/** A topology of one inference stage; `topics` and `stage` override its declarations. */
-function topology(options: { requests?: string; predictions?: string; stage?: string } = {}): TopologySpec {
+/** A topology of one inference stage; the options replace its topics' declarations and its passthrough fields. */
+function topology(options: { requests?: string; predictions?: string; passthrough?: string } = {}): TopologySpec {
   return parseTopology(
     `
 name: passthrough
@@ -58,9 +58,8 @@ stages:
     requestId: { field: id }
     inputs: { features: { field: features } }
     outputs: { probability: { output: probability } }
-    passthrough: [id, count, sentAt, price, user, user.id, note]
+    passthrough: ${options.passthrough ?? '[id, count, sentAt, price, user, user.id, note]'}
     reload: { watch: false }
-${options.stage ?? ''}
     output: predictions
 `,
     'passthrough.yaml',
@@ -191,4 +190,20 @@ test('a schema file on the input wins over the registry; a registry schema is lo
     lines.map(({ level, msg, stage, topic, subject, version }) => ({ level, msg, stage, topic, subject, version })),
     [{ level: 'info', msg: 'passthrough field types from the schema registry', stage: 'score', topic: 'requests', subject: 'requests-value', version: 2 }],
   );
+});
+
+test('a passthrough field the input schema lacks is logged as a warning at start (it is null in every prediction)', async () => {
+  const registry = new InMemorySchemaRegistry();
+  await registry.register('requests-value', JSON.stringify(REQUEST));
+  const { logger, lines } = capture();
+  const driver = new TopologyTestDriver(topology({ passthrough: '[id, campaign, user.age]' }), { registry, modelsRoot, logger });
+  try {
+    await driver.pipe('requests', []);
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'warn').map(({ msg, stage, fields }) => ({ msg, stage, fields })),
+      [{ msg: 'passthrough fields are not in the input schema: their type is a nullable scalar', stage: 'score', fields: 'campaign,user.age' }],
+    );
+  } finally {
+    await driver.close();
+  }
 });
