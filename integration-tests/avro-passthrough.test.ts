@@ -215,6 +215,6 @@ test('without a schema: file and with nothing registered under <input>-value, th
   assert.ok(isKascadeError(started, ErrorCode.ConfigInvalid), `expected ConfigInvalid, got ${String(started)}`);
   assert.match(started.message, new RegExp(`^stage score: .*input topic "${input.replaceAll('.', '\\.')}"`));
   assert.ok(started.message.includes(`nothing is registered under subject "${input}-value"`), started.message);
-  assert.ok(started.message.includes(`topics.${input}.schema`), started.message);
+  assert.ok(started.message.includes(`Declare topics[${JSON.stringify(input)}].schema (the producers' .avsc file)`), started.message);
   assert.ok(!logs.some((line) => line.includes('"msg":"joined consumer group"')), 'the stage never joined its group');
 });

@@ -3,6 +3,7 @@ import { ErrorCode, KascadeError } from '../errors.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
 import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
+import { formatPath } from '../topology/yaml-path.js';
 
 /**
  * The schema an inference stage's passthrough fields take their types from in the prediction
@@ -36,7 +37,7 @@ export async function passthroughInputSchema(stage: InferenceStageSpec, serdes: 
         ErrorCode.ConfigInvalid,
         `stage ${stage.name}: its predictions copy ${stage.passthrough.join(', ')} from input topic "${input}" with their Avro types, ` +
           `but that topic's schema is unknown: the topology declares no schema: file for it and nothing is registered under subject "${known.subject}" yet. ` +
-          `Declare topics.${input}.schema (the producers' .avsc file), or register the producers' schema under "${known.subject}", then start the stage again`,
+          `Declare ${formatPath(['topics', input, 'schema'])} (the producers' .avsc file), or register the producers' schema under "${known.subject}", then start the stage again`,
       );
   }
 }
