@@ -21,7 +21,7 @@ export type KnownAvroSchema =
   | { readonly source: 'unknown'; readonly subject: string };
 
 /** The topic's value subject (Confluent's TopicNameStrategy), as the Avro serde registers and reads it. */
-export function valueSubject(topic: string): string {
+function valueSubject(topic: string): string {
   return `${topic}-value`;
 }
 
