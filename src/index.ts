@@ -28,8 +28,9 @@ export type { RunTopologyOptions, RunningTopology } from './kafka/topology-runne
 export type { StageExit } from './kafka/stage-service.js';
 export { createTopicSerdes } from './serde/serde-factory.js';
 export type { TopicSerdes } from './serde/serde-factory.js';
+export type { KnownAvroSchema } from './serde/known-avro-schema.js';
 export { createHttpSchemaRegistryClient } from './serde/http-schema-registry.js';
-export type { Serde, SchemaRegistryClient } from './serde/serde.js';
+export type { Serde, SchemaRegistryClient, SubjectVersion } from './serde/serde.js';
 export { jsonLogger, silentLogger } from './telemetry/logger.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export { LineageHeader, lastModelHop, parseSourcePosition } from './runtime/lineage.js';

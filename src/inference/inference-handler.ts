@@ -111,11 +111,14 @@ export class InferenceHandler {
       shapes ??= mapping.outputShapes();
     }
     this.layout = compilePredictionLayout({ stage: stage.name, outputs: Object.keys(stage.outputs), passthrough: stage.passthrough });
-    const predictionSchema = predictionAvroSchema({
-      name: `${stage.name}-prediction`,
-      outputs: shapes ?? {},
-      passthrough: stage.passthrough.map((field) => ({ field, schema: this.options.inputSchema === undefined ? undefined : fieldSchemaOf(this.options.inputSchema, field) })),
-    });
+    const { inputSchema } = this.options;
+    const passthrough = stage.passthrough.map((field) => ({ field, schema: inputSchema === undefined ? undefined : fieldSchemaOf(inputSchema, field) }));
+    const absent = inputSchema === undefined ? [] : passthrough.filter((entry) => entry.schema === undefined).map((entry) => entry.field);
+    if (absent.length > 0) {
+      // Probably a typo: such a field is null in every prediction, and its type is a guess.
+      this.options.logger.warn('passthrough fields are not in the input schema: their type is a nullable scalar', { stage: stage.name, fields: absent.join(',') });
+    }
+    const predictionSchema = predictionAvroSchema({ name: `${stage.name}-prediction`, outputs: shapes ?? {}, passthrough });
     this.reloader?.start();
     this.options.logger.info('models ready', { stage: stage.name, models: [...this.models.keys()].join(','), loaded: this.cache.loadedIds().join(',') });
     return { predictionSchema };

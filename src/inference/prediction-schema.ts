@@ -13,15 +13,17 @@ export { fieldSchemaOf } from './avro-field-schema.js';
  * double, and one type keeps consumers simple. Avro has no fixed-length arrays; a known length is
  * written in the field's doc.
  *
- * A passthrough field keeps its schema from the input topic when known (`fieldSchemaOf`).
- * Otherwise (JSON input) it is `["null","string","double","boolean"]`: every branch has its own
- * JS type, so the project's Avro serde (avsc, `wrapUnions: 'auto'`) reads and writes it
- * unwrapped: plain null, strings, numbers and booleans round-trip as they are. Objects and
- * arrays do not fit it; a record carrying one is dead-lettered by the encoder with the field's
- * name. Give the input topic an Avro schema to pass structured values through.
+ * A passthrough field keeps its schema from the input topic (`fieldSchemaOf`): the topic's
+ * schema file, or the schema registered under `<input>-value` when the stage starts (an Avro
+ * input whose schema cannot be known does not start: runtime/passthrough-input-schema.ts).
+ * Otherwise (JSON input, or a field the input schema lacks) it is
+ * `["null","string","double","boolean"]`: every branch has its own JS type, so the project's
+ * Avro serde (avsc, `wrapUnions: 'auto'`) reads and writes it unwrapped: plain null, strings,
+ * numbers and booleans round-trip as they are. Objects and arrays do not fit it; a record
+ * carrying one is dead-lettered by the encoder with the field's name.
  */
 
-/** The schema of a passthrough field whose input schema is unknown. */
+/** The schema of a passthrough field whose input has no schema (JSON), or whose input schema lacks it. */
 export const UNKNOWN_PASSTHROUGH_SCHEMA: readonly ['null', 'string', 'double', 'boolean'] = ['null', 'string', 'double', 'boolean'];
 
 export interface PassthroughSchema {

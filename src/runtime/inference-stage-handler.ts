@@ -3,11 +3,12 @@ import type { ModelRunner } from '../inference/model-runner.js';
 import { ModelSource } from '../inference/model-source.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
 import type { Logger } from '../telemetry/logger.js';
-import { stageInputs, type InferenceStageSpec } from '../topology/spec.js';
+import type { InferenceStageSpec } from '../topology/spec.js';
 import { inferenceMetrics, modelMetrics } from '../telemetry/stage-metrics.js';
 import type { TransformRegistry } from '../transforms/transform-registry.js';
 import { runTransformSteps, transformStep, type TransformStep } from '../transforms/transform-steps.js';
 import { appendModelLineage, LineageHeader } from './lineage.js';
+import { passthroughInputSchema } from './passthrough-input-schema.js';
 import { keyText, type StageRecord } from './record.js';
 import type { RecordResult, StageHandler } from './stage-handler.js';
 import { recordFailure, transformContext } from './transform-handler.js';
@@ -40,13 +41,14 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
   };
   return {
     async start() {
-      const input = stageInputs(stage)[0];
+      // Before the model runner exists: a stage that cannot start must leave no worker threads behind.
+      const inputSchema = await passthroughInputSchema(stage, context.serdes, context.logger);
       handler = new InferenceHandler({
         stage,
         source: new ModelSource(context.modelsRoot),
         runner: context.createModelRunner(stage),
         logger: context.logger,
-        inputSchema: input === undefined ? undefined : await context.serdes.avroSchemaOf(input),
+        inputSchema,
         onModelEvent: modelMetrics(stage.name),
       });
       const { predictionSchema } = await handler.start();

@@ -2,7 +2,7 @@ import type { ConnectionSettings } from '../config/connection.js';
 import { redactUrl } from '../config/redact-url.js';
 import { ErrorCode, KascadeError } from '../errors.js';
 import { RegistryConnectionError, RegistryTransport } from './registry-transport.js';
-import type { SchemaRegistryClient } from './serde.js';
+import type { SchemaRegistryClient, SubjectVersion } from './serde.js';
 
 export interface HttpSchemaRegistryOptions {
   /** Per request, from connecting to the last byte of the answer. Default 5000 ms. */
@@ -18,6 +18,9 @@ export function createHttpSchemaRegistryClient(connection: ConnectionSettings, o
 
 /** Confluent's error code for "schema not found" (a 404 from the API itself, not from a wrong URL). */
 const SCHEMA_NOT_FOUND = 40403;
+/** Confluent's error codes for a subject that has no such version: unknown (or deleted) subject, unknown version. */
+const SUBJECT_NOT_FOUND = 40401;
+const VERSION_NOT_FOUND = 40402;
 const MEDIA_TYPE = 'application/vnd.schemaregistry.v1+json';
 const REQUEST_HEADERS: Readonly<Record<string, string>> = { accept: `${MEDIA_TYPE}, application/json` };
 
@@ -35,6 +38,7 @@ interface Answer {
  * - no answer (network error, timeout), HTTP 5xx, 401, 403, 408, 429, or an answer that does not
  *   look like the registry API at all -> RegistryUnreachable, retriable (systemic);
  * - 404 with error code 40403 on a schema id -> SchemaNotFound (that record is dead-lettered);
+ * - 404 with error code 40401 or 40402 on a subject's latest version -> undefined (nothing registered);
  * - 409 (incompatible) or 422 (invalid schema) on register -> ConfigInvalid naming the subject.
  * Credentials go in the Authorization header only; messages show the URL without them.
  */
@@ -97,6 +101,34 @@ export class HttpSchemaRegistry implements SchemaRegistryClient {
     });
   }
 
+  async latestVersion(subject: string): Promise<SubjectVersion | undefined> {
+    // Not memoized: a subject's latest version changes whenever a producer registers a new one.
+    const path = `/subjects/${encodeURIComponent(subject)}/versions/latest`;
+    const answer = await this.#request('GET', path);
+    if (answer.status === 404) {
+      const code = field(answer.json, 'error_code');
+      if (code === SUBJECT_NOT_FOUND || code === VERSION_NOT_FOUND) return undefined;
+    }
+    if (answer.status === 200) {
+      const version = field(answer.json, 'version');
+      const id = field(answer.json, 'id');
+      const schema = field(answer.json, 'schema');
+      const schemaType = field(answer.json, 'schemaType');
+      if (isInteger(version) && isInteger(id) && typeof schema === 'string') {
+        if (schemaType !== undefined && schemaType !== 'AVRO') {
+          throw new KascadeError(
+            ErrorCode.ConfigInvalid,
+            `the latest version (${version}) of subject "${subject}" in the schema registry at ${this.#shownUrl} is a ${typeof schemaType === 'string' ? schemaType : JSON.stringify(schemaType)} schema, not Avro`,
+          );
+        }
+        // Ids are immutable: the records that carry this one need not ask for its schema again.
+        if (!this.#schemas.has(id)) this.#schemas.set(id, Promise.resolve(schema));
+        return { subject, version, id, schema };
+      }
+    }
+    throw this.#unexpected('GET', path, answer);
+  }
+
   async #request(method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
     let status: number;
     let text: string;
@@ -155,6 +187,10 @@ function memoize<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>
   cache.set(key, pending);
   void pending.catch(() => cache.delete(key));
   return pending;
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
 }
 
 function parseJson(text: string): unknown {

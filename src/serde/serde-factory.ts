@@ -8,6 +8,7 @@ import { createAvroType } from './avro-type.js';
 import { createBytesSerde } from './bytes-serde.js';
 import { createJsonSerde } from './json-serde.js';
 import { createKeyDecoder, type KeyDecoder } from './key-decoder.js';
+import { registeredAvroSchema, type KnownAvroSchema } from './known-avro-schema.js';
 import type { SchemaRegistryClient, Serde } from './serde.js';
 
 export interface TopicSerdesOptions {
@@ -37,6 +38,14 @@ export interface TopicSerdes {
   provideSchema(topic: string, schema: avro.schema.AvroSchema): void;
   /** The Avro schema of a topic, from its file or a provided one; undefined for other formats. */
   avroSchemaOf(topic: string): Promise<avro.schema.AvroSchema | undefined>;
+  /**
+   * What is known of the Avro schema of a topic's records: its file or a provided one, else the
+   * latest version registered under its subject (`<topic>-value`, asked now), else that nothing
+   * is. Undefined for other formats.
+   */
+  knownAvroSchema(topic: string): Promise<KnownAvroSchema | undefined>;
+  /** Whether a schema provided for the topic (provideSchema) is the one its records are written with: Avro, no schema file. */
+  usesProvidedSchema(topic: string): boolean;
 }
 
 export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOptions): TopicSerdes {
@@ -84,6 +93,17 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
     return schemaSource(topic)?.();
   }
 
+  async function knownAvroSchema(topic: string): Promise<KnownAvroSchema | undefined> {
+    const declared = await avroSchemaOf(topic);
+    if (declared !== undefined) return { source: 'declared', schema: declared };
+    return spec.topics[topic]?.format === 'avro' ? registeredAvroSchema(options.registry, topic) : undefined;
+  }
+
+  function usesProvidedSchema(topic: string): boolean {
+    const topicSpec = spec.topics[topic];
+    return topicSpec?.format === 'avro' && topicSpec.schema === undefined;
+  }
+
   function serdeFor(topic: string): Serde {
     let serde = serdes.get(topic);
     if (serde === undefined) {
@@ -123,7 +143,7 @@ export function createTopicSerdes(spec: TopologySpec, options: TopicSerdesOption
     if (failed !== undefined) throw failed.reason;
   }
 
-  return { serdeFor, keyDecoderFor, initAll, provideSchema, avroSchemaOf };
+  return { serdeFor, keyDecoderFor, initAll, provideSchema, avroSchemaOf, knownAvroSchema, usesProvidedSchema };
 }
 
 function checkWritable(topic: string, topicSpec: TopicSpec | undefined, outputs: ReadonlySet<string>, generated: boolean): void {

@@ -31,4 +31,20 @@ export interface SchemaRegistryClient {
   register(subject: string, schema: string): Promise<number>;
   /** The Avro schema (JSON text) with this id; throws SchemaNotFound when the registry does not know it. */
   schemaById(id: number): Promise<string>;
+  /**
+   * The latest version registered under `subject`, or undefined when the subject has none (never
+   * registered, or deleted). Throws ConfigInvalid when that version is not an Avro schema.
+   */
+  latestVersion(subject: string): Promise<SubjectVersion | undefined>;
+}
+
+/** One version of a subject, as the registry holds it. */
+export interface SubjectVersion {
+  readonly subject: string;
+  /** 1, 2, ... within the subject. */
+  readonly version: number;
+  /** The schema id records written with it carry. */
+  readonly id: number;
+  /** The Avro schema (JSON text). */
+  readonly schema: string;
 }

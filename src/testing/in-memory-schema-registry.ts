@@ -1,6 +1,6 @@
 import { ErrorCode, KascadeError } from '../errors.js';
 import { createAvroType } from '../serde/avro-type.js';
-import type { SchemaRegistryClient } from '../serde/serde.js';
+import type { SchemaRegistryClient, SubjectVersion } from '../serde/serde.js';
 
 /**
  * A schema registry in memory, for unit tests and the topology test driver. It behaves like the
@@ -43,6 +43,13 @@ export class InMemorySchemaRegistry implements SchemaRegistryClient {
       return Promise.reject(new KascadeError(ErrorCode.SchemaNotFound, `schema id ${id} is not known to the in-memory schema registry`));
     }
     return Promise.resolve(schema);
+  }
+
+  latestVersion(subject: string): Promise<SubjectVersion | undefined> {
+    const ids = this.#versions.get(subject) ?? [];
+    const id = ids.at(-1);
+    const schema = id === undefined ? undefined : this.#schemasById.get(id);
+    return Promise.resolve(id === undefined || schema === undefined ? undefined : { subject, version: ids.length, id, schema });
   }
 
   /** Subjects with at least one registered version, in registration order. */

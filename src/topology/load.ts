@@ -7,6 +7,7 @@ import { Topology, type TopologySpec } from './spec.js';
 import { TopologyError, type TopologyProblem } from './topology-error.js';
 import { resolveModelsRoot } from './models-root.js';
 import { graphProblems, type KnownFunctions, type ValidateOptions } from './validate.js';
+import { passthroughWarnings } from './validate-passthrough.js';
 import { documentData } from './yaml-data.js';
 import { isUnder, type LocatedProblem } from './yaml-path.js';
 import { problemsFromZod } from './zod-problems.js';
@@ -40,6 +41,8 @@ export interface LoadedTopology {
   readonly baseDir: string;
   /** Absolute folder model paths are resolved under (see resolveModelsRoot). */
   readonly modelsRoot: string;
+  /** What may still go wrong at start, e.g. an Avro input whose passthrough types depend on the schema registry. */
+  readonly warnings: readonly TopologyProblem[];
 }
 
 export async function loadTopologyFile(path: string, options: LoadOptions = {}): Promise<LoadedTopology> {
@@ -93,7 +96,11 @@ export function parseTopology(text: string, file: string, options: LoadOptions =
     ...(options.realPath === undefined ? {} : { realPath: options.realPath }),
   });
   if (graph.length > 0) throw topologyError(file, graph, interpolator);
-  return { spec: parsed.data, file, baseDir, modelsRoot };
+  const warnings = passthroughWarnings(parsed.data, interpolator.provenance).map((warning) => ({
+    path: displayPath(warning.path, interpolator.provenance),
+    message: warning.message,
+  }));
+  return { spec: parsed.data, file, baseDir, modelsRoot, warnings };
 }
 
 // Messages quote what the file says (`${KASCADE_X}`) through provenance; the values themselves

@@ -89,6 +89,17 @@ test('validate accepts a good topology and checks transform names against --tran
   assert.match(missing.stderr, /stages\[0\]\.function: unknown transform "price-in-eur" \(registered: argmax, collect, enrich, explode, explore, label, rename, score, select, softmax, threshold, top-k\)/);
 });
 
+test('validate warns, and still exits 0, when passthrough types depend on what the schema registry holds at start', () => {
+  const file = 'integration-tests/fixtures/avro-passthrough.yaml';
+  const result = kascade(['validate', file], { KASCADE_RUN: 'cli' });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `ok: ${file}: topology "avro-passthrough-cli", 1 stages, 3 topics\n`);
+  assert.match(
+    result.stderr,
+    /^kascade: warning: integration-tests\/fixtures\/avro-passthrough\.yaml: stages\[0\]\.passthrough: stage "score" copies passthrough fields from input topic "\$\{KASCADE_RUN\}\.requests", which is Avro without a schema: file; .* subject "\$\{KASCADE_RUN\}\.requests-value" .*Declare topics\["\$\{KASCADE_RUN\}\.requests"\]\.schema /,
+  );
+});
+
 test('describe prints the topics and stages, sources first', () => {
   const result = kascade(['describe', 'integration-tests/fixtures/pipeline.yaml'], { KASCADE_RUN: 'cli' });
   assert.equal(result.code, 0, result.stderr);

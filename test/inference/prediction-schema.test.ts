@@ -193,3 +193,114 @@ describe('predictionAvroSchema', () => {
     assert.equal(avroName(''), 'Prediction');
   });
 });
+
+describe('passthrough types from a writer schema (an Avro input without a schema file)', () => {
+  /** What a producer registers: logical types, named types used in several places, maps, unions. */
+  const writer = {
+    type: 'record',
+    name: 'Request',
+    namespace: 'dev.kascade.shop',
+    fields: [
+      { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+      { name: 'count', type: 'int' },
+      { name: 'sentAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      { name: 'day', type: { type: 'int', logicalType: 'date' } },
+      { name: 'price', type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 3 } },
+      { name: 'discount', type: { type: 'fixed', name: 'Money', size: 8, logicalType: 'decimal', precision: 18, scale: 4 } },
+      { name: 'refund', type: ['null', 'Money'], default: null },
+      { name: 'scores', type: { type: 'map', values: { type: 'array', items: 'double' } } },
+      { name: 'amount', type: ['null', 'long', 'string'], default: null },
+      // Two number branches: avsc wraps the value ({ "double": 1.5 }).
+      { name: 'measure', type: ['null', 'float', 'double'], default: null },
+      {
+        name: 'user',
+        type: {
+          type: 'record',
+          name: 'User',
+          namespace: 'dev.kascade.people',
+          fields: [
+            { name: 'id', type: 'long' },
+            { name: 'tier', type: { type: 'enum', name: 'Tier', symbols: ['FREE', 'GOLD'] } },
+            { name: 'addresses', type: { type: 'array', items: { type: 'record', name: 'Address', fields: [{ name: 'city', type: 'string' }] } } },
+          ],
+        },
+      },
+    ],
+  } satisfies avro.schema.AvroSchema;
+  const money = { type: 'fixed', name: 'dev.kascade.shop.Money', size: 8, logicalType: 'decimal', precision: 18, scale: 4 };
+  const tier = { type: 'enum', name: 'dev.kascade.people.Tier', symbols: ['FREE', 'GOLD'] };
+
+  test('logical types keep their attributes; a decimal on fixed is a qualified named type', () => {
+    assert.deepEqual(fieldSchemaOf(writer, 'id'), { type: 'string', logicalType: 'uuid' });
+    assert.deepEqual(fieldSchemaOf(writer, 'sentAt'), { type: 'long', logicalType: 'timestamp-millis' });
+    assert.deepEqual(fieldSchemaOf(writer, 'day'), { type: 'int', logicalType: 'date' });
+    assert.deepEqual(fieldSchemaOf(writer, 'price'), { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 3 });
+    assert.deepEqual(fieldSchemaOf(writer, 'discount'), money);
+    assert.deepEqual(fieldSchemaOf(writer, 'refund'), ['null', money]);
+    assert.deepEqual(fieldSchemaOf(writer, 'scores'), { type: 'map', values: { type: 'array', items: 'double' } });
+    assert.deepEqual(fieldSchemaOf(writer, 'amount'), ['null', 'long', 'string']);
+    assert.deepEqual(fieldSchemaOf(writer, 'measure'), ['null', 'float', 'double']);
+    assert.deepEqual(fieldSchemaOf(writer, 'user.tier'), tier);
+  });
+
+  test('named types are defined once, by the first passthrough field that uses them, whatever their namespace', () => {
+    const fields = ['user.tier', 'user', 'discount', 'refund'];
+    const schema = predictionAvroSchema({ name: 'score', outputs: {}, passthrough: fields.map((field) => ({ field, schema: fieldSchemaOf(writer, field) })) });
+    assert.deepEqual(
+      schema.fields.slice(4).map((field) => [field.name, field.type]),
+      [
+        ['user_tier', tier],
+        [
+          'user',
+          {
+            type: 'record',
+            name: 'dev.kascade.people.User',
+            fields: [
+              { name: 'id', type: 'long' },
+              { name: 'tier', type: 'dev.kascade.people.Tier' },
+              { name: 'addresses', type: { type: 'array', items: { type: 'record', name: 'dev.kascade.people.Address', fields: [{ name: 'city', type: 'string' }] } } },
+            ],
+          },
+        ],
+        ['discount', money],
+        ['refund', ['null', 'dev.kascade.shop.Money']],
+      ],
+    );
+  });
+
+  test('records decoded in their writer shape come out of the prediction serde unchanged, every kind of field', async () => {
+    const registry = new InMemorySchemaRegistry();
+    const producer = createAvroSerde({ topic: 'requests', registry, schema: writer });
+    // The stage reads without a reader schema: values come in the writer's shape.
+    const stageInput = createAvroSerde({ topic: 'requests', registry });
+    const passthrough = ['id', 'count', 'sentAt', 'day', 'price', 'discount', 'refund', 'scores', 'amount', 'measure', 'user', 'user.id', 'user.tier'];
+    const schema = predictionAvroSchema({ name: 'score', outputs: { probability: 'scalar' }, passthrough: passthrough.map((field) => ({ field, schema: fieldSchemaOf(writer, field) })) });
+    const predictions = createAvroSerde({ topic: 'predictions', registry, schema });
+    const layout = compilePredictionLayout({ stage: 'score', outputs: ['probability'], passthrough });
+    const requests = [
+      { refund: null, amount: null, measure: null, tier: 'FREE', id: 11 },
+      { refund: Buffer.from('00000000000186a0', 'hex'), amount: 7, measure: { float: 0.5 }, tier: 'GOLD', id: 2 ** 40 },
+      { refund: Buffer.alloc(8, 0xff), amount: 2n ** 62n, measure: { double: 0.1 }, tier: 'GOLD', id: -1 },
+      { refund: null, amount: 'seven', measure: null, tier: 'FREE', id: 0 },
+    ].map((variant, index) => ({
+      id: `00000000-0000-4000-8000-00000000000${index}`,
+      count: 11 + index,
+      sentAt: 1_700_000_000_123 + index,
+      day: 19_700 + index,
+      price: Buffer.from([0x30, 0x39 + index]),
+      discount: Buffer.from('0000000000002710', 'hex'),
+      refund: variant.refund,
+      scores: { ctr: [0.25, 0.5], cvr: [] },
+      amount: variant.amount,
+      measure: variant.measure,
+      user: { id: variant.id, tier: variant.tier, addresses: [{ city: 'Lyon' }, { city: 'Graz' }] },
+    }));
+    for (const request of requests) {
+      const value = (await stageInput.deserialize(await producer.serialize(request))) as typeof request;
+      const prediction = buildPrediction(layout, { requestId: value.id, modelId: 'm', modelVersion: 'v', inferenceMs: 1, value, outputs: { probability: 0.5 } });
+      const written = (await predictions.deserialize(await predictions.serialize(prediction))) as Record<string, unknown>;
+      const { user, ...top } = request;
+      assert.deepEqual(written, { ...prediction, ...top, user, user_id: user.id, user_tier: user.tier });
+    }
+  });
+});

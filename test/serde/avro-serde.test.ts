@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type avro from 'avsc';
 import { ErrorCode, isKascadeError, KascadeError } from '../../src/errors.js';
 import { createAvroSerde } from '../../src/serde/avro-serde.js';
-import type { SchemaRegistryClient } from '../../src/serde/serde.js';
+import type { SchemaRegistryClient, SubjectVersion } from '../../src/serde/serde.js';
 import { InMemorySchemaRegistry } from '../../src/testing/in-memory-schema-registry.js';
 
 const clickV1 = {
@@ -123,6 +123,11 @@ class ObservedRegistry implements SchemaRegistryClient {
     if (this.down) return Promise.reject(unreachable());
     return this.inner.schemaById(id);
   }
+
+  latestVersion(subject: string): Promise<SubjectVersion | undefined> {
+    if (this.down) return Promise.reject(unreachable());
+    return this.inner.latestVersion(subject);
+  }
 }
 
 function unreachable(): KascadeError {
@@ -159,6 +164,7 @@ test('the wire format is magic byte 0, the schema id as int32 big-endian, then t
   const fixedId: SchemaRegistryClient = {
     register: () => Promise.resolve(0x01020304),
     schemaById: () => Promise.reject(new Error('not used')),
+    latestVersion: () => Promise.reject(new Error('not used')),
   };
   const schema = { type: 'record', name: 'Pair', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: 'long' }] } satisfies avro.schema.AvroSchema;
   const serde = createAvroSerde({ topic: 'pairs', registry: fixedId, schema });
@@ -406,6 +412,7 @@ test('a registered writer schema that is not valid Avro is DecodeFailed', async 
   const broken: SchemaRegistryClient = {
     register: () => Promise.resolve(1),
     schemaById: () => Promise.resolve('{"type":"record","name":"X","fields":[{"name":"a","type":"nope"}]}'),
+    latestVersion: () => Promise.reject(new Error('not used')),
   };
   const serde = createAvroSerde({ topic: 'clicks', registry: broken });
   await assert.rejects(

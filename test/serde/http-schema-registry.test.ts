@@ -127,6 +127,45 @@ test('a schema of another type (PROTOBUF, JSON) is SchemaNotFound for an Avro to
   await assert.rejects(registry.schemaById(4), expectError(ErrorCode.SchemaNotFound, false, /schema id 4 .* is a PROTOBUF schema, not Avro$/));
 });
 
+test('latestVersion GETs /subjects/{subject}/versions/latest each time, and the schema id it names needs no lookup after', async () => {
+  let version = 1;
+  const fake = await fakeRegistry((request) =>
+    request.url.endsWith('/versions/latest') ? { status: 200, body: { subject: 'clicks/eu-value', version, id: 10 + version, schema: SCHEMA } } : { status: 500 },
+  );
+  const registry = new HttpSchemaRegistry(connectionTo(fake.url, true));
+  assert.deepEqual(await registry.latestVersion('clicks/eu-value'), { subject: 'clicks/eu-value', version: 1, id: 11, schema: SCHEMA });
+  version = 2;
+  assert.deepEqual(await registry.latestVersion('clicks/eu-value'), { subject: 'clicks/eu-value', version: 2, id: 12, schema: SCHEMA }, 'asked again: producers register new versions');
+  assert.equal(await registry.schemaById(12), SCHEMA);
+  assert.deepEqual(
+    fake.seen.map((request) => `${request.method} ${request.url}`),
+    ['GET /apis/ccompat/v7/subjects/clicks%2Feu-value/versions/latest', 'GET /apis/ccompat/v7/subjects/clicks%2Feu-value/versions/latest'],
+  );
+  assert.equal(fake.seen[0]!.headers.authorization, `Basic ${Buffer.from('alice:s3cret-pw').toString('base64')}`);
+});
+
+test('latestVersion of a subject with nothing registered (40401, 40402) is undefined; other 404s are RegistryUnreachable', async () => {
+  for (const code of [40401, 40402]) {
+    const fake = await fakeRegistry(() => ({ status: 404, body: { message: "Subject 'x-value' not found.", error_code: code } }));
+    assert.equal(await new HttpSchemaRegistry(connectionTo(fake.url)).latestVersion('x-value'), undefined);
+  }
+  const wrongUrl = await fakeRegistry(() => ({ status: 404 }));
+  await assert.rejects(
+    new HttpSchemaRegistry(connectionTo(wrongUrl.url)).latestVersion('x-value'),
+    expectError(ErrorCode.RegistryUnreachable, true, /unexpected answer to GET \/subjects\/x-value\/versions\/latest \(HTTP 404\)/),
+  );
+  const down = await fakeRegistry(() => ({ status: 503, body: 'down' }));
+  await assert.rejects(new HttpSchemaRegistry(connectionTo(down.url)).latestVersion('x-value'), expectError(ErrorCode.RegistryUnreachable, true, /HTTP 503/));
+});
+
+test('latestVersion of a subject whose latest schema is not Avro is ConfigInvalid', async () => {
+  const fake = await fakeRegistry(() => ({ status: 200, body: { subject: 'x-value', version: 3, id: 7, schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' } }));
+  await assert.rejects(
+    new HttpSchemaRegistry(connectionTo(fake.url)).latestVersion('x-value'),
+    expectError(ErrorCode.ConfigInvalid, false, /^the latest version \(3\) of subject "x-value" in the schema registry at \S+ is a PROTOBUF schema, not Avro$/),
+  );
+});
+
 test('5xx, 401, 403, 408 and 429 are RegistryUnreachable, retriable, and never show credentials', async () => {
   for (const status of [500, 502, 503, 401, 403, 408, 429]) {
     const fake = await fakeRegistry(() => ({ status, body: { message: `status ${status}`, error_code: status } }));

@@ -18,6 +18,17 @@ test('ids start at 1; the same schema gets the same id, in any subject and whate
   assert.equal(registry.latestId('nothing-value'), undefined);
 });
 
+test('latestVersion is the subject\'s last registered schema, versions counted per subject; undefined for a subject with none', async () => {
+  const registry = new InMemorySchemaRegistry();
+  assert.equal(await registry.latestVersion('a-value'), undefined);
+  await registry.register('b-value', B);
+  await registry.register('a-value', A);
+  assert.deepEqual(await registry.latestVersion('a-value'), { subject: 'a-value', version: 1, id: 2, schema: A });
+  await registry.register('a-value', B);
+  await registry.register('a-value', B);
+  assert.deepEqual(await registry.latestVersion('a-value'), { subject: 'a-value', version: 2, id: 1, schema: B });
+});
+
 test('an unknown id is SchemaNotFound; an invalid schema is ConfigInvalid', async () => {
   const registry = new InMemorySchemaRegistry();
   await assert.rejects(registry.schemaById(1), (error: unknown) => isKascadeError(error, ErrorCode.SchemaNotFound) && /schema id 1 is not known/.test(error.message));

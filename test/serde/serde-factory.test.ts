@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
+import type avro from 'avsc';
 import { ErrorCode, isKascadeError } from '../../src/errors.js';
 import { createTopicSerdes } from '../../src/serde/serde-factory.js';
 import { Topology, type TopologyInput } from '../../src/topology/spec.js';
@@ -15,6 +16,8 @@ const CLICK_SCHEMA = JSON.stringify({
     { name: 'score', type: 'double' },
   ],
 });
+
+const clickSchema = JSON.parse(CLICK_SCHEMA) as avro.schema.RecordType;
 
 function topology(topics: TopologyInput['topics'], output = 'scored'): ReturnType<typeof Topology.parse> {
   return Topology.parse({
@@ -99,4 +102,40 @@ test('an Avro topic a stage writes to must declare a schema', async () => {
   await serdes.initAll(['clicks']);
   // So is one a stage of another process writes (`kascade run --stage` of a reader only).
   await createTopicSerdes(spec, { registry: new InMemorySchemaRegistry(), baseDir: BASE_DIR, ...files({}) }).initAll(['clicks', 'scored'], []);
+});
+
+test('knownAvroSchema: the schema file (or a provided schema), else the latest version under <topic>-value, else unknown; undefined for other formats', async () => {
+  const registry = new InMemorySchemaRegistry();
+  const fs = files({ [resolve(BASE_DIR, 'click.avsc')]: CLICK_SCHEMA });
+  const spec = topology({ clicks: { format: 'avro', external: true }, scored: { format: 'avro', schema: 'click.avsc' }, raw: { format: 'bytes' } });
+  const serdes = createTopicSerdes(spec, { registry, baseDir: BASE_DIR, readFile: fs.readFile });
+  assert.deepEqual(await serdes.knownAvroSchema('scored'), { source: 'declared', schema: clickSchema });
+  assert.deepEqual(await serdes.knownAvroSchema('clicks'), { source: 'unknown', subject: 'clicks-value' });
+
+  const older = JSON.stringify({ type: 'record', name: 'Click', fields: [{ name: 'id', type: 'string' }] });
+  await registry.register('clicks-value', older);
+  const id = await registry.register('clicks-value', CLICK_SCHEMA);
+  assert.deepEqual(await serdes.knownAvroSchema('clicks'), { source: 'registry', schema: clickSchema, subject: 'clicks-value', version: 2, id });
+
+  assert.equal(await serdes.knownAvroSchema('raw'), undefined);
+  assert.equal(await serdes.knownAvroSchema('somewhere.else'), undefined, 'undeclared topics are JSON');
+});
+
+test('knownAvroSchema: a provided schema is declared; a registered schema that is not valid Avro is ConfigInvalid naming topic, subject and version', async () => {
+  const spec = topology({ clicks: { format: 'avro', external: true }, scored: { format: 'avro' } });
+  const registry = {
+    register: () => Promise.reject(new Error('not used')),
+    schemaById: () => Promise.reject(new Error('not used')),
+    latestVersion: (subject: string) => Promise.resolve({ subject, version: 4, id: 9, schema: '{"type":"record","name":"X","fields":[{"name":"a","type":"nope"}]}' }),
+  };
+  const serdes = createTopicSerdes(spec, { registry, baseDir: BASE_DIR, ...files({}) });
+  serdes.provideSchema('scored', clickSchema);
+  assert.deepEqual(await serdes.knownAvroSchema('scored'), { source: 'declared', schema: clickSchema });
+  await assert.rejects(serdes.knownAvroSchema('clicks'), configInvalid(/^topic "clicks": version 4 of subject "clicks-value" \(schema id 9\) is not a valid Avro schema: .*nope/));
+});
+
+test('usesProvidedSchema: only an Avro topic without a schema file is written with a provided schema', () => {
+  const spec = topology({ generated: { format: 'avro' }, filed: { format: 'avro', schema: 'click.avsc' }, json: { format: 'json' } });
+  const serdes = createTopicSerdes(spec, { registry: new InMemorySchemaRegistry(), baseDir: BASE_DIR, ...files({}) });
+  assert.deepEqual(['generated', 'filed', 'json', 'undeclared'].map((topic) => serdes.usesProvidedSchema(topic)), [true, false, false, false]);
 });
