@@ -8,7 +8,6 @@ import { LineageHeader } from '../src/runtime/lineage.js';
 import type { Headers } from '../src/runtime/record.js';
 import { onnxRunner } from '../src/runtime/stage-handlers.js';
 import { ExperimentHeader } from '../src/routing/experiment-headers.js';
-import { murmur2 } from '../src/routing/partitioner.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
 import { createTopicSerdes } from '../src/serde/serde-factory.js';
 import { jsonLogger } from '../src/telemetry/logger.js';
@@ -17,7 +16,8 @@ import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { featuresFor, logistic, readWeights } from '../test/helpers/ctr-model.js';
 import { connection, testKafka, type ReceivedRecord } from './helpers/kafka.js';
 import { waitForGroupCaughtUp } from './helpers/group-progress.js';
-import { confluentFrame, produceRaw, type RawInput } from './helpers/raw-produce.js';
+import { produceRaw, type RawInput } from './helpers/raw-produce.js';
+import { confluentFrame, javaPartition, MIXED_HEADERS } from '../test/helpers/wire-bytes.js';
 import { readAll } from './helpers/read-topic.js';
 
 /**
@@ -76,18 +76,7 @@ const spec: TopologySpec = Topology.parse({
 /** kascade's own headers: each hop writes them anew. */
 const OWN = new Set<string>([...Object.values(LineageHeader), ...Object.values(ExperimentHeader)]);
 const foreign = (record: ReceivedRecord): Headers => record.headerList.filter(([name]) => !OWN.has(name));
-const javaPartition = (key: Buffer, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
 
-/** Headers as Python's confluent-kafka sends `[("trace", b"a"), ("x-null", None), ...]`. */
-const MIXED: Headers = [
-  ['trace', Buffer.from('a')],
-  ['x-null', null],
-  ['bin', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x01])],
-  ['trace', Buffer.from('b')],
-  ['', Buffer.from('empty name')],
-  ['x-empty', Buffer.alloc(0)],
-  ['trace', null],
-];
 
 let running: RunningTopology;
 const logs: string[] = [];
@@ -122,13 +111,13 @@ test('null header values, binary and repeated headers, and keys that are not UTF
   const inputs: (RawInput & { id: string })[] = Array.from({ length: 40 }, (_, index) => {
     const id = `r${index}`;
     const key = index % 4 === 0 ? avroKey : index % 4 === 1 ? Buffer.from([0x00, 0xff, index]) : Buffer.from(`user-${index % 7}`);
-    const headers: Headers = index % 3 === 0 ? MIXED : index % 3 === 1 ? [['x', null]] : [['x', Buffer.from('plain')]];
+    const headers: Headers = index % 3 === 0 ? MIXED_HEADERS : index % 3 === 1 ? [['x', null]] : [['x', Buffer.from('plain')]];
     // Every tenth record cannot be decoded: it is dead-lettered, the rest of its batch goes on.
     const value = index % 10 === 9 ? Buffer.from(`{"id":"${id}", not json`) : Buffer.from(JSON.stringify({ id, n: index }));
     return { id, key, headers, value };
   });
   // A keyless record and one without headers too.
-  inputs.push({ id: 'keyless', key: null, headers: MIXED, value: Buffer.from('{"id":"keyless"}') });
+  inputs.push({ id: 'keyless', key: null, headers: MIXED_HEADERS, value: Buffer.from('{"id":"keyless"}') });
   inputs.push({ id: 'bare', key: Buffer.alloc(0), headers: [], value: Buffer.from('{"id":"bare"}') });
   await produceRaw(kafka, topic('in'), inputs);
   await waitForGroupCaughtUp(kafka, `${spec.name}.echo`, topic('in'));

@@ -27,11 +27,3 @@ export async function produceRaw(kafka: Kafka, topic: string, records: readonly 
     await producer.disconnect();
   }
 }
-
-/** Confluent's wire format as its serializers (Python, Java) lay it out: magic byte 0, 4-byte big-endian schema id, Avro body. */
-export function confluentFrame(schemaId: number, body: Buffer): Buffer {
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(schemaId, 1);
-  body.copy(frame, 5);
-  return frame;
-}

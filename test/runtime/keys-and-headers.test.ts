@@ -5,10 +5,10 @@ import type { Headers } from '../../src/runtime/record.js';
 import { DeadLetterHeader } from '../../src/runtime/dead-letter.js';
 import { LineageHeader } from '../../src/runtime/lineage.js';
 import { ExperimentHeader } from '../../src/routing/experiment-headers.js';
-import { murmur2 } from '../../src/routing/partitioner.js';
 import { InMemorySchemaRegistry, TopologyTestDriver } from '../../src/testing/index.js';
 import { Topology } from '../../src/topology/spec.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
+import { confluentFrame, javaPartition, MIXED_HEADERS } from '../helpers/wire-bytes.js';
 
 /**
  * Keys and headers are bytes: what a stage reads it writes, byte for byte, in order, repeats and
@@ -20,26 +20,8 @@ import { TransformRegistry } from '../../src/transforms/transform-registry.js';
 const OWN = new Set<string>([...Object.values(LineageHeader), ...Object.values(ExperimentHeader)]);
 const foreign = (headers: Headers): Headers => headers.filter(([name]) => !OWN.has(name));
 
-/** Confluent's wire format as its serializers lay it out: magic byte 0, 4-byte big-endian schema id, Avro body. */
-function confluentFrame(schemaId: number, body: Buffer): Buffer {
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(schemaId, 1);
-  body.copy(frame, 5);
-  return frame;
-}
 
-/** The partition Kafka's default partitioner (Java client) picks for these key bytes. */
-const javaPartition = (key: Buffer, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
 
-const MIXED_HEADERS: Headers = [
-  ['trace', Buffer.from('a')],
-  ['x-null', null],
-  ['bin', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x01])],
-  ['trace', Buffer.from('b')],
-  ['', Buffer.from('empty name')],
-  ['x-empty', Buffer.alloc(0)],
-  ['trace', null],
-];
 
 /** The one record of a list (failing when there are more or none). */
 function only<T>(records: readonly T[]): T {
