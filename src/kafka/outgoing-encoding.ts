@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { IHeaders, Message } from 'kafkajs';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { headersToObject } from './kafkajs-headers.js';
 import { ENCODED_TAIL, encodeRecordTail } from './record-encoding.js';
@@ -32,19 +32,34 @@ export function encodedTail(record: OutgoingRecord): Buffer {
 
 /**
  * A kafkajs message carrying its encoded tail, which kascade's record encoder uses as it is (so
- * headers keep their order, repeats and null values); `partition` places it explicitly.
+ * headers keep their order, repeats and null values). A class, not a literal with a getter: the
+ * getter on the prototype costs no closure per record and the objects keep one shape.
  */
+class EncodedMessage implements Message {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp?: string;
+  readonly partition?: number;
+  readonly [ENCODED_TAIL]: Buffer;
+
+  constructor(
+    private readonly record: OutgoingRecord,
+    partition: number | undefined,
+  ) {
+    this.key = record.key;
+    this.value = record.value;
+    if (record.timestamp !== undefined) this.timestamp = record.timestamp;
+    if (partition !== undefined) this.partition = partition;
+    this[ENCODED_TAIL] = encodedTail(record);
+  }
+
+  /** Read by kafkajs only where it encodes the record itself (kascade's encoder takes the tail). */
+  get headers(): IHeaders {
+    return headersToObject(this.record.headers);
+  }
+}
+
+/** The kafkajs message of a record; `partition` places it explicitly. */
 export function toMessage(record: OutgoingRecord, partition?: number): Message {
-  const message: Message & { [ENCODED_TAIL]: Buffer } = {
-    key: record.key,
-    value: record.value,
-    // Read by kafkajs only where it encodes the record itself (kascade's encoder takes the tail).
-    get headers() {
-      return headersToObject(record.headers);
-    },
-    [ENCODED_TAIL]: encodedTail(record),
-  };
-  if (record.timestamp !== undefined) message.timestamp = record.timestamp;
-  if (partition !== undefined) message.partition = partition;
-  return message;
+  return new EncodedMessage(record, partition);
 }

@@ -84,9 +84,10 @@ export function headerText(headers: Headers, name: string): string | undefined {
 export function decodeHeaders(headers: Headers): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, value] of headers) {
-    if (value === null || Object.prototype.hasOwnProperty.call(decoded, name)) continue;
-    // A computed key defines even `__proto__` as an own property; assignment would not.
-    Object.defineProperty(decoded, name, { value: headerValueText(value), enumerable: true, writable: true, configurable: true });
+    if (value === null || Object.hasOwn(decoded, name)) continue;
+    // Assigning `__proto__` would set the prototype; a defined property is an own one like any other.
+    if (name === '__proto__') Object.defineProperty(decoded, name, { value: headerValueText(value), enumerable: true, writable: true, configurable: true });
+    else decoded[name] = headerValueText(value) ?? '';
   }
   return decoded;
 }
