@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { kafkajsPatchState } from './kafkajs-patch-state.js';
 import { decodingOnOwnTurn, type PartitionRecordsDecoder } from './fetch-decoding.js';
 import { groupMessagesPerPartition } from './partition-grouping.js';
 import { produceRequestEncoder } from './produce-request-encoding.js';
@@ -71,4 +72,4 @@ function replaceExports(require: NodeJS.Require, module: string, exports: unknow
   return true;
 }
 
-installKafkajsPatches();
+kafkajsPatchState.installed = installKafkajsPatches();

@@ -1,6 +1,7 @@
 import type { IHeaders, Message } from 'kafkajs';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { headersToObject } from './kafkajs-headers.js';
+import { kafkajsPatchState } from './kafkajs-patch-state.js';
 import { ENCODED_TAIL, encodeRecordTail } from './record-encoding.js';
 
 /**
@@ -32,30 +33,25 @@ export function encodedTail(record: OutgoingRecord): Buffer {
 
 /**
  * A kafkajs message carrying its encoded tail, which kascade's record encoder uses as it is (so
- * headers keep their order, repeats and null values). A class, not a literal with a getter: the
- * getter on the prototype costs no closure per record and the objects keep one shape.
+ * headers keep their order, repeats and null values). kafkajs's headers object is built only
+ * where kafkajs encodes records itself (it was loaded before kascade could install its encoder):
+ * built for every record, or made by a getter closure per record, it doubled a router's GC.
  */
 class EncodedMessage implements Message {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  readonly headers?: IHeaders;
   readonly timestamp?: string;
   readonly partition?: number;
   readonly [ENCODED_TAIL]: Buffer;
 
-  constructor(
-    private readonly record: OutgoingRecord,
-    partition: number | undefined,
-  ) {
+  constructor(record: OutgoingRecord, partition: number | undefined) {
     this.key = record.key;
     this.value = record.value;
+    if (!kafkajsPatchState.installed) this.headers = headersToObject(record.headers);
     if (record.timestamp !== undefined) this.timestamp = record.timestamp;
     if (partition !== undefined) this.partition = partition;
     this[ENCODED_TAIL] = encodedTail(record);
-  }
-
-  /** Read by kafkajs only where it encodes the record itself (kascade's encoder takes the tail). */
-  get headers(): IHeaders {
-    return headersToObject(this.record.headers);
   }
 }
 
