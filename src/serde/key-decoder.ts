@@ -2,6 +2,7 @@ import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import type { KeySpec } from '../topology/spec.js';
 import { createAvroSerde, type AvroSchemaSource } from './avro-serde.js';
 import type { SchemaRegistryClient } from './serde.js';
+import { strictUtf8 } from './utf8.js';
 
 /**
  * Turns a record key's bytes into the value routers, keyed models and transforms see. Keys are
@@ -18,14 +19,10 @@ export interface KeyDecoder {
   decode(bytes: Buffer): Promise<unknown>;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 function utf8Text(bytes: Buffer, format: KeySpec['format']): string {
-  try {
-    return UTF8.decode(bytes);
-  } catch (error) {
-    throw new KascadeError(ErrorCode.DecodeFailed, `cannot decode key (format ${format}): not valid UTF-8`, { cause: error });
-  }
+  const text = strictUtf8(bytes);
+  if (text === undefined) throw new KascadeError(ErrorCode.DecodeFailed, `cannot decode key (format ${format}): not valid UTF-8`);
+  return text;
 }
 
 /** A record-level decoding error says it is about the key; systemic ones (registry down) pass as they are. */
