@@ -71,6 +71,12 @@ export interface RecordSource {
   resume(): void;
   membership(): Membership;
   /**
+   * The engine learned that these partitions are not this member's any more (a commit or a
+   * transaction was refused). A source that would not learn it from its group protocol joins
+   * the group again; the listener then sees them lost or assigned anew.
+   */
+  ownershipLost(partitions: readonly TopicPartition[]): void;
+  /**
    * Drops the client and makes a new one that joins the group again (the watchdog's first
    * remedy for a stuck client). The listener sees the partitions as lost, then assigned anew.
    */
@@ -108,11 +114,16 @@ export interface OutputTransaction {
 }
 
 /**
- * A transactional producer: one per stage instance. `begin` opens the next transaction; at most
- * one is open at a time. Throws OwnershipLostError when the producer was fenced.
+ * Transactional producing. Scope `instance` (KIP-447 clients): one producer for the stage
+ * instance, one transaction open at a time, spanning the chunks of every partition. Scope
+ * `partition` (clients without KIP-447, which fence zombies with a transactional id per input
+ * partition): each transaction holds the chunk of one input partition, named to `begin`, and
+ * transactions of different partitions may be open at once. `begin` throws OwnershipLostError
+ * when the producer was fenced.
  */
 export interface TransactionalSink {
-  begin(): Promise<OutputTransaction>;
+  readonly scope: 'instance' | 'partition';
+  begin(partitions?: readonly TopicPartition[]): Promise<OutputTransaction>;
   close(): Promise<void>;
 }
 
