@@ -50,8 +50,8 @@ export function collectHandler(stage: TransformStageSpec, clock: Clock): StageHa
       return expired.map((request) => output(request.origin, request.value));
     },
     checkpoint: (topic, partition) => collectorOf(topic, partition).checkpoint(),
-    reset: () => {
-      collectors.clear();
+    release: (topic, partition) => {
+      collectors.delete(`${topic}/${partition}`);
     },
   };
 

@@ -44,6 +44,6 @@ export interface RecordHolder {
   expire(topic: string, partition: number): readonly HeldOutputs[];
   /** Marks the partition's state before a chunk; calling the result puts it back (the chunk was not written). */
   checkpoint(topic: string, partition: number): () => void;
-  /** Forgets everything: after a rebalance the consumer reads again from the committed offsets. */
-  reset(): void;
+  /** Forgets what it holds of a partition given up: its next owner reads it again from the committed offset. */
+  release(topic: string, partition: number): void;
 }

@@ -123,8 +123,13 @@ export interface OutputTransaction {
  */
 export interface TransactionalSink {
   readonly scope: 'instance' | 'partition';
-  begin(partitions?: readonly TopicPartition[]): Promise<OutputTransaction>;
+  begin(chunk?: ChunkScope): Promise<OutputTransaction>;
   close(): Promise<void>;
+}
+
+/** The input partition and first input offset of a partition-scoped transaction's chunk. */
+export interface ChunkScope extends TopicPartition {
+  readonly from: string;
 }
 
 /** The ports one stage instance runs on. */

@@ -105,12 +105,13 @@ export async function writePartitionTransaction(
   sink: TransactionalSink,
   member: GroupMember | undefined,
   records: readonly OutgoingRecord[],
+  from: string,
   offset: PartitionOffset,
 ): Promise<void> {
   if (member === undefined) throw new OwnershipLostError('this member is not in its consumer group: its offsets cannot be committed', [offset]);
   let transaction: OutputTransaction | undefined;
   try {
-    transaction = await sink.begin([offset]);
+    transaction = await sink.begin({ topic: offset.topic, partition: offset.partition, from });
     if (records.length > 0) await transaction.send(records);
     await transaction.commit([offset], member);
   } catch (error) {
