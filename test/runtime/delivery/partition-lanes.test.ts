@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PartitionLanes } from '../../src/kafka/partition-lanes.js';
+import { PartitionLanes } from '../../../src/runtime/delivery/partition-lanes.js';
 
 /** A batch the test finishes by hand, recording when it starts. */
 function gatedWork(log: string[], name: string): { work: (isCurrent: () => boolean) => Promise<boolean>; finish: (result: boolean) => void; current: () => boolean } {
@@ -22,6 +22,8 @@ const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 
 test("a partition's batches run one after another in order, while another partition's run alongside", async () => {
   const lanes = new PartitionLanes();
+  lanes.open('a');
+  lanes.open('b');
   const log: string[] = [];
   const a1 = gatedWork(log, 'a1');
   const a2 = gatedWork(log, 'a2');
@@ -45,6 +47,8 @@ test("a partition's batches run one after another in order, while another partit
 
 test('after a batch stops early, the batches queued behind it are dropped and new ones are refused until the next epoch', async () => {
   const lanes = new PartitionLanes();
+  lanes.open('a');
+  lanes.open('b');
   const log: string[] = [];
   const a1 = gatedWork(log, 'a1');
   const a2 = gatedWork(log, 'a2');
@@ -55,7 +59,7 @@ test('after a batch stops early, the batches queued behind it are dropped and ne
   await second?.done;
   assert.deepEqual(log, ['start a1'], 'a2 must not run after a1 stopped: its records would skip a1 unwritten ones');
   assert.equal(lanes.enqueue('a', gatedWork(log, 'a3').work), undefined);
-  lanes.reset();
+  lanes.open('a'); // assigned again: a new epoch
   const a4 = gatedWork(log, 'a4');
   const fourth = lanes.enqueue('a', a4.work);
   assert.notEqual(fourth, undefined);
@@ -67,6 +71,8 @@ test('after a batch stops early, the batches queued behind it are dropped and ne
 
 test('a batch that throws breaks its lane like one that stopped early, and its error reaches the awaiter', async () => {
   const lanes = new PartitionLanes();
+  lanes.open('a');
+  lanes.open('b');
   const log: string[] = [];
   const failing = lanes.enqueue('a', () => Promise.reject(new Error('boom')));
   const behind = lanes.enqueue('a', gatedWork(log, 'a2').work);
@@ -77,6 +83,8 @@ test('a batch that throws breaks its lane like one that stopped early, and its e
 
 test("a rebalance makes running work no longer current, and the partition's new batches wait for it to stop", async () => {
   const lanes = new PartitionLanes();
+  lanes.open('a');
+  lanes.open('b');
   const log: string[] = [];
   const old = gatedWork(log, 'old');
   const oldQueued = gatedWork(log, 'old-queued');
@@ -84,7 +92,7 @@ test("a rebalance makes running work no longer current, and the partition's new 
   lanes.enqueue('a', oldQueued.work);
   await settled();
   assert.equal(old.current(), true);
-  lanes.reset();
+  lanes.open('a'); // assigned again: a new epoch
   assert.equal(old.current(), false);
   const fresh = gatedWork(log, 'new');
   const next = lanes.enqueue('a', fresh.work);
@@ -99,4 +107,23 @@ test("a rebalance makes running work no longer current, and the partition's new 
   fresh.finish(true);
   await next?.done;
   assert.notEqual(lanes.enqueue('a', gatedWork(log, 'later').work), undefined);
+});
+
+test('a closed lane (partition revoked or lost) refuses work, and settled() waits for what was running', async () => {
+  const lanes = new PartitionLanes();
+  lanes.open('a');
+  const log: string[] = [];
+  const running = gatedWork(log, 'a1');
+  lanes.enqueue('a', running.work);
+  await settled();
+  lanes.close('a');
+  assert.equal(running.current(), false);
+  assert.equal(lanes.enqueue('a', gatedWork(log, 'a2').work), undefined);
+  let done = false;
+  const waiting = lanes.settled(['a']).then(() => (done = true));
+  await settled();
+  assert.equal(done, false);
+  running.finish(false);
+  await waiting;
+  assert.deepEqual(lanes.openKeys(), []);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OffsetCommitter, type PartitionOffset } from '../../src/kafka/offset-committer.js';
+import { OffsetCommitter, type PartitionOffset } from '../../../src/runtime/delivery/offset-committer.js';
 
 function gatedCommits(): { requests: PartitionOffset[][]; release: () => void; commit: (offsets: readonly PartitionOffset[]) => Promise<void> } {
   const requests: PartitionOffset[][] = [];
@@ -47,7 +47,7 @@ test('flush waits until everything noted is sent; forget drops what was not sent
   committer.note({ topic: 't', partition: 0, offset: '2' });
   await settled();
   committer.note({ topic: 't', partition: 3, offset: '7' });
-  committer.forget();
+  committer.forget(['t/3']);
   let flushed = false;
   const flushing = committer.flush().then(() => (flushed = true));
   await settled();
