@@ -8,6 +8,8 @@ import { registryFromEnv, type RegistryCredentials } from './registry-settings.j
 export interface ConnectionSettings {
   /** Bootstrap brokers as `host:port`. */
   readonly brokers: readonly string[];
+  /** The Kafka client stages run on (KASCADE_KAFKA_CLIENT): @platformatic/kafka by default, or stock kafkajs. */
+  readonly client?: KafkaClientName;
   /** TLS and SASL towards the brokers; absent means PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
   /** Base URL of a Confluent-compatible schema registry API, without credentials. */
@@ -24,6 +26,9 @@ export interface ConnectionSettings {
   readonly warnings?: readonly string[];
 }
 
+export const KAFKA_CLIENTS = ['platformatic', 'kafkajs'] as const;
+export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
+
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 /** The local stack's registry (Apicurio) serves the Confluent API under this path. */
 export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
@@ -36,6 +41,7 @@ export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v
 export function connectionFromEnv(env: Environment = process.env): ConnectionSettings {
   const problems = new SettingProblems();
   const brokers = parseBrokers(setting(env, 'KAFKA_BROKERS') ?? DEFAULT_KAFKA_BROKERS, problems);
+  const client = parseClient(setting(env, 'KASCADE_KAFKA_CLIENT') ?? 'platformatic', problems);
   const kafka = kafkaSecurityFromEnv(env, problems);
   const registry = registryFromEnv(env, DEFAULT_SCHEMA_REGISTRY_URL, problems);
   const allowInsecure = allowInsecureFromEnv(env, problems);
@@ -48,12 +54,19 @@ export function connectionFromEnv(env: Environment = process.env): ConnectionSet
   const { url, auth, ca, caFile } = registry.settings;
   return Object.freeze({
     brokers: Object.freeze(brokers),
+    client,
     kafkaSecurity: kafka.security,
     schemaRegistryUrl: url,
     ...(auth === undefined ? {} : { schemaRegistryAuth: auth }),
     ...(ca === undefined || caFile === undefined ? {} : { schemaRegistryCa: ca, schemaRegistryCaFile: caFile }),
     warnings: Object.freeze(insecure.map(insecureWarning)),
   });
+}
+
+function parseClient(name: string, problems: SettingProblems): KafkaClientName {
+  const known = KAFKA_CLIENTS.find((client) => client === name);
+  if (known === undefined) problems.add(`KASCADE_KAFKA_CLIENT: "${name}" is not a Kafka client kascade runs on (expected ${KAFKA_CLIENTS.join(' or ')})`);
+  return known ?? 'platformatic';
 }
 
 function parseBrokers(list: string, problems: SettingProblems): string[] {

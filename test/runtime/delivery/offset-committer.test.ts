@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OffsetCommitter, type PartitionOffset } from '../../../src/runtime/delivery/offset-committer.js';
+import { OffsetCommitter } from '../../../src/runtime/delivery/offset-committer.js';
+import type { PartitionOffset } from '../../../src/runtime/delivery/ports.js';
 
 function gatedCommits(): { requests: PartitionOffset[][]; release: () => void; commit: (offsets: readonly PartitionOffset[]) => Promise<void> } {
   const requests: PartitionOffset[][] = [];
