@@ -29,9 +29,22 @@ function testFiles(folder: string): string[] {
     .sort();
 }
 
-function run(command: string, args: readonly string[]): Promise<number> {
+/**
+ * The delivery-semantics, exactly-once, kill -9, zombie-fencing and broker-fault tests, run a
+ * second time on the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): `npm test` their CI subset,
+ * `--reliability` every fault under both guarantees.
+ */
+const KAFKAJS_FILES = [
+  'integration-tests/stage-runner.test.ts',
+  'integration-tests/exactly-once-fencing.test.ts',
+  'integration-tests/reliability/crash-restart.test.ts',
+  'integration-tests/reliability/stage-faults.test.ts',
+  'integration-tests/reliability/service-faults.test.ts',
+];
+
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: 'inherit', env });
     child.on('error', (error) => {
       say(`cannot run ${command}: ${error.message}`);
       resolve(127);
@@ -84,7 +97,11 @@ async function main(args: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     say(`${files.length} test files: ${files.map((file) => relative('.', file)).join(' ')}`);
-    return await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough, ...files]);
+    const nodeTest = ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough];
+    const code = await run(process.execPath, [...nodeTest, ...files]);
+    if (code !== 0 || unitOnly || process.env['KASCADE_KAFKA_CLIENT'] !== undefined) return code;
+    say(`the same delivery and fault tests on the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): ${KAFKAJS_FILES.join(' ')}`);
+    return await run(process.execPath, [...nodeTest, ...KAFKAJS_FILES], { ...process.env, KASCADE_KAFKA_CLIENT: 'kafkajs' });
   } finally {
     await stopStarted();
   }
