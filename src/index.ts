@@ -25,7 +25,9 @@ export type { TransformFunction, TransformContext } from './transforms/transform
 // Running on Kafka.
 export { runTopology, selectStages } from './kafka/topology-runner.js';
 export type { RunTopologyOptions, RunningTopology } from './kafka/topology-runner.js';
-export type { StageExit } from './kafka/stage-service.js';
+export type { StageExit, StageCounters } from './runtime/delivery/stage-engine.js';
+export type { StageService } from './runtime/delivery/stage-service.js';
+export type { Membership, GroupMember } from './runtime/delivery/ports.js';
 export { createTopicSerdes } from './serde/serde-factory.js';
 export type { TopicSerdes } from './serde/serde-factory.js';
 export type { KnownAvroSchema } from './serde/known-avro-schema.js';
@@ -47,6 +49,5 @@ export type { ModelRunner, RunResult } from './inference/model-runner.js';
 export type { ModelMetadata, TensorData, TensorInfo } from './inference/tensor.js';
 export { OnnxWorkerPool } from './inference/onnx/onnx-worker-pool.js';
 export { colocatedPartition, topicPartitioner } from './routing/colocation.js';
-export { kafkaPartitioner, createKafka, createProducer } from './kafka/client.js';
-export type { KeyPartitioner } from './kafka/client.js';
+export type { KeyPartitioner } from './routing/partitioner.js';
 export type { StagePlugins } from './runtime/stage-handlers.js';

@@ -2,6 +2,7 @@ import './kafkajs-patches.js';
 import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type KafkaConfig, type Producer, Partitioners } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 import { kafkaSecurityOptions } from './security-options.js';
+import type { KeyPartitioner } from '../routing/partitioner.js';
 
 export type ClientLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -39,8 +40,7 @@ export function createKafka(connection: ConnectionSettings, options: KafkaClient
   return new Kafka(kafkaClientConfig(connection, options));
 }
 
-/** Places a keyed record: (topic, key bytes, partition count) -> partition. */
-export type KeyPartitioner = (topic: string, key: Buffer, partitions: number) => number;
+export type { KeyPartitioner } from '../routing/partitioner.js';
 
 export interface ProducerOptions {
   /** Set to produce inside Kafka transactions (exactly-once); omit for idempotent at-least-once. */

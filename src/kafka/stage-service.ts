@@ -1,10 +1,11 @@
 import type { Kafka } from 'kafkajs';
-import type { StageTransport } from '../runtime/delivery/ports.js';
+import type { Membership, StageTransport } from '../runtime/delivery/ports.js';
+import type { StageService } from '../runtime/delivery/stage-service.js';
 import { StageEngine, type StageCounters, type StageExit } from '../runtime/delivery/stage-engine.js';
 import type { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
-import type { KeyPartitioner } from './client.js';
+import type { KeyPartitioner } from '../routing/partitioner.js';
 import { kafkajsTransport } from './kafkajs/kafkajs-transport.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
 
@@ -30,7 +31,7 @@ export interface StageServiceOptions {
 }
 
 /** One stage as a consumer-group service: the delivery engine on the chosen Kafka client's ports. */
-export class KafkaStageService {
+export class KafkaStageService implements StageService {
   private engine: StageEngine | undefined;
   private transport: StageTransport | undefined;
   private readonly exit: Promise<StageExit>;
@@ -49,6 +50,10 @@ export class KafkaStageService {
 
   get exited(): Promise<StageExit> {
     return this.exit;
+  }
+
+  membership(): Membership {
+    return this.transport?.source.membership() ?? { inGroup: false, since: 0 };
   }
 
   /** Connects, joins the group and resolves once the first assignment arrived. */

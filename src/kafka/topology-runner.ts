@@ -12,6 +12,7 @@ import { resolveModelsRoot } from '../topology/models-root.js';
 import { topicPartitioner } from '../routing/colocation.js';
 import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
+import type { StageService } from '../runtime/delivery/stage-service.js';
 import { ensureTopics } from './topic-admin.js';
 import { TopicLimits } from './topic-limits.js';
 import { asConnectionError } from './connection-error.js';
@@ -33,7 +34,7 @@ export interface RunTopologyOptions {
 }
 
 export interface RunningTopology {
-  readonly services: ReadonlyMap<string, KafkaStageService>;
+  readonly services: ReadonlyMap<string, StageService>;
   /** Resolves with the first stage that ended on its own (failed), or when all stopped. */
   readonly firstExit: Promise<{ readonly stage: string; readonly exit: StageExit }>;
   /** Per stage: records consumed, written, dead-lettered, and the handler's own counters (models, batches). */

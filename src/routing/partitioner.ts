@@ -35,3 +35,6 @@ export function partitionForKey(key: string | Uint8Array, partitions: number): n
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   return (murmur2(bytes) & 0x7fffffff) % partitions;
 }
+
+/** Places a keyed record: (topic, key bytes, partition count) -> partition. Any Kafka client's partitioner can call it. */
+export type KeyPartitioner = (topic: string, key: Buffer, partitions: number) => number;
