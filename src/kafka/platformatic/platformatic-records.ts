@@ -1,4 +1,4 @@
-import type { Deserializers, Message, MessageToConsume, MessageToProduce, Serializers } from '@platformatic/kafka';
+import type { Deserializers, Message, MessageToConsume, MessageToProduce, Producer, Serializers } from '@platformatic/kafka';
 import type { Header, Headers, OutgoingRecord, SourceRecord } from '../../runtime/record.js';
 
 /**
@@ -32,7 +32,7 @@ export const rawDeserializers: Deserializers<RawRecordParts, Buffer | null, Buff
   headerValue: passBytes,
 };
 
-export type FetchedMessage = Message<RawRecordParts, Buffer | null, Buffer, Buffer>;
+export type FetchedMessage = Message<RawRecordParts, Buffer | null, Buffer>;
 
 export function toSourceRecord(message: FetchedMessage): SourceRecord {
   return {
@@ -50,6 +50,8 @@ export function toSourceRecord(message: FetchedMessage): SourceRecord {
 export class HeaderName {
   constructor(readonly name: string) {}
 }
+
+export type RawProducer = Producer<Buffer | null, Buffer | null, HeaderName, Buffer | null>;
 
 export type OutgoingMessage = MessageToProduce<Buffer | null, Buffer | null, HeaderName, Buffer | null>;
 
