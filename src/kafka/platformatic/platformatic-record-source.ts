@@ -6,8 +6,8 @@ import { committedOffsets } from './platformatic-committed.js';
 import { PartitionBatches } from './platformatic-partition-batches.js';
 import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
 
-type StageConsumer = Consumer<RawRecordParts, Buffer | null, Buffer, Buffer>;
-type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer>;
+type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
+type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
 
 export interface PlatformaticSourceOptions {
   readonly connection: ConnectionSettings;

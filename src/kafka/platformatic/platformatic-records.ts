@@ -32,7 +32,7 @@ export const rawDeserializers: Deserializers<RawRecordParts, Buffer | null, Buff
   headerValue: passBytes,
 };
 
-export type FetchedMessage = Message<RawRecordParts, Buffer | null, Buffer>;
+export type FetchedMessage = Message<RawRecordParts, Buffer | null>;
 
 export function toSourceRecord(message: FetchedMessage): SourceRecord {
   return {
