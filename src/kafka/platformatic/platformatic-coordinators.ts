@@ -43,8 +43,11 @@ export class Coordinators {
         const connection = await this.#pool.get(await this.#find(keyType, key));
         return await request(connection);
       } catch (error) {
-        if (attempt >= this.#retries || !isCoordinatorMoved(error)) throw error;
-        this.#known.delete(`${keyType}:${key}`);
+        const moved = isCoordinatorMoved(error);
+        // CONCURRENT_TRANSACTIONS: the previous transaction is still being completed by the coordinator.
+        if (attempt >= CONCURRENT_RETRIES || (!moved && !kafkaErrorIds(error).has('CONCURRENT_TRANSACTIONS'))) throw error;
+        if (moved && attempt >= this.#retries) throw error;
+        if (moved) this.#known.delete(`${keyType}:${key}`);
         await delay(retryDelay(attempt + 1));
       }
     }
@@ -62,6 +65,9 @@ export class Coordinators {
     return broker;
   }
 }
+
+/** Retries while a transaction completes: up to about 20 s at the longest delay. */
+const CONCURRENT_RETRIES = 25;
 
 const COORDINATOR_MOVED = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS']);
 
