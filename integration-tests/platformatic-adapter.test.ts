@@ -209,7 +209,7 @@ describe('@platformatic/kafka adapter against the local broker', () => {
     assert.deepEqual(reader.recorder.records[0]?.headers, [['h', null]]);
   });
 
-  test('a second member makes the first give partitions up and take the rest again; the stale generation cannot commit offsets in a transaction', async () => {
+  test('a second member makes the first give partitions up and take the rest again; the stale generation cannot commit offsets in a transaction', async (t) => {
     const topic = uniqueName('plt-rebalance');
     await createTopic(kafka, topic, 4);
     const groupId = uniqueName('plt-group');
@@ -219,6 +219,7 @@ describe('@platformatic/kafka adapter against the local broker', () => {
     assert.ok(stale !== undefined);
     const second = await startStage(groupId, topic);
     await waitFor(() => first.recorder.assignments.length === 2, { what: () => `the first member's reassignment: ${first.recorder.events.join('; ')}` });
+    t.diagnostic(`first member: ${first.recorder.events.join('; ')}`);
     const kept = first.recorder.assignments[1]?.map((tp) => tp.partition) ?? [];
     const moved = second.recorder.assignments.at(-1)?.map((tp) => tp.partition) ?? [];
     assert.equal(kept.length + moved.length, 4);
