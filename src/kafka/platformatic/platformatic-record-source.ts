@@ -40,8 +40,10 @@ interface Feed {
 }
 
 /**
- * A RecordSource on @platformatic/kafka's Consumer, classic group protocol (see the README in
- * this folder for why not KIP-848 in 1.35.0).
+ * A RecordSource on @platformatic/kafka's Consumer, classic group protocol. Not KIP-848: with
+ * `groupProtocol: 'consumer'` 1.35.0 keeps the member epoch private (`generationId` stays 0 and
+ * the join event has none), so no transactional offset commit could carry it (KIP-447), and it
+ * acknowledges a revocation on its next heartbeat without waiting for anything either.
  *
  * - A never-flowing "anchor" stream keeps the topics subscribed for the consumer's life, so the
  *   per-generation streams can be replaced without the library rejoining the group.
