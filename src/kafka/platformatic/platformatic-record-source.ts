@@ -1,0 +1,331 @@
+import { Admin, Consumer, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
+import type { ConnectionSettings } from '../../config/connection.js';
+import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
+import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
+import { committedOffsets } from './platformatic-committed.js';
+import { PartitionBatches } from './platformatic-partition-batches.js';
+import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
+
+type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
+type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
+
+export interface PlatformaticSourceOptions {
+  readonly connection: ConnectionSettings;
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly groupInstanceId?: string | undefined;
+  /** Where a partition without a committed offset starts: the earliest record (default) or the next one written. */
+  readonly fromBeginning?: boolean | undefined;
+  readonly tuning?: StageFetchTuning | undefined;
+  readonly sessionTimeoutMs?: number | undefined;
+  readonly heartbeatIntervalMs?: number | undefined;
+  readonly rebalanceTimeoutMs?: number | undefined;
+  /** Records fetched and not yet handed to the listener, for all partitions, before the fetch stops. */
+  readonly maxBufferedRecords?: number | undefined;
+  readonly maxBatchRecords?: number | undefined;
+}
+
+interface Revocation {
+  readonly partitions: readonly TopicPartition[];
+  done: Promise<void>;
+  settled: boolean;
+}
+
+/** The fetching of one generation: a stream started at the group's committed offsets. */
+interface Feed {
+  readonly generationId: number;
+  readonly stream: StageStream;
+  readonly batches: PartitionBatches;
+}
+
+/**
+ * A RecordSource on @platformatic/kafka's Consumer, classic group protocol. Not KIP-848: with
+ * `groupProtocol: 'consumer'` 1.35.0 keeps the member epoch private (`generationId` stays 0 and
+ * the join event has none), so no transactional offset commit could carry it (KIP-447), and it
+ * acknowledges a revocation on its next heartbeat without waiting for anything either.
+ *
+ * - A never-flowing "anchor" stream keeps the topics subscribed for the consumer's life, so the
+ *   per-generation streams can be replaced without the library rejoining the group.
+ * - After every join, the assigned partitions' committed offsets are read with requireStable and
+ *   a new stream starts there (MANUAL mode); the previous generation's stream is closed first and
+ *   what it had not handed over is dropped.
+ * - The library gives no point to run work before it gives partitions up: when its heartbeat
+ *   hears of a rebalance it emits `consumer:group:rebalance` and sends JoinGroup at once. The
+ *   source then calls `revoking` for everything it owns (commits of the old generation are still
+ *   accepted until every member has rejoined), and when the join completes before the listener
+ *   finished, the partitions that moved away are reported `lost`.
+ */
+export class PlatformaticRecordSource implements RecordSource {
+  readonly #options: PlatformaticSourceOptions;
+  readonly #admin: Admin;
+  #listener: SourceListener | undefined;
+  #consumer: StageConsumer | undefined;
+  #anchor: StageStream | undefined;
+  #feed: Feed | undefined;
+  #owned: TopicPartition[] = [];
+  #revocation: Revocation | undefined;
+  #pendingJoin: ConsumerGroupJoinPayload | undefined;
+  #joinChain: Promise<void> = Promise.resolve();
+  #firstAssignment: (() => void) | undefined;
+  #membership: Membership = { inGroup: false, since: Date.now() };
+  #paused = false;
+  #bufferFull = false;
+  #stopping: Promise<void> | undefined;
+  #consumerToken = 0;
+
+  constructor(options: PlatformaticSourceOptions) {
+    this.#options = options;
+    this.#admin = new Admin({ ...platformaticBaseOptions(options.connection, { clientId: `${options.clientId}-admin` }) });
+  }
+
+  async start(listener: SourceListener): Promise<void> {
+    this.#listener = listener;
+    await this.#connect();
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#feed?.batches.hold(true);
+    this.#applyFlow();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#feed?.batches.hold(false);
+    this.#applyFlow();
+  }
+
+  membership(): Membership {
+    return this.#membership;
+  }
+
+  /** The partitions this member owns now (the offset log commits no others). */
+  owns(topic: string, partition: number): boolean {
+    return this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
+  }
+
+  /** The admin client the offset log reads committed offsets with. */
+  get admin(): Admin {
+    return this.#admin;
+  }
+
+  async restart(): Promise<void> {
+    const listener = this.#requireListener();
+    this.#closeFeed();
+    const owned = this.#owned;
+    this.#owned = [];
+    this.#revocation = undefined;
+    if (owned.length > 0) listener.lost(owned);
+    await this.#closeConsumer();
+    await this.#connect();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const listener = this.#listener;
+    this.#feed?.batches.hold(true);
+    this.#feed?.stream.pause();
+    const owned = this.#owned;
+    if (listener !== undefined && owned.length > 0) {
+      await listener.revoking(owned).catch(() => undefined);
+    }
+    this.#closeFeed();
+    this.#owned = [];
+    await this.#closeConsumer();
+    await this.#admin.close().catch(() => undefined);
+  }
+
+  async #connect(): Promise<void> {
+    const options = this.#options;
+    const token = ++this.#consumerToken;
+    const consumer: StageConsumer = new Consumer({
+      ...platformaticBaseOptions(options.connection, { clientId: options.clientId }),
+      groupId: options.groupId,
+      ...(options.groupInstanceId === undefined ? {} : { groupInstanceId: options.groupInstanceId }),
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+      rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
+      ...stageFetchOptions(options.tuning),
+      deserializers: rawDeserializers,
+    });
+    this.#consumer = consumer;
+    consumer.on('consumer:group:rebalance', () => {
+      if (token === this.#consumerToken) this.#rebalanceStarted();
+    });
+    consumer.on('consumer:group:join', (payload) => {
+      if (token === this.#consumerToken) this.#joined(payload);
+    });
+    consumer.on('consumer:group:leave', () => {
+      if (token === this.#consumerToken) this.#membership = { inGroup: false, since: Date.now() };
+    });
+    consumer.on('error', (error: Error) => {
+      if (token === this.#consumerToken && this.#stopping === undefined) this.#listener?.failed(error);
+    });
+    const assigned = new Promise<void>((resolve) => {
+      this.#firstAssignment = resolve;
+    });
+    // Joins the group; never flows: it holds the subscription while generation streams come and go.
+    this.#anchor = await consumer.consume({ ...this.#streamOptions(), offsets: [] });
+    this.#anchor.on('error', (error: Error) => {
+      if (token === this.#consumerToken && this.#stopping === undefined) this.#listener?.failed(error);
+    });
+    await assigned;
+  }
+
+  #streamOptions(): Parameters<StageConsumer['consume']>[0] & { mode: 'manual' } {
+    return {
+      topics: [...this.#options.topics],
+      mode: 'manual',
+      fallbackMode: this.#options.fromBeginning === false ? 'latest' : 'earliest',
+      ...stageFetchOptions(this.#options.tuning),
+      deserializers: rawDeserializers,
+    };
+  }
+
+  #member(payload: ConsumerGroupJoinPayload): GroupMember {
+    return {
+      groupId: payload.groupId,
+      memberId: payload.memberId,
+      generationId: payload.generationId ?? -1,
+      ...(this.#options.groupInstanceId === undefined ? {} : { groupInstanceId: this.#options.groupInstanceId }),
+    };
+  }
+
+  #rebalanceStarted(): void {
+    // The library is rejoining already: stop fetching, and let the listener finish what it owns
+    // while the old generation can still commit.
+    this.#closeFeed();
+    if (this.#revocation !== undefined || this.#owned.length === 0) return;
+    const partitions = this.#owned;
+    const revocation: Revocation = { partitions, done: Promise.resolve(), settled: false };
+    revocation.done = this.#requireListener()
+      .revoking(partitions)
+      .catch(() => undefined)
+      .finally(() => {
+        revocation.settled = true;
+      });
+    this.#revocation = revocation;
+  }
+
+  #joined(payload: ConsumerGroupJoinPayload): void {
+    this.#membership = { inGroup: true, since: Date.now(), member: this.#member(payload) };
+    this.#closeFeed();
+    this.#pendingJoin = payload;
+    this.#joinChain = this.#joinChain.then(() => this.#assign()).catch((error: unknown) => {
+      if (this.#stopping === undefined) this.#listener?.failed(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  async #assign(): Promise<void> {
+    const payload = this.#pendingJoin;
+    this.#pendingJoin = undefined;
+    const consumer = this.#consumer;
+    if (payload === undefined || consumer === undefined || this.#stopping !== undefined) return;
+    const listener = this.#requireListener();
+    const assignment = partitionsOf(payload.assignments ?? []);
+    const keep = new Set(assignment.map((tp) => partitionKey(tp.topic, tp.partition)));
+    const previous = this.#owned;
+    this.#owned = [];
+    const revocation = this.#revocation;
+    this.#revocation = undefined;
+    if (revocation === undefined) {
+      // No warning before the join (first join, session expired, member fenced): nothing to finish.
+      if (previous.length > 0) listener.lost(previous);
+    } else {
+      if (!revocation.settled) {
+        const moved = revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
+        if (moved.length > 0) listener.lost(moved);
+      }
+      // What the listener commits for kept partitions lands before their positions are read.
+      await revocation.done;
+    }
+    if (this.#superseded(consumer, payload)) return;
+    const offsets = await committedOffsets(this.#admin, this.#options.groupId, assignment);
+    if (this.#superseded(consumer, payload)) return;
+    const stream = await consumer.consume({
+      ...this.#streamOptions(),
+      offsets: [...offsets].map(([key, offset]) => {
+        const at = key.lastIndexOf('/');
+        return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
+      }),
+    });
+    if (this.#superseded(consumer, payload)) {
+      void stream.close().catch(() => undefined);
+      return;
+    }
+    const batches = new PartitionBatches(listener, {
+      maxBuffered: this.#options.maxBufferedRecords ?? 5_000,
+      maxBatch: this.#options.maxBatchRecords ?? 500,
+      onFull: (full) => {
+        this.#bufferFull = full;
+        this.#applyFlow();
+      },
+    });
+    batches.hold(this.#paused);
+    const feed: Feed = { generationId: payload.generationId ?? -1, stream, batches };
+    this.#feed = feed;
+    this.#owned = assignment;
+    listener.assigned(assignment);
+    stream.on('error', (error: Error) => {
+      if (this.#feed === feed && this.#stopping === undefined) listener.failed(error);
+    });
+    stream.on('data', (message: FetchedMessage) => {
+      if (this.#feed !== feed || !keep.has(partitionKey(message.topic, message.partition))) return;
+      batches.add(toSourceRecord(message));
+    });
+    this.#applyFlow();
+    this.#firstAssignment?.();
+    this.#firstAssignment = undefined;
+  }
+
+  /** A newer join arrived, the consumer was replaced or the source is stopping: this assignment is void. */
+  #superseded(consumer: StageConsumer, payload: ConsumerGroupJoinPayload): boolean {
+    return this.#pendingJoin !== undefined || this.#consumer !== consumer || consumer.generationId !== payload.generationId || this.#stopping !== undefined;
+  }
+
+  #applyFlow(): void {
+    const stream = this.#feed?.stream;
+    if (stream === undefined) return;
+    if (this.#paused || this.#bufferFull) stream.pause();
+    else stream.resume();
+  }
+
+  #closeFeed(): void {
+    const feed = this.#feed;
+    if (feed === undefined) return;
+    this.#feed = undefined;
+    this.#bufferFull = false;
+    feed.batches.close();
+    feed.stream.removeAllListeners('data');
+    feed.stream.on('error', () => undefined);
+    void feed.stream.close().catch(() => undefined);
+  }
+
+  async #closeConsumer(): Promise<void> {
+    const consumer = this.#consumer;
+    const anchor = this.#anchor;
+    this.#consumer = undefined;
+    this.#anchor = undefined;
+    this.#consumerToken++;
+    this.#membership = { inGroup: false, since: Date.now() };
+    await anchor?.close().catch(() => undefined);
+    // force: closes any stream still open, then leaves the group.
+    if (consumer !== undefined) await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
+  }
+
+  #requireListener(): SourceListener {
+    if (this.#listener === undefined) throw new Error('record source not started');
+    return this.#listener;
+  }
+}
+
+function partitionsOf(assignments: readonly GroupAssignment[]): TopicPartition[] {
+  const partitions: TopicPartition[] = [];
+  for (const { topic, partitions: indexes } of assignments) for (const partition of indexes) partitions.push({ topic, partition });
+  return partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+}

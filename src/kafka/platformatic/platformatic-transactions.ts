@@ -1,0 +1,184 @@
+import { addOffsetsToTxnV4, txnOffsetCommitV4 } from '@platformatic/kafka';
+import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
+import type { GroupMember, OutputTransaction, PartitionOffset, TransactionalSink } from '../../runtime/delivery/ports.js';
+import type { OutgoingRecord } from '../../runtime/record.js';
+import { splitBySize } from '../messages.js';
+import type { Coordinators } from './platformatic-coordinators.js';
+import { commitError, describeKafkaError, isProducerFenced } from './platformatic-errors.js';
+import { commitTopics } from './platformatic-offset-log.js';
+import { rawProducer, type PlatformaticSinkOptions } from './platformatic-output-sink.js';
+import { placeRecords } from './platformatic-placement.js';
+import type { RawProducer } from './platformatic-records.js';
+
+// The library's Transaction class is not exported from its root; its type is what beginTransaction gives.
+type RawTransaction = Awaited<ReturnType<RawProducer['beginTransaction']>>;
+
+export interface PlatformaticTransactionsOptions extends PlatformaticSinkOptions {
+  readonly groupId: string;
+  /** Stable across restarts of the same stage instance: its transactional id fences its zombies. */
+  readonly instanceId: string;
+}
+
+export function transactionalIdOf(groupId: string, instanceId: string): string {
+  return `kascade-${groupId}-${instanceId}`;
+}
+
+/**
+ * One transactional producer per stage instance. Offsets are added to a transaction with kascade's
+ * own AddOffsetsToTxn and TxnOffsetCommit requests (the library's exported protocol APIs, with
+ * the producer's public id and epoch), carrying the member's generation and member id (KIP-447):
+ * the library's Transaction.addOffset takes one consumed Message per request, commits its
+ * offset + 1, and deduplicates concurrent calls by name, so several partitions cannot go in one
+ * commit through it.
+ */
+export class PlatformaticTransactions implements TransactionalSink {
+  readonly #producer: RawProducer;
+  readonly #options: PlatformaticTransactionsOptions;
+  readonly #coordinators: Coordinators;
+  readonly #transactionalId: string;
+  #fenced: Error | undefined;
+
+  constructor(options: PlatformaticTransactionsOptions, coordinators: Coordinators) {
+    this.#options = options;
+    this.#coordinators = coordinators;
+    this.#transactionalId = transactionalIdOf(options.groupId, options.instanceId);
+    this.#producer = rawProducer(options, this.#transactionalId);
+  }
+
+  get transactionalId(): string {
+    return this.#transactionalId;
+  }
+
+  async begin(): Promise<OutputTransaction> {
+    if (this.#fenced !== undefined) throw this.#fenced;
+    try {
+      const transaction = await this.#producer.beginTransaction();
+      return new PlatformaticTransaction(this, transaction);
+    } catch (error) {
+      throw this.failure('beginning a transaction', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.#producer.close(true, () => resolve()));
+  }
+
+  /** @internal */
+  get producer(): RawProducer {
+    return this.#producer;
+  }
+
+  /** @internal */
+  get options(): PlatformaticTransactionsOptions {
+    return this.#options;
+  }
+
+  /** @internal */
+  get coordinators(): Coordinators {
+    return this.#coordinators;
+  }
+
+  /** @internal OwnershipLostError (and no more transactions) once fenced, else the mapped error. */
+  failure(what: string, error: unknown): Error {
+    if (isProducerFenced(error)) {
+      this.#fenced = new OwnershipLostError(`transactional id ${this.#transactionalId} was fenced by a newer producer: ${describeKafkaError(error)}`, undefined, {
+        cause: error,
+      });
+      return this.#fenced;
+    }
+    return commitError(`${what} (transactional id ${this.#transactionalId})`, error, []);
+  }
+}
+
+class PlatformaticTransaction implements OutputTransaction {
+  readonly #sink: PlatformaticTransactions;
+  readonly #transaction: RawTransaction;
+  #touched = false;
+  #done = false;
+
+  constructor(sink: PlatformaticTransactions, transaction: RawTransaction) {
+    this.#sink = sink;
+    this.#transaction = transaction;
+  }
+
+  async send(records: readonly OutgoingRecord[]): Promise<void> {
+    this.#checkOpen();
+    for (const piece of splitBySize(records)) {
+      try {
+        const messages = await placeRecords(this.#sink.producer, piece.records, this.#sink.options.partitioner);
+        this.#touched = true;
+        await this.#transaction.send({ messages });
+      } catch (error) {
+        throw await this.#abortAfter(`writing ${piece.records.length} records in a transaction`, error);
+      }
+    }
+  }
+
+  async commit(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    this.#checkOpen();
+    const producer = this.#sink.producer;
+    const transactionalId = this.#sink.transactionalId;
+    try {
+      if (offsets.length > 0) {
+        const producerId = producer.producerId;
+        const producerEpoch = producer.producerEpoch;
+        if (producerId === undefined || producerEpoch === undefined) throw new Error('the transactional producer has no producer id');
+        this.#touched = true;
+        await this.#sink.coordinators.transaction(transactionalId, (connection) =>
+          addOffsetsToTxnV4.api.async(connection, transactionalId, producerId, producerEpoch, member.groupId),
+        );
+        await this.#sink.coordinators.group(member.groupId, (connection) =>
+          txnOffsetCommitV4.api.async(
+            connection,
+            transactionalId,
+            member.groupId,
+            producerId,
+            producerEpoch,
+            member.generationId,
+            member.memberId,
+            member.groupInstanceId ?? null,
+            commitTopics(offsets),
+          ),
+        );
+      }
+    } catch (error) {
+      const failure = await this.#abortAfter(`committing offsets of group ${member.groupId} (generation ${member.generationId})`, error);
+      throw failure instanceof OwnershipLostError && failure.partitions?.length === 0 ? new OwnershipLostError(failure.message, offsets, { cause: error }) : failure;
+    }
+    try {
+      if (this.#touched) await this.#transaction.commit();
+      else await this.#transaction.cancel();
+      this.#done = true;
+    } catch (error) {
+      throw await this.#abortAfter('committing a transaction', error);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      if (this.#touched) await this.#transaction.abort();
+      else await this.#transaction.cancel();
+    } catch (error) {
+      throw this.#sink.failure('aborting a transaction', error);
+    }
+  }
+
+  /** Aborts (best effort) after `error`, and gives the error to throw for it. */
+  async #abortAfter(what: string, error: unknown): Promise<Error> {
+    const failure = this.#sink.failure(what, error);
+    if (!(failure instanceof OwnershipLostError && failure.partitions === undefined)) {
+      await this.abort().catch(() => undefined);
+    } else {
+      // Fenced: the broker aborts for the new producer; the library's transaction is only dropped.
+      this.#done = true;
+      await this.#transaction.cancel().catch(() => undefined);
+    }
+    return failure;
+  }
+
+  #checkOpen(): void {
+    if (this.#done) throw new Error('transaction already committed or aborted');
+  }
+}
