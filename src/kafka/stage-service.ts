@@ -7,11 +7,15 @@ import type { Logger } from '../telemetry/logger.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../topology/spec.js';
 import type { KeyPartitioner } from '../routing/partitioner.js';
 import { kafkajsTransport } from './kafkajs/kafkajs-transport.js';
+import { platformaticTransport } from './platformatic/platformatic-transport.js';
+import type { ConnectionSettings } from '../config/connection.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
 
 export type { StageCounters, StageExit } from '../runtime/delivery/stage-engine.js';
 
 export interface StageServiceOptions {
+  readonly connection: ConnectionSettings;
+  /** kafkajs's client, for the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs). */
   readonly kafka: Kafka;
   readonly stage: string;
   readonly groupId: string;
@@ -60,7 +64,10 @@ export class KafkaStageService implements StageService {
   async start(): Promise<void> {
     const { limits } = this.options;
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
-    this.transport = await kafkajsTransport({ ...this.options, topicLimit });
+    this.transport =
+      (this.options.connection.client ?? 'platformatic') === 'kafkajs'
+        ? await kafkajsTransport({ ...this.options, topicLimit })
+        : platformaticTransport({ ...this.options, topicLimit });
     const engine = new StageEngine({
       stage: this.options.stage,
       delivery: this.options.delivery,

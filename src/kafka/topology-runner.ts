@@ -124,6 +124,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     services.set(
       stage.name,
       new KafkaStageService({
+        connection: options.connection,
         kafka,
         stage: stage.name,
         groupId: consumerGroupOf(spec, stage),

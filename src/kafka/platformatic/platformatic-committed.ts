@@ -30,8 +30,10 @@ export async function committedOffsets(admin: Admin, groupId: string, partitions
       }
       return result;
     } catch (error) {
-      if (attempt < 50 && kafkaErrorIds(error).has('UNSTABLE_OFFSET_COMMIT')) {
-        await delay(100);
+      // A pending transaction (its producer may have crashed: the coordinator aborts it after the
+      // transaction timeout) or a broker briefly away: wait, up to about two minutes.
+      if (attempt < 150 && (kafkaErrorIds(error).has('UNSTABLE_OFFSET_COMMIT') || attempt < 120)) {
+        await delay(Math.min(1_000, 100 * 2 ** Math.min(attempt, 4)));
         continue;
       }
       throw sendFailed(`reading the committed offsets of group ${groupId}`, error);

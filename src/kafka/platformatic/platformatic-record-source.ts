@@ -73,6 +73,7 @@ export class PlatformaticRecordSource implements RecordSource {
   #bufferFull = false;
   #stopping: Promise<void> | undefined;
   #consumerToken = 0;
+  #rejoining: Promise<void> | undefined;
 
   constructor(options: PlatformaticSourceOptions) {
     this.#options = options;
@@ -98,6 +99,20 @@ export class PlatformaticRecordSource implements RecordSource {
 
   membership(): Membership {
     return this.#membership;
+  }
+
+  /**
+   * A commit or transaction was refused for partitions this source still hands out (a fenced
+   * producer, a generation the coordinator moved past): joining again with a new consumer gets a
+   * fresh assignment, read from the committed offsets.
+   */
+  ownershipLost(): void {
+    if (this.#stopping !== undefined || this.#rejoining !== undefined) return;
+    this.#rejoining = this.restart()
+      .catch((error: unknown) => this.#listener?.failed(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => {
+        this.#rejoining = undefined;
+      });
   }
 
   /** The partitions this member owns now (the offset log commits no others). */

@@ -2,7 +2,7 @@ import { addOffsetsToTxnV4, txnOffsetCommitV4 } from '@platformatic/kafka';
 import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
 import type { GroupMember, OutputTransaction, PartitionOffset, TransactionalSink } from '../../runtime/delivery/ports.js';
 import type { OutgoingRecord } from '../../runtime/record.js';
-import { splitBySize } from '../messages.js';
+import { MAX_REQUEST_BYTES, splitBySize } from '../messages.js';
 import type { Coordinators } from './platformatic-coordinators.js';
 import { commitError, describeKafkaError, isProducerFenced } from './platformatic-errors.js';
 import { commitTopics } from './platformatic-offset-log.js';
@@ -19,6 +19,13 @@ export interface PlatformaticTransactionsOptions extends PlatformaticSinkOptions
   readonly instanceId: string;
 }
 
+/**
+ * The producer's request timeout, which the library also sends as the transaction timeout: a
+ * transaction left open by a crashed instance blocks the stable offset reads of its partitions'
+ * next owner until the coordinator aborts it. kascade's transactions last ~100 ms.
+ */
+const TRANSACTION_TIMEOUT_MS = 10_000;
+
 export function transactionalIdOf(groupId: string, instanceId: string): string {
   return `kascade-${groupId}-${instanceId}`;
 }
@@ -32,7 +39,8 @@ export function transactionalIdOf(groupId: string, instanceId: string): string {
  * commit through it.
  */
 export class PlatformaticTransactions implements TransactionalSink {
-  readonly #producer: RawProducer;
+  readonly scope = 'instance';
+  #producer: RawProducer;
   readonly #options: PlatformaticTransactionsOptions;
   readonly #coordinators: Coordinators;
   readonly #transactionalId: string;
@@ -42,7 +50,7 @@ export class PlatformaticTransactions implements TransactionalSink {
     this.#options = options;
     this.#coordinators = coordinators;
     this.#transactionalId = transactionalIdOf(options.groupId, options.instanceId);
-    this.#producer = rawProducer(options, this.#transactionalId);
+    this.#producer = rawProducer(options, this.#transactionalId, TRANSACTION_TIMEOUT_MS);
   }
 
   get transactionalId(): string {
@@ -50,7 +58,14 @@ export class PlatformaticTransactions implements TransactionalSink {
   }
 
   async begin(): Promise<OutputTransaction> {
-    if (this.#fenced !== undefined) throw this.#fenced;
+    if (this.#fenced !== undefined) {
+      // The engine has given up the partitions of the fenced transaction (the coordinator aborted it:
+      // a transaction timeout, or a newer producer); a new producer with a new epoch goes on.
+      const fenced = this.#producer;
+      this.#fenced = undefined;
+      this.#producer = rawProducer(this.#options, this.#transactionalId, TRANSACTION_TIMEOUT_MS);
+      await new Promise<void>((resolve) => fenced.close(true, () => resolve()));
+    }
     try {
       const transaction = await this.#producer.beginTransaction();
       return new PlatformaticTransaction(this, transaction);
@@ -103,7 +118,7 @@ class PlatformaticTransaction implements OutputTransaction {
 
   async send(records: readonly OutgoingRecord[]): Promise<void> {
     this.#checkOpen();
-    for (const piece of splitBySize(records)) {
+    for (const piece of splitBySize(records, MAX_REQUEST_BYTES, this.#sink.options.topicLimit)) {
       try {
         const messages = await placeRecords(this.#sink.producer, piece.records, this.#sink.options.partitioner);
         this.#touched = true;
