@@ -14,11 +14,18 @@ module.exports = {
       to: { circular: true },
     },
     {
-      name: 'kafkajs-only-in-src-kafka',
+      name: 'kafka-clients-only-in-src-kafka',
       severity: 'error',
       comment: 'Only src/kafka/ talks to Kafka, so the runtime also runs on the in-memory test driver.',
       from: { path: '^src/', pathNot: '^src/kafka/' },
-      to: { path: '(^|/)kafkajs(/|$)' },
+      to: { path: '(^|/)(kafkajs|@platformatic/kafka)(/|$)' },
+    },
+    {
+      name: 'each-kafka-client-in-its-adapter',
+      severity: 'error',
+      comment: 'Each Kafka client is used by its own adapter only: src/kafka/platformatic/ for @platformatic/kafka; kafkajs outside src/kafka/platformatic/.',
+      from: { path: '^src/kafka/', pathNot: '^src/kafka/platformatic/' },
+      to: { path: '(^|/)@platformatic/kafka(/|$)' },
     },
     {
       name: 'onnxruntime-only-in-onnx-handler',

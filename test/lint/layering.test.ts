@@ -22,7 +22,7 @@ test('the layering rules catch kafkajs, onnxruntime-node or the OpenTelemetry SD
   assert.deepEqual(
     violations.sort().filter((line) => !line.startsWith('not-to-unresolvable')),
     [
-      'kafkajs-only-in-src-kafka: src/runtime/reads-kafka.ts',
+      'kafka-clients-only-in-src-kafka: src/runtime/reads-kafka.ts',
       'no-import-cycles: src/topology/spec.ts',
       'onnxruntime-only-in-onnx-handler: src/transforms/runs-onnx.ts',
       'opentelemetry-sdk-only-in-the-cli: src/telemetry/starts-sdk.ts',
