@@ -38,6 +38,12 @@ export const ErrorCode = {
   UnknownModelKey: 'KASCADE_UNKNOWN_MODEL_KEY',
   /** The stage was stopped (SIGTERM, shutdown) while work was in flight; that work is not committed. */
   StageStopped: 'KASCADE_STAGE_STOPPED',
+  /**
+   * The stage made no progress on partitions with records waiting (or stayed out of its consumer
+   * group) for too long, and a restart of its client did not help: it fails so that it is
+   * restarted from outside. The message names the partitions and the seconds without progress.
+   */
+  StageStuck: 'KASCADE_STAGE_STUCK',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -63,6 +63,12 @@ export const ConsumerTuning = z.strictObject({
    * event loop: smaller fetches keep the loop's stalls short, larger ones cost fewer round trips.
    */
   fetchBytesPerPartition: z.number().int().min(1024).optional(),
+  /**
+   * A partition with records waiting and no progress (fetch, records written, commit) for this
+   * long makes the stage stuck (default 120000): its consumer is restarted once, and the stage
+   * fails when that does not help. An outage the stage is retrying does not count.
+   */
+  stuckAfterMs: z.number().int().min(10_000).optional(),
 });
 
 export const DeliveryGuarantee = z.enum(['at-least-once', 'exactly-once']);
