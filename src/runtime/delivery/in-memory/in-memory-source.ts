@@ -119,10 +119,10 @@ export class InMemoryRecordSource implements RecordSource {
   }
 
   private async join(): Promise<void> {
-    let joining: string | undefined;
-    const { memberId, joined } = this.group.join(this.options.inputs, this.callbacks(() => joining), this.options.groupInstanceId === undefined ? {} : { groupInstanceId: this.options.groupInstanceId });
+    const joining: { id?: string } = {};
+    const { memberId, joined } = this.group.join(this.options.inputs, this.callbacks(() => joining.id), this.options.groupInstanceId === undefined ? {} : { groupInstanceId: this.options.groupInstanceId });
     // The group calls back only from its queue, after this returned: the id is known by then.
-    joining = memberId;
+    joining.id = memberId;
     this.memberId = memberId;
     await joined;
   }
