@@ -89,4 +89,12 @@ export class InMemoryCluster {
   async idle(): Promise<void> {
     await this.activity.idle();
   }
+
+  /**
+   * Like idle(), but batches a listener still holds do not count: the transport has handed out
+   * everything it can and is waiting on listeners (a test holding batches on purpose waits with this).
+   */
+  async transportIdle(): Promise<void> {
+    await this.activity.idle(['transport']);
+  }
 }

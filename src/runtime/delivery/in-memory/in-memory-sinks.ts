@@ -65,7 +65,8 @@ export class InMemoryTransactionalSink implements TransactionalSink {
   }
 
   begin(): Promise<OutputTransaction> {
-    this.check();
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     if (this.open !== undefined && this.open.active) return Promise.reject(new Error(`transactional producer ${this.transactionalId}: a transaction is open already`));
     const transaction = new InMemoryOutputTransaction(this.cluster, this.token, this.faults, () => {
       if (this.open === transaction) this.open = undefined;
@@ -85,9 +86,10 @@ export class InMemoryTransactionalSink implements TransactionalSink {
     return this.cluster.transactions.fenced(this.token);
   }
 
-  private check(): void {
-    if (this.closed) throw new KascadeError(ErrorCode.KafkaSendFailed, `transactional producer ${this.transactionalId} was closed`);
-    if (this.fenced) throw fencedError(this.token);
+  private refusal(): Error | undefined {
+    if (this.closed) return new KascadeError(ErrorCode.KafkaSendFailed, `transactional producer ${this.transactionalId} was closed`);
+    if (this.fenced) return fencedError(this.token);
+    return undefined;
   }
 }
 
