@@ -485,6 +485,53 @@ describe('in-memory consumer group', () => {
     await transport.source.stop();
   });
 
+  test('a member that expires while revoking is not waited for: the rebalance goes on without it', async () => {
+    const cluster = new InMemoryCluster({ topics: { in: 2 } });
+    const a = inMemoryTransport(cluster, { groupId: 'g', inputs: ['in'] });
+    const progress = { revoking: false };
+    const seen = recorder({
+      onRevoking: async () => {
+        progress.revoking = true;
+        // A listener that never finishes revoking (a stuck handler).
+        await new Promise<void>(() => undefined);
+      },
+    });
+    await a.source.start(seen.listener);
+    const b = addTestMember(cluster, 'g', ['in']);
+    while (!progress.revoking) await new Promise((resolve) => setImmediate(resolve));
+    a.faults.expire();
+    await b.joined;
+    await cluster.transportIdle();
+    assert.deepEqual(b.assignment(), [tp('in', 0), tp('in', 1)]);
+    assert.deepEqual(seen.events.at(-1), { type: 'lost', partitions: [tp('in', 0), tp('in', 1)] });
+  });
+
+  test('runs are reproducible: the same inputs give the same events in the same order', async () => {
+    async function run(): Promise<string[]> {
+      const cluster = new InMemoryCluster({ topics: { in: 3 } });
+      for (let partition = 0; partition < 3; partition++) produceMany(cluster, 'in', partition, 7);
+      const a = inMemoryTransport(cluster, { groupId: 'g', inputs: ['in'], maxBatchSize: 3 });
+      const seen = recorder();
+      await a.source.start(seen.listener);
+      const b = addTestMember(cluster, 'g', ['in']);
+      await b.joined;
+      await cluster.idle();
+      await b.leave();
+      await cluster.idle();
+      await a.source.stop();
+      return seen.events.map((event) =>
+        event.type === 'batch'
+          ? `batch ${event.batch.partition}:${event.batch.records.map((record) => record.offset).join(',')}`
+          : event.type === 'failed'
+            ? 'failed'
+            : `${event.type} ${event.partitions.map((partition) => partition.partition).join(',')}`,
+      );
+    }
+    const first = await run();
+    assert.deepEqual(await run(), first);
+    assert.ok(first.length > 5, 'the run did something');
+  });
+
   test('range assignment by default, round-robin on request, only over the members that subscribe to a topic', async () => {
     const range = new InMemoryCluster({ topics: { x: 3, y: 3 } });
     const r1 = addTestMember(range, 'g', ['x', 'y']);
