@@ -532,6 +532,23 @@ describe('in-memory consumer group', () => {
     assert.ok(first.length > 5, 'the run did something');
   });
 
+  test('restart() before the first join completed leaves no ghost member behind', async () => {
+    const cluster = new InMemoryCluster({ topics: { in: 2 } });
+    produceMany(cluster, 'in', 0, 1);
+    produceMany(cluster, 'in', 1, 1);
+    const a = inMemoryTransport(cluster, { groupId: 'g', inputs: ['in'] });
+    const seen = recorder();
+    const started = a.source.start(seen.listener);
+    await a.source.restart();
+    await started;
+    await cluster.idle();
+    assert.deepEqual(cluster.group('g').members().map((member) => member.memberId), [a.source.currentMemberId]);
+    assert.deepEqual(a.source.assignment(), [tp('in', 0), tp('in', 1)]);
+    assert.deepEqual(seen.offsets('in', 0), [0]);
+    assert.deepEqual(seen.offsets('in', 1), [0]);
+    await a.source.stop();
+  });
+
   test('range assignment by default, round-robin on request, only over the members that subscribe to a topic', async () => {
     const range = new InMemoryCluster({ topics: { x: 3, y: 3 } });
     const r1 = addTestMember(range, 'g', ['x', 'y']);

@@ -59,6 +59,8 @@ interface PendingOffset extends PartitionOffset {
  */
 export class InMemoryGroup {
   private readonly memberStates = new Map<string, MemberState>();
+  /** Members whose join is queued behind a rebalance. */
+  private readonly joining = new Map<string, MemberState>();
   private readonly offsets = new Map<string, bigint>();
   /** Transactional offset commits awaiting their transaction's end, per transaction. */
   private readonly pending = new Map<number, PendingOffset[]>();
@@ -93,7 +95,10 @@ export class InMemoryGroup {
       gone: deferred(),
       joined: deferred(),
     };
+    this.joining.set(state.memberId, state);
     void this.enqueue(async () => {
+      // Expired before its turn came (a restart right after start): it never joins.
+      if (!this.joining.delete(state.memberId)) return;
       this.memberStates.set(state.memberId, state);
       await this.rebalanceNow();
     });
@@ -116,6 +121,12 @@ export class InMemoryGroup {
    * its later commits are refused, and the rest of the group rebalances.
    */
   expire(memberId: string): void {
+    const joining = this.joining.get(memberId);
+    if (joining !== undefined) {
+      this.joining.delete(memberId);
+      this.remove(joining);
+      return;
+    }
     const state = this.memberStates.get(memberId);
     if (state === undefined) return;
     const lost = sortedPartitions(state.owned.values());
