@@ -1,7 +1,7 @@
 import { ErrorCode, KascadeError } from '../../../errors.js';
 import type { OutgoingRecord } from '../../record.js';
 import { OwnershipLostError } from '../ownership-lost.js';
-import type { GroupMember, OutputSink, OutputTransaction, PartitionOffset, TransactionalSink } from '../ports.js';
+import type { GroupMember, OutputSink, OutputTransaction, PartitionOffset, TopicPartition, TransactionalSink } from '../ports.js';
 import { nextTurn } from './activity.js';
 import type { InMemoryCluster } from './in-memory-cluster.js';
 import type { LogTransaction } from './in-memory-log.js';
@@ -195,6 +195,6 @@ class InMemoryOutputTransaction implements OutputTransaction {
   }
 }
 
-function fencedError(token: ProducerToken, partitions?: ReturnType<typeof sortedPartitions>): OwnershipLostError {
+function fencedError(token: ProducerToken, partitions?: readonly TopicPartition[]): OwnershipLostError {
   return new OwnershipLostError(`transactional producer ${token.transactionalId} (epoch ${token.epoch}) was fenced by a newer one`, partitions);
 }
