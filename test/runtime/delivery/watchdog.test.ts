@@ -33,6 +33,7 @@ class FakeSource implements RecordSource {
     return Promise.resolve();
   }
   pause(): void {}
+  ownershipLost(): void {}
   resume(): void {}
   membership(): Membership {
     return this.membershipNow;

@@ -52,6 +52,7 @@ type TransactionPhase = 'open' | 'committing' | 'committed' | 'aborted';
  * transaction it left open.
  */
 export class InMemoryTransactionalSink implements TransactionalSink {
+  readonly scope = 'instance';
   private readonly token: ProducerToken;
   private open: InMemoryOutputTransaction | undefined;
   private closed = false;

@@ -40,6 +40,7 @@ export class InMemoryRecordSource implements RecordSource {
   private stopping: Promise<void> | undefined;
   private pumpScheduled = false;
   private restarting = false;
+  private rejoining = false;
   private readonly group: InMemoryGroup;
   private readonly maxBatchSize: number;
   private readonly unsubscribe: () => void;
@@ -73,6 +74,20 @@ export class InMemoryRecordSource implements RecordSource {
 
   membership(): Membership {
     return { inGroup: this.member !== undefined, since: this.since, member: this.member };
+  }
+
+  /**
+   * The coordinator refused this member's commit or transaction: it joins again as a new member,
+   * as a client that cannot tell why would (the partitions come back from the committed offsets).
+   */
+  ownershipLost(): void {
+    if (this.stopping !== undefined || this.listener === undefined || this.rejoining) return;
+    this.rejoining = true;
+    void this.restart()
+      .catch(() => undefined)
+      .finally(() => {
+        this.rejoining = false;
+      });
   }
 
   /** Drops the member as a crashed client would be dropped (partitions lost), then joins again as a new member. */
