@@ -1,9 +1,12 @@
 import type { ConsumerConfig } from 'kafkajs';
 import type { ConsumerTuning } from '../topology/spec.js';
 
+/** How long the group waits for a silent member before moving its partitions, unless the topology says. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+
 /** A stage's kafkajs consumer settings: the topology's tuning over kascade's defaults. */
 export function stageConsumerConfig(groupId: string, tuning: ConsumerTuning | undefined): ConsumerConfig {
-  const sessionTimeout = tuning?.sessionTimeoutMs ?? 30_000;
+  const sessionTimeout = tuning?.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
   return {
     groupId,
     readUncommitted: false,

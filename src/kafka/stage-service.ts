@@ -9,6 +9,8 @@ import type { KeyPartitioner } from '../routing/partitioner.js';
 import { kafkajsTransport } from './kafkajs/kafkajs-transport.js';
 import { platformaticTransport } from './platformatic/platformatic-transport.js';
 import type { ConnectionSettings } from '../config/connection.js';
+import type { StageHealthBoard } from '../telemetry/stage-health.js';
+import { DEFAULT_SESSION_TIMEOUT_MS } from './stage-consumer-config.js';
 import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
 
 export type { StageCounters, StageExit } from '../runtime/delivery/stage-engine.js';
@@ -32,6 +34,8 @@ export interface StageServiceOptions {
   readonly fromBeginning?: boolean;
   /** max.message.bytes of the topics the stage writes: produce requests are split to fit them. */
   readonly limits?: TopicLimits | undefined;
+  /** Where the stage shows its health (/healthz, /readyz); the watchdog runs either way. */
+  readonly board?: StageHealthBoard | undefined;
 }
 
 /** One stage as a consumer-group service: the delivery engine on the chosen Kafka client's ports. */
@@ -75,6 +79,11 @@ export class KafkaStageService implements StageService {
       transport: this.transport,
       logger: this.options.logger,
       maxBatchSize: this.options.tuning?.maxBatchSize,
+      watchdog: {
+        sessionTimeoutMs: this.options.tuning?.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+        stuckAfterMs: this.options.tuning?.stuckAfterMs,
+        board: this.options.board,
+      },
       ...(this.options.stats === undefined ? {} : { stats: this.options.stats }),
       // The broker refused a batch as too large although every record fitted the limits read at start:
       // a topic's max.message.bytes was lowered since. With the new limits the retry dead-letters what no longer fits.

@@ -13,6 +13,7 @@ import { topicPartitioner } from '../routing/colocation.js';
 import { createKafka } from './client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import type { StageService } from '../runtime/delivery/stage-service.js';
+import type { StageHealthBoard } from '../telemetry/stage-health.js';
 import { ensureTopics } from './topic-admin.js';
 import { TopicLimits } from './topic-limits.js';
 import { asConnectionError } from './connection-error.js';
@@ -31,6 +32,8 @@ export interface RunTopologyOptions {
   /** Create missing topics before starting (default true; `kascade topics` does it explicitly). */
   readonly createTopics?: boolean;
   readonly clock?: Clock;
+  /** Where each stage shows its health and progress (the run command's /healthz and /readyz). */
+  readonly board?: StageHealthBoard;
 }
 
 export interface RunningTopology {
@@ -135,6 +138,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         tuning: stage.consumer,
         partitioner,
         limits,
+        board: options.board,
         stats: () => handler.stats?.() ?? {},
       }),
     );

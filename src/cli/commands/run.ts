@@ -7,6 +7,7 @@ import { runTopology, selectStages } from '../../kafka/topology-runner.js';
 import { rerunTopology } from '../../topology/rerun.js';
 import { stageInputs } from '../../topology/spec.js';
 import { startHealthServer } from '../../telemetry/health-server.js';
+import { StageHealthBoard } from '../../telemetry/stage-health.js';
 import { jsonLogger, type Logger, type LogLevel } from '../../telemetry/logger.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { createTopicSerdes } from '../../serde/serde-factory.js';
@@ -26,9 +27,9 @@ function metricsPort(option: string | undefined): number {
 }
 
 /** The process's endpoints; a port already taken is a warning, not a failure to run. */
-async function startEndpoints(port: number, ready: () => boolean, metrics: MetricsHandler, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
+async function startEndpoints(port: number, ready: () => boolean, metrics: MetricsHandler, board: StageHealthBoard, logger: Logger): Promise<{ close(): Promise<void> } | undefined> {
   try {
-    const server = await startHealthServer({ port, ready, metrics });
+    const server = await startHealthServer({ port, ready, metrics, stages: () => board.stages() });
     logger.info('endpoints listening', { port: server.port, paths: '/healthz,/readyz,/metrics' });
     return server;
   } catch (error) {
@@ -121,7 +122,8 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     const port = serveMetrics ? metricsPort(values['metrics-port']) : undefined;
     const telemetry = setUpTelemetry({ settings: readOtelEnvironment(process.env), prometheus: serveMetrics, stages: selectStages(spec, values.stage).map((stage) => stage.name), logger });
     const state = { ready: false };
-    const endpoints = port === undefined || telemetry.metricsHandler === undefined ? undefined : await startEndpoints(port, () => state.ready, telemetry.metricsHandler, logger);
+    const board = new StageHealthBoard();
+    const endpoints = port === undefined || telemetry.metricsHandler === undefined ? undefined : await startEndpoints(port, () => state.ready, telemetry.metricsHandler, board, logger);
     let running: Awaited<ReturnType<typeof runTopology>>;
     try {
       running = await runTopology({
@@ -133,6 +135,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
         modelsRoot,
         ...(values.stage === undefined ? {} : { stages: values.stage }),
         createTopics: values['no-create-topics'] !== true,
+        board,
       });
     } catch (error) {
       // The endpoints' server would keep the process alive after a failed start.

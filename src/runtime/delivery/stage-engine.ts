@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { isKascadeError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { ConsumerLagGauge } from '../../telemetry/consumer-lag.js';
@@ -13,6 +13,10 @@ import { isOwnershipLost, type OwnershipLostError } from './ownership-lost.js';
 import { PartitionLanes } from './partition-lanes.js';
 import { partitionKey, type PartitionOffset, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
 import { TransactionGroup, writePartitionTransaction } from './transaction-group.js';
+import { PartitionProgress } from './progress.js';
+import { ProgressWatchdog } from './watchdog.js';
+import type { StageHealthBoard } from '../../telemetry/stage-health.js';
+import type { Clock } from '../clock.js';
 
 export interface StageEngineOptions {
   readonly stage: string;
@@ -30,6 +34,17 @@ export interface StageEngineOptions {
   readonly beforeRetry?: (error: unknown) => Promise<void>;
   /** Backoff of systemic failures; tests shorten it. */
   readonly retry?: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'sleep'>;
+  /** Watches the stage for being alive but stuck (see ProgressWatchdog); off when absent. */
+  readonly watchdog?: StageWatchdogOptions | undefined;
+}
+
+export interface StageWatchdogOptions {
+  readonly sessionTimeoutMs: number;
+  readonly stuckAfterMs?: number | undefined;
+  readonly checkEveryMs?: number | undefined;
+  /** Where the stage's health is shown (/healthz, /readyz). */
+  readonly board?: StageHealthBoard | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 export type StageExit = { readonly kind: 'stopped' } | { readonly kind: 'failed'; readonly error: Error };
@@ -43,6 +58,8 @@ export interface StageCounters {
 
 const DEFAULT_CHUNK = 500;
 const DEFAULT_LINGER_MS = 100;
+/** How long a failed stage waits for its work in flight to finish before it reports the failure. */
+const FAILED_DRAIN_MS = 15_000;
 
 /**
  * One stage instance's delivery, independent of the Kafka client: each assigned partition's
@@ -74,9 +91,29 @@ export class StageEngine {
   private draining = false;
   private stopping: Promise<void> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** What moved when, per partition: the watchdog's evidence, /readyz's detail. */
+  readonly progress: PartitionProgress;
+  private readonly watchdog: ProgressWatchdog | undefined;
 
   constructor(private readonly options: StageEngineOptions) {
     const { transport, delivery, logger, stage } = options;
+    const watch = options.watchdog;
+    this.progress = new PartitionProgress(watch?.clock === undefined ? {} : { clock: watch.clock });
+    this.watchdog =
+      watch === undefined
+        ? undefined
+        : new ProgressWatchdog({
+            stage,
+            source: transport.source,
+            progress: this.progress,
+            sessionTimeoutMs: watch.sessionTimeoutMs,
+            stuckAfterMs: watch.stuckAfterMs,
+            checkEveryMs: watch.checkEveryMs,
+            clock: watch.clock,
+            logger,
+            board: watch.board,
+            onStuck: (error) => this.fail(error),
+          });
     this.holder = options.pipeline.holder;
     if (delivery === 'exactly-once') {
       if (transport.transactions === undefined) throw new Error(`stage ${stage}: exactly-once needs a transactional sink`);
@@ -115,6 +152,7 @@ export class StageEngine {
   async start(): Promise<void> {
     const { transport, logger, stage, delivery } = this.options;
     await transport.source.start(this.listener());
+    this.watchdog?.start();
     if (this.holder !== undefined) {
       const holder = this.holder;
       this.expiryTimer = setInterval(() => this.expireHeld(holder), holder.expiryCheckMs);
@@ -146,6 +184,7 @@ export class StageEngine {
   private onAssigned(partitions: readonly TopicPartition[]): void {
     if (partitions.length === 0) return;
     for (const { topic, partition } of partitions) this.lanes.open(partitionKey(topic, partition));
+    this.progress.assigned(partitions);
     this.options.logger.info('partitions assigned', { stage: this.options.stage, partitions: keysOf(partitions).join(',') });
     if (this.options.delivery === 'exactly-once') {
       // A transaction of the previous owner may still be about to move these offsets: read them stably.
@@ -186,7 +225,9 @@ export class StageEngine {
 
   private release(keys: readonly string[]): void {
     // A partition assigned again meanwhile (an eager rebalance hands most back) keeps its new state.
-    for (const key of keys.filter((owned) => !this.lanes.isOpen(owned))) {
+    const released = keys.filter((owned) => !this.lanes.isOpen(owned));
+    this.progress.released(released.map(splitPartition));
+    for (const key of released) {
       this.floors.delete(key);
       this.positions.delete(key);
       this.noted.delete(key);
@@ -199,6 +240,7 @@ export class StageEngine {
   private onBatch(batch: SourceBatch): Promise<void> {
     if (this.draining || batch.records.length === 0) return Promise.resolve();
     const key = partitionKey(batch.topic, batch.partition);
+    this.progress.fetched(batch, batch.highWatermark);
     const queued = this.lanes.enqueue(key, (isCurrent) => this.processBatch(batch, key, isCurrent));
     if (queued === undefined) return Promise.resolve();
     this.track(queued.done.catch((error: unknown) => this.onWorkFailed(error, [batch])));
@@ -270,6 +312,7 @@ export class StageEngine {
               outage.active = true;
               this.enterOutage();
             }
+            this.progress.retrying({ topic, partition }, delayMs);
             logger.warn('systemic failure, pausing and retrying', { stage, topic, partition, attempt, retryInMs: Math.round(delayMs), error: describe(error) });
             await this.options.beforeRetry?.(error).catch(() => undefined);
           },
@@ -309,6 +352,9 @@ export class StageEngine {
     }
     this.noted.set(key, commitAt);
     this.positions.set(key, next);
+    this.progress.acknowledged(source);
+    // Transactions committed the offset with the records; the committer sends it shortly.
+    this.progress.committed(source, commitAt);
   }
 
   private count(topic: string, outcome: BatchOutcome, processed: number): void {
@@ -361,13 +407,14 @@ export class StageEngine {
     if (this.stopping !== undefined) return;
     const where = error instanceof StageFailure ? { topic: error.source.topic, partition: error.source.partition, offset: error.source.offset } : {};
     this.options.logger.error('stage failed', { stage: this.options.stage, ...where, error: error.message });
-    this.stopping = this.shutdown()
-      .catch(() => undefined)
-      .then(() => this.resolveExit({ kind: 'failed', error }));
+    // A stuck stage may never finish its drain: the failure is reported regardless after a while.
+    const drained = this.shutdown().catch(() => undefined);
+    this.stopping = Promise.race([drained, delay(FAILED_DRAIN_MS, undefined, { ref: false })]).then(() => this.resolveExit({ kind: 'failed', error }));
   }
 
   private async shutdown(): Promise<void> {
     clearInterval(this.expiryTimer);
+    this.watchdog?.stop();
     const { transport } = this.options;
     // Chunks in flight finish and commit before the group is left: a written chunk left uncommitted is written again.
     this.draining = true;
@@ -395,6 +442,11 @@ export class StageEngine {
 
 function keysOf(partitions: readonly TopicPartition[]): string[] {
   return partitions.map(({ topic, partition }) => partitionKey(topic, partition));
+}
+
+function splitPartition(key: string): TopicPartition {
+  const [topic, partition] = splitKey(key);
+  return { topic, partition };
 }
 
 function splitKey(key: string): [string, number] {
