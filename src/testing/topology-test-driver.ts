@@ -1,5 +1,4 @@
-import { ErrorCode, KascadeError } from '../errors.js';
-import { decodeHeaders, headersOf, type Headers, type OutgoingRecord, type SourceRecord } from '../runtime/record.js';
+import { decodeHeaders, headersOf, type Headers, type SourceRecord } from '../runtime/record.js';
 import { topicPartitioner } from '../routing/colocation.js';
 import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
@@ -8,7 +7,10 @@ import { resolveModelsRoot } from '../topology/models-root.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { SchemaRegistryClient } from '../serde/serde.js';
 import { createTopicSerdes, type TopicSerdes } from '../serde/serde-factory.js';
-import { deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { consumerGroupOf, deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, topicSpecOf, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { StageEngine } from '../runtime/delivery/stage-engine.js';
+import { InMemoryCluster, type ProducedRecord } from '../runtime/delivery/in-memory/in-memory-cluster.js';
+import { inMemoryTransport } from '../runtime/delivery/in-memory/in-memory-transport.js';
 import { TransformRegistry } from '../transforms/transform-registry.js';
 import { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
 import { ManualClock } from './manual-clock.js';
@@ -55,26 +57,26 @@ export interface TopologyTestDriverOptions {
 interface RunningStage {
   readonly spec: StageSpec;
   readonly handler: StageHandler;
-  readonly pipeline: StagePipeline;
-  /** Next offset to consume, per `topic/partition`. */
-  readonly positions: Map<string, number>;
+  readonly engine: StageEngine;
 }
 
 /**
  * Runs a whole topology in memory, without Kafka: like Kafka Streams' TopologyTestDriver.
  * Topics are partitioned logs (partition chosen from the key exactly as Kafka's default
- * partitioner does), values go through the real serdes (Avro against an in-memory registry),
- * and every record a stage writes to a topic that another stage reads is fed on, so cascades
- * run end to end. `pipe` returns once every stage has consumed everything it can.
+ * partitioner does, or by model cohort where a topic declares `colocateFor`), values go through
+ * the real serdes (Avro against an in-memory registry), and each stage runs on kascade's own
+ * delivery engine over an in-memory broker: offsets are committed after writes, exactly-once
+ * stages write in transactions (read_committed readers see their records once committed), and
+ * every record a stage writes to a topic another stage reads is fed on, so cascades run end to
+ * end. `pipe` returns once every stage has consumed and committed everything it can.
  */
 export class TopologyTestDriver {
   readonly clock: ManualClock;
   readonly registry: SchemaRegistryClient;
-  private readonly logs = new Map<string, SourceRecord[][]>();
+  private readonly cluster: InMemoryCluster;
   private readonly serdes: TopicSerdes;
   private readonly stages: RunningStage[] = [];
-  private readonly placeKey: (topic: string, key: Buffer, partitions: number) => number;
-  private started = false;
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly spec: TopologySpec,
@@ -82,32 +84,39 @@ export class TopologyTestDriver {
   ) {
     this.clock = options.clock ?? new ManualClock();
     this.registry = options.registry ?? new InMemorySchemaRegistry();
-    this.placeKey = topicPartitioner(spec);
+    // Keyless records go to partition 0: deterministic, where Kafka would spread them.
+    this.cluster = new InMemoryCluster({ clock: this.clock, partitioner: topicPartitioner(spec), keylessPartitioner: () => 0 });
     this.serdes = createTopicSerdes(spec, { registry: this.registry, baseDir: options.baseDir ?? process.cwd() });
   }
 
-  /** Registers schemas and starts every stage's handler. Called by the first `pipe` if not before. */
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
+  /** Registers schemas and starts every stage. Called by the first `pipe` if not before. */
+  start(): Promise<void> {
+    this.starting ??= this.startStages();
+    return this.starting;
+  }
+
+  private async startStages(): Promise<void> {
     const plugins: StagePlugins = {
       transforms: this.options.plugins?.transforms ?? new TransformRegistry(),
       ...(this.options.plugins?.createModelRunner === undefined ? {} : { createModelRunner: this.options.plugins.createModelRunner }),
     };
     const baseDir = this.options.baseDir ?? process.cwd();
+    const logger = this.options.logger ?? silentLogger;
     const context: StageContext = {
       plugins,
       serdes: this.serdes,
       modelsRoot: this.options.modelsRoot ?? resolveModelsRoot(this.spec, baseDir),
-      logger: this.options.logger ?? silentLogger,
+      logger,
       clock: this.clock,
     };
     const handlers = this.spec.stages.map((spec) => ({ spec, handler: createStageHandler(spec, context) }));
     // Handlers first: an inference stage provides its prediction schema when it starts.
     for (const { handler } of handlers) await handler.start?.();
     const topics = new Set<string>(Object.keys(this.spec.topics));
-    for (const stage of this.spec.stages) for (const topic of [...stageInputs(stage), ...stageOutputs(stage)]) topics.add(topic);
-    await this.serdes.initAll([...topics]);
+    for (const stage of this.spec.stages) for (const topic of [...stageInputs(stage), ...stageOutputs(stage), deadLetterTopicOf(stage)]) topics.add(topic);
+    await this.serdes.initAll([...topics].filter((topic) => !this.spec.stages.some((stage) => deadLetterTopicOf(stage) === topic) || topic in this.spec.topics));
+    for (const topic of topics) this.cluster.createTopic(topic, topicSpecOf(this.spec, topic).partitions);
+    const maxBatchSize = this.options.maxBatchSize ?? 100;
     for (const { spec, handler } of handlers) {
       const pipeline = new StagePipeline({
         stage: spec.name,
@@ -121,7 +130,11 @@ export class TopologyTestDriver {
         sameEncoding: (from, to) => sameEncoding(this.spec, from, to),
         fieldsRead: fieldsReadBy(this.spec, spec),
       });
-      this.stages.push({ spec, handler, pipeline, positions: new Map() });
+      const delivery = spec.delivery ?? this.spec.defaults.delivery;
+      const transport = inMemoryTransport(this.cluster, { groupId: consumerGroupOf(this.spec, spec), inputs: stageInputs(spec), delivery, maxBatchSize });
+      const engine = new StageEngine({ stage: spec.name, delivery, pipeline, transport, logger, maxBatchSize, transactionLingerMs: 0 });
+      await engine.start();
+      this.stages.push({ spec, handler, engine });
     }
   }
 
@@ -129,19 +142,24 @@ export class TopologyTestDriver {
   async pipe(topic: string, inputs: readonly TestInput[]): Promise<void> {
     await this.start();
     const serde = this.serdes.serdeFor(topic);
-    for (const input of inputs) {
-      this.append({ topic, key: keyBytesOf(input.key), value: await serde.serialize(input.value), headers: headerListOf(input.headers) });
-    }
+    const records: ProducedRecord[] = [];
+    for (const input of inputs) records.push({ key: keyBytesOf(input.key), value: await serde.serialize(input.value), headers: headerListOf(input.headers) });
+    this.cluster.produce(topic, records);
     await this.runUntilIdle();
   }
 
   /** Writes raw bytes, e.g. to check how a stage treats a record that is not valid for its topic. */
   async pipeRaw(topic: string, inputs: readonly (Omit<TestInput, 'value'> & { readonly value: Buffer | null; readonly timestamp?: string })[]): Promise<void> {
     await this.start();
-    for (const input of inputs) {
-      const timestamp = input.timestamp === undefined ? {} : { timestamp: input.timestamp };
-      this.append({ topic, key: keyBytesOf(input.key), value: input.value, headers: headerListOf(input.headers), ...timestamp });
-    }
+    this.cluster.produce(
+      topic,
+      inputs.map((input) => ({
+        key: keyBytesOf(input.key),
+        value: input.value,
+        headers: headerListOf(input.headers),
+        ...(input.timestamp === undefined ? {} : { timestamp: input.timestamp }),
+      })),
+    );
     await this.runUntilIdle();
   }
 
@@ -152,29 +170,27 @@ export class TopologyTestDriver {
   async advanceTime(ms: number): Promise<void> {
     await this.start();
     this.clock.advance(ms);
-    for (const stage of this.stages) {
-      for (const { topic, partition } of stage.pipeline.holder?.heldPartitions() ?? []) {
-        const outcome = await stage.pipeline.expire(topic, partition);
-        for (const record of outcome.outgoing) this.append(record);
-      }
-    }
+    for (const stage of this.stages) stage.engine.expireHeldNow();
     await this.runUntilIdle();
   }
 
-  /** Every record on a topic, decoded with its serde, in partition then offset order. */
+  /** Every committed record on a topic, decoded with its serde, in partition then offset order. */
   async read(topic: string): Promise<TestOutput[]> {
     const serde = this.serdes.serdeFor(topic);
-    return Promise.all(this.records(topic).map(async (record) => this.toOutput(record, await serde.deserialize(record.value))));
+    return Promise.all(this.cluster.read(topic).map(async (record) => this.toOutput(record, await serde.deserialize(record.value))));
   }
 
-  /** Every record on a topic with its value as raw bytes (for dead-letter topics). */
+  /** Every committed record on a topic with its value as raw bytes (for dead-letter topics). */
   readRaw(topic: string): TestOutput[] {
-    return this.records(topic).map((record) => this.toOutput(record, record.value));
+    return this.cluster.read(topic).map((record) => this.toOutput(record, record.value));
   }
 
   /** Topics that hold at least one record. */
   topics(): string[] {
-    return [...this.logs.keys()].filter((topic) => this.records(topic).length > 0).sort();
+    return this.cluster.log
+      .topics()
+      .filter((topic) => this.cluster.read(topic).length > 0)
+      .sort();
   }
 
   /** Each stage's handler counters (model loads, evictions, batch sizes). */
@@ -182,8 +198,9 @@ export class TopologyTestDriver {
     return Object.fromEntries(this.stages.map((stage) => [stage.spec.name, stage.handler.stats?.() ?? {}]));
   }
 
-  /** Stops every stage's handler (releases models and the like). */
+  /** Stops every stage (commits, leaves its group) and its handler (releases models and the like). */
   async close(): Promise<void> {
+    for (const stage of this.stages) await stage.engine.stop();
     for (const stage of this.stages) await stage.handler.stop?.();
   }
 
@@ -201,57 +218,25 @@ export class TopologyTestDriver {
     };
   }
 
-  private records(topic: string): SourceRecord[] {
-    return (this.logs.get(topic) ?? []).flat();
-  }
-
-  private partitionsOf(topic: string): SourceRecord[][] {
-    let partitions = this.logs.get(topic);
-    if (partitions === undefined) {
-      partitions = Array.from({ length: topicSpecOf(this.spec, topic).partitions }, () => []);
-      this.logs.set(topic, partitions);
-    }
-    return partitions;
-  }
-
-  private append(record: OutgoingRecord): void {
-    const partitions = this.partitionsOf(record.topic);
-    // Keyless records go to partition 0: deterministic, where Kafka would spread them.
-    const partition = record.key === null ? 0 : this.placeKey(record.topic, record.key, partitions.length);
-    const log = partitions[partition];
-    if (log === undefined) throw new KascadeError(ErrorCode.ConfigInvalid, `no partition ${partition} in ${record.topic}`);
-    log.push({
-      topic: record.topic,
-      partition,
-      offset: String(log.length),
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      timestamp: record.timestamp ?? String(this.clock.now().getTime()),
-    });
-  }
-
-  /** Gives each stage, in turn, whatever it has not consumed, until no stage has anything left. */
+  /** Waits until no stage has anything left to read, write or commit, and a stage that failed says so. */
   private async runUntilIdle(): Promise<void> {
-    const maxBatch = this.options.maxBatchSize ?? 100;
-    for (let progressed = true; progressed; ) {
-      progressed = false;
-      for (const stage of this.stages) {
-        for (const topic of stageInputs(stage.spec)) {
-          for (const [partition, log] of this.partitionsOf(topic).entries()) {
-            const position = `${topic}/${partition}`;
-            const from = stage.positions.get(position) ?? 0;
-            if (from >= log.length) continue;
-            const batch = log.slice(from, from + maxBatch);
-            const outcome = await stage.pipeline.processBatch(batch);
-            for (const record of outcome.outgoing) this.append(record);
-            stage.positions.set(position, from + batch.length);
-            progressed = true;
-          }
-        }
-      }
+    for (;;) {
+      const before = this.cluster.log.size();
+      await this.cluster.transportIdle();
+      await Promise.all(this.stages.map((stage) => stage.engine.settled()));
+      await this.cluster.transportIdle();
+      const failed = await firstFailure(this.stages);
+      if (failed !== undefined) throw failed;
+      if (this.cluster.log.size() === before) return;
     }
   }
+}
+
+/** The error of the first stage that failed (onError: fail), if any. */
+async function firstFailure(stages: readonly RunningStage[]): Promise<Error | undefined> {
+  const exits = await Promise.all(stages.map((stage) => Promise.race([stage.engine.exited, Promise.resolve(undefined)])));
+  for (const exit of exits) if (exit?.kind === 'failed') return exit.error;
+  return undefined;
 }
 
 function keyBytesOf(key: string | Buffer | null | undefined): Buffer | null {

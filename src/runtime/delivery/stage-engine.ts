@@ -166,6 +166,22 @@ export class StageEngine {
     return this.stopping;
   }
 
+  /**
+   * Resolves once the work queued so far has ended and what it wrote is committed (the in-memory
+   * test driver waits for this; a running service never needs to).
+   */
+  async settled(): Promise<void> {
+    await this.lanes.settled();
+    await Promise.allSettled([...this.inFlight]);
+    await this.committer?.flush();
+    await this.transactions?.flush();
+  }
+
+  /** Writes now what the handler's holder lets go of (collect's timeout); a timer does it in a service. */
+  expireHeldNow(): void {
+    if (this.holder !== undefined) this.expireHeld(this.holder);
+  }
+
   /** The partitions this instance owns now, as `topic/partition`. */
   ownedPartitions(): readonly string[] {
     return this.lanes.openKeys();

@@ -102,6 +102,13 @@ export class InMemoryLog {
     return [...this.topicLogs.keys()].sort();
   }
 
+  /** Offsets written in all, markers included: it grows with every write (a driver waits until it stops growing). */
+  size(): bigint {
+    let total = 0n;
+    for (const [topic, partitions] of this.topicLogs) for (let partition = 0; partition < partitions.length; partition++) total += this.endOffset({ topic, partition });
+    return total;
+  }
+
   /** The partition count of a topic, creating it with the default count if it does not exist yet (auto-create). */
   partitionCount(topic: string): number {
     return this.partitionsOf(topic).length;
