@@ -6,7 +6,7 @@
  * the type itself and through a resolver (writer and reader types differ in a field's default,
  * as with a registry schema). Prints records per second per round and the best round; no broker.
  */
-import avro from 'avsc';
+import type avro from 'avsc';
 import { createAvroType, plainValueOf } from '../src/serde/avro-type.js';
 
 const [records = 100_000, floats = 512, rounds = 5] = process.argv.slice(2).map(Number);
