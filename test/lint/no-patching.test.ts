@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = `${root}test/fixtures/patching/`;
 
 /** Part of the message of the project's rule against patching dependencies (eslint.config.js). */
-const NO_PATCHING = "Never replace another package's internals";
+const NO_PATCHING = "Never replace or reach into another package's internals";
 
 /** `file:line` of every report of that rule, for the fixture's files (which the project's lint ignores). */
 async function patchingReports(): Promise<{ reports: string[]; marked: string[] }> {
@@ -31,7 +31,7 @@ async function patchingReports(): Promise<{ reports: string[]; marked: string[] 
   return { reports: [...new Set(reports)].sort(), marked: marked.sort() };
 }
 
-test("the lint rule against patching dependencies reports require.cache, Module internals and prototype assignments, and nothing else in the fixture", async () => {
+test("the lint rule against patching dependencies reports require.cache, Module internals, prototype assignments and private module paths, and nothing else in the fixture", async () => {
   const { reports, marked } = await patchingReports();
   assert.ok(marked.length >= 6, 'the fixture marks what must be reported');
   assert.deepEqual(reports, marked);
