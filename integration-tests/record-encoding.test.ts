@@ -8,7 +8,7 @@ import { createTopic, testKafka, uniqueName } from './helpers/kafka.js';
 
 const kafka = testKafka('record-encoding');
 
-/** Every kind of record kascade's record encoder must write as Kafka reads it back. */
+/** Every kind of record kascade's producer must write as Kafka reads it back. */
 function messages(): Message[] {
   const base = Date.now() - 60_000;
   return Array.from({ length: 300 }, (_, index) => {

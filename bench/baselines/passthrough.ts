@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { connectionFromEnv } from '../../src/config/connection.js';
-// TLS and SASL as configured, without client.ts (which replaces kafkajs's record encoder).
+// TLS and SASL as configured, with kafkajs's own client settings rather than kascade's (client.ts).
 import { kafkaSecurityOptions } from '../../src/kafka/security-options.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { toMessage } from '../../src/kafka/outgoing-encoding.js';
+import { toMessage } from '../../src/kafka/messages.js';
 import type { Headers } from '../../src/runtime/record.js';
 
 /** A record as another team's producer may write it: any key bytes, any headers (null values, repeats), any value bytes. */

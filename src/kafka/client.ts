@@ -1,4 +1,3 @@
-import './kafkajs-patches.js';
 import { Kafka, logLevel as KafkaLogLevel, type ICustomPartitioner, type KafkaConfig, type Producer, Partitioners } from 'kafkajs';
 import type { ConnectionSettings } from '../config/connection.js';
 import { kafkaSecurityOptions } from './security-options.js';

@@ -1,4 +1,3 @@
-import './kafkajs-patches.js';
 // A default import: Node's named-export detection does not see kafkajs's error classes.
 import kafkajs from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';

@@ -4,8 +4,7 @@ import { checkTarget, decideRedrive, type RedriveDecision, type RedrivePolicy } 
 import { RedriveTally } from '../runtime/redrive-tally.js';
 import { createProducer } from './client.js';
 import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
-import { MAX_REQUEST_BYTES, recordBytes } from './messages.js';
-import { toMessage } from './outgoing-encoding.js';
+import { MAX_REQUEST_BYTES, recordBytes, toMessage } from './messages.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId, isProducerFenced } from './transactional-claim.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';

@@ -1,10 +1,7 @@
 import type { KafkaMessage, Message, TopicMessages } from 'kafkajs';
 import type { Headers, OutgoingRecord, SourceRecord } from '../runtime/record.js';
-import { headersFromObject } from './kafkajs-headers.js';
-import { encodedTail, toMessage } from './outgoing-encoding.js';
-import { HEADER_LIST, type HeaderEntry } from './record-decoding.js';
-import { recordSize } from './record-encoding.js';
-import { RECORD_BATCH_OVERHEAD } from './record-size.js';
+import { headersFromObject, headersToObject } from './kafkajs-headers.js';
+import { RECORD_BATCH_OVERHEAD, recordSize, recordTailSize } from './record-size.js';
 
 export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
   return {
@@ -19,13 +16,22 @@ export function toSourceRecord(topic: string, partition: number, message: KafkaM
 }
 
 /**
- * A fetched record's headers in order, repeats and null values kept: from the list kascade's
- * record decoder keeps beside kafkajs's headers object, else from that object (where a name's
- * repeats stay together).
+ * A fetched record's headers from kafkajs's headers object: each name's values in order, null
+ * values kept, a name's repeats together (the order across names is not kept by kafkajs).
  */
 export function headersOf(message: KafkaMessage): Headers {
-  const list = (message as KafkaMessage & { readonly [HEADER_LIST]?: readonly HeaderEntry[] })[HEADER_LIST];
-  return list ?? headersFromObject(message.headers);
+  return headersFromObject(message.headers);
+}
+
+/**
+ * The kafkajs message of a record, built the stock way: headers as kafkajs's object (see
+ * headersToObject: repeats as arrays, null values left out); `partition` places it explicitly.
+ */
+export function toMessage(record: OutgoingRecord, partition?: number): Message {
+  const message: Message = { key: record.key, value: record.value, headers: headersToObject(record.headers) };
+  if (record.timestamp !== undefined) message.timestamp = record.timestamp;
+  if (partition !== undefined) message.partition = partition;
+  return message;
 }
 
 /** Groups records by topic for one produce request, keeping their order within each topic. */
@@ -54,7 +60,7 @@ const DELTA_MARGIN = 12;
 
 /** What a record takes in a record batch, at most: its encoded bytes, with room for any place in the batch. */
 export function recordBytes(record: OutgoingRecord): number {
-  return recordSize(encodedTail(record).length) + DELTA_MARGIN;
+  return recordSize(recordTailSize(record)) + DELTA_MARGIN;
 }
 
 /** A topic's max.message.bytes when known: no partition's batch in one request may be larger. */

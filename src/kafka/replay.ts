@@ -2,7 +2,7 @@ import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import { replaceHeaders, type Header } from '../runtime/record.js';
 import { createProducer } from './client.js';
-import { toMessage } from './outgoing-encoding.js';
+import { toMessage } from './messages.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId } from './transactional-claim.js';
 import { sendOffsetsPatiently } from './transaction-offsets.js';

@@ -4,8 +4,8 @@ import type { KafkaSecurity, KafkaTlsSettings, SaslSettings } from '../config/ka
 
 /**
  * The `ssl` and `sasl` options of a kafkajs client for the configured security protocol. Kept
- * apart from client.ts (which replaces kafkajs's record encoder on import) so that a plain
- * kafkajs client, such as the benchmark's baseline, connects the same way.
+ * apart from client.ts so that a plain kafkajs client, such as the benchmark's baseline,
+ * connects the same way without kascade's client options.
  */
 export function kafkaSecurityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   if (security === undefined) return {};

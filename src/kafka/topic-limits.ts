@@ -1,5 +1,3 @@
-// kascade's produce encoders go in before kafkajs first loads (see kafkajs-patches.ts), whichever module loads it.
-import './kafkajs-patches.js';
 // A default import: Node's named-export detection stops before ConfigResourceTypes in kafkajs's CommonJS index.
 import kafkajs, { type Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';

@@ -1,28 +1,57 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { RECORD_BATCH_OVERHEAD, singleRecordBatchBytes } from '../../src/kafka/record-size.js';
-import { headersToObject } from '../../src/kafka/kafkajs-headers.js';
-import type { RecordInput } from '../../src/kafka/record-encoding.js';
-import type { Headers, OutgoingRecord } from '../../src/runtime/record.js';
-
-const require = createRequire(import.meta.url);
-// kafkajs's own record encoder (this file never loads src/kafka/client.ts, so it is not replaced).
-const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (input: RecordInput) => { buffer: Buffer };
+import fc from 'fast-check';
+import { RECORD_BATCH_OVERHEAD, recordSize, recordTailSize, singleRecordBatchBytes, varintSize } from '../../src/kafka/record-size.js';
+import type { Header, Headers, HeaderValue, OutgoingRecord } from '../../src/runtime/record.js';
 
 /** A string key is written as its UTF-8 bytes. */
 function record(key: Buffer | string | null, value: Buffer | null, headers: Headers = []): OutgoingRecord {
   return { topic: 't', key: typeof key === 'string' ? Buffer.from(key, 'utf8') : key, value, headers };
 }
 
-test('a record batch holding one record is the 61-byte batch overhead plus the record as kafkajs encodes it, for every size of varint', () => {
-  const headers: Headers = [
-    ['kascade.stage', 'score'],
-    ['kascade.source.offset', '12345'],
-    ['binary', Buffer.from([0, 255])],
-    ['unicode', 'r-ü-日本-🙂'],
-    ['kascade.stage', 'rank'],
-  ];
+/**
+ * A reference Kafka record (v2) written byte by byte as the protocol describes it, to check the
+ * estimator's arithmetic against real bytes: zig-zag varints, nullable fields as -1.
+ */
+function encodeRecord(entry: OutgoingRecord, offsetDelta = 0, timestampDelta = 0): Buffer {
+  const varint = (n: number): number[] => {
+    let value = n >= 0 ? n * 2 : -n * 2 - 1;
+    const bytes: number[] = [];
+    while (value >= 128) {
+      bytes.push((value % 128) | 128);
+      value = Math.floor(value / 128);
+    }
+    bytes.push(value);
+    return bytes;
+  };
+  const field = (value: HeaderValue): Buffer => {
+    if (value === null) return Buffer.from(varint(-1));
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    return Buffer.concat([Buffer.from(varint(bytes.length)), bytes]);
+  };
+  const body = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from(varint(timestampDelta)),
+    Buffer.from(varint(offsetDelta)),
+    field(entry.key),
+    field(entry.value),
+    Buffer.from(varint(entry.headers.length)),
+    ...entry.headers.flatMap(([name, value]) => [field(name), field(value)]),
+  ]);
+  return Buffer.concat([Buffer.from(varint(body.length)), body]);
+}
+
+const headers: Headers = [
+  ['kascade.stage', 'score'],
+  ['kascade.source.offset', '12345'],
+  ['binary', Buffer.from([0, 255])],
+  ['unicode', 'r-ü-日本-🙂'],
+  ['nothing', null],
+  ['kascade.stage', 'rank'],
+  ['ünïcode name', 'x'.repeat(70)],
+];
+
+test('a record batch holding one record is the 61-byte batch overhead plus the record as Kafka lays it out, for every size of varint', () => {
   const cases = [
     record(null, null),
     record('', Buffer.alloc(0)),
@@ -34,9 +63,31 @@ test('a record batch holding one record is the 61-byte batch overhead plus the r
     record('k'.repeat(200), Buffer.alloc(1_048_576), headers),
   ];
   for (const [index, entry] of cases.entries()) {
-    const encoded = kafkajsRecord({ key: entry.key, value: entry.value, headers: headersToObject(entry.headers), offsetDelta: 0, timestampDelta: 0 }).buffer;
-    assert.equal(singleRecordBatchBytes(entry), RECORD_BATCH_OVERHEAD + encoded.length, `record ${String(index)}`);
+    assert.equal(singleRecordBatchBytes(entry), RECORD_BATCH_OVERHEAD + encodeRecord(entry).length, `record ${String(index)}`);
   }
+});
+
+test('the estimate equals the encoded size for any key, value, headers and deltas', () => {
+  const bytes = fc.uint8Array({ maxLength: 300 }).map((array) => Buffer.from(array));
+  const value: fc.Arbitrary<HeaderValue> = fc.oneof(fc.constant(null), bytes, fc.string({ unit: 'grapheme', maxLength: 80 }));
+  const header: fc.Arbitrary<Header> = fc.tuple(fc.string({ unit: 'grapheme', maxLength: 20 }), value);
+  fc.assert(
+    fc.property(
+      fc.option(bytes),
+      fc.option(bytes),
+      fc.array(header, { maxLength: 12 }),
+      fc.integer({ min: 0, max: 100_000 }),
+      fc.integer({ min: -1e12, max: 1e12 }),
+      (key, val, list, offsetDelta, timestampDelta) => {
+        const entry = record(key, val, list);
+        assert.equal(recordSize(recordTailSize(entry), offsetDelta, timestampDelta), encodeRecord(entry, offsetDelta, timestampDelta).length);
+      },
+    ),
+  );
+});
+
+test('varints take one more byte every seven bits of the zig-zag value', () => {
+  assert.deepEqual([0, -1, 63, -64, 64, 8191, 8192, 2 ** 20, -(2 ** 40)].map(varintSize), [1, 1, 1, 1, 2, 2, 3, 4, 6]);
 });
 
 test('the broker boundary measured on Kafka 4.4: a 16312-byte value with no key and no headers makes a 16384-byte batch', () => {
