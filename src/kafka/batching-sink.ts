@@ -1,7 +1,6 @@
-import type { Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
-import { addBytes, fitsTogether, MAX_REQUEST_BYTES, splitBySize, toTopicMessages, type TopicLimit } from './messages.js';
+import { addBytes, fitsTogether, MAX_REQUEST_BYTES, splitBySize, type TopicLimit } from './messages.js';
 
 interface Waiting {
   readonly records: readonly OutgoingRecord[];
@@ -11,22 +10,30 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** Makes a connected producer to replace one whose send failed. */
-export type ProducerRenewal = (failed: Producer) => Promise<Producer>;
+/** A client's producer as the sink drives it: one request at a time. */
+export interface RequestProducer<P> {
+  /** Writes the records as one produce request (acks=all); resolves once acknowledged. */
+  send(producer: P, records: readonly OutgoingRecord[]): Promise<void>;
+  /** Makes a connected producer to replace one whose request failed; the failed one is kept when absent. */
+  renew?(failed: P): Promise<P>;
+  close(producer: P): Promise<void>;
+}
 
 /**
- * kafkajs has no linger, so the stage batches its own sends: while one produce request is in
- * flight, everything sent meanwhile (by the batches of all partitions) queues up and goes out
- * as the next request. One request at a time keeps per-partition order; callers learn when
- * their records are acknowledged (acks=all) and only then commit their offsets.
+ * Neither client lingers, and an idempotent producer takes one request at a time (a second one
+ * in flight reuses its sequence numbers in @platformatic/kafka, and the broker refuses it as out
+ * of order): while one produce request is in flight, everything sent meanwhile (by the chunks
+ * of all partitions) queues up and goes out as the next request. One request at a time keeps
+ * per-partition order; callers learn when their records are acknowledged (acks=all) and only
+ * then commit their offsets.
  *
- * After a failed request the producer is replaced (when `renew` is given) before the next one.
- * kafkajs's idempotent producer rolls back the sequence numbers of every partition of a failed
- * request, also of those the broker accepted (a request refused for one partition only, e.g.
- * MESSAGE_TOO_LARGE); its next batch to such a partition is then refused as out of order, again
- * and again. A new producer has a new producer id and starts its sequences afresh.
+ * After a failed request the producer is replaced (when the client can) before the next one:
+ * an idempotent producer may have rolled back the sequence numbers of partitions the broker
+ * accepted (a request refused for one partition only, e.g. MESSAGE_TOO_LARGE), and its next
+ * batch to such a partition is then refused as out of order, again and again. A new producer
+ * has a new producer id and starts its sequences afresh.
  */
-export class BatchingSink {
+export class BatchingSink<P> {
   private readonly queue: Waiting[] = [];
   private flushing = false;
   /** Set after a failed request: the producer is replaced before the next one. */
@@ -34,14 +41,14 @@ export class BatchingSink {
 
   /** `topicLimit`: each topic's max.message.bytes, so no request holds a partition batch the broker refuses. */
   constructor(
-    private producer: Producer,
+    private producer: P,
+    private readonly client: RequestProducer<P>,
     private readonly topicLimit?: TopicLimit,
-    private readonly renew?: ProducerRenewal,
   ) {}
 
-  /** Disconnects the producer in use. */
+  /** Closes the producer in use. */
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await this.client.close(this.producer);
   }
 
   send(records: readonly OutgoingRecord[]): Promise<void> {
@@ -64,11 +71,11 @@ export class BatchingSink {
       while (this.queue.length > 0) {
         const batch = this.takeRequest();
         try {
-          if (this.failed && this.renew !== undefined) {
-            this.producer = await this.renew(this.producer);
+          if (this.failed && this.client.renew !== undefined) {
+            this.producer = await this.client.renew(this.producer);
             this.failed = false;
           }
-          await this.producer.sendBatch({ topicMessages: toTopicMessages(batch.flatMap((waiting) => waiting.records)) });
+          await this.client.send(this.producer, batch.flatMap((waiting) => waiting.records));
           for (const waiting of batch) waiting.resolve();
         } catch (error) {
           this.failed = true;

@@ -4,7 +4,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../../topology/spec.js';
 import { BatchingSink } from '../batching-sink.js';
 import { createProducer, type KeyPartitioner } from '../client.js';
-import type { TopicLimit } from '../messages.js';
+import { toTopicMessages, type TopicLimit } from '../messages.js';
 import { KafkajsOffsetLog } from './kafkajs-offset-log.js';
 import { KafkajsRecordSource } from './kafkajs-record-source.js';
 import { KafkajsTransactions } from './kafkajs-transactions.js';
@@ -37,9 +37,19 @@ export async function kafkajsTransport(options: KafkajsTransportOptions): Promis
     await producer.connect();
     return producer;
   };
-  const sink = new BatchingSink(await connectProducer(), topicLimit, async (failed) => {
-    await failed.disconnect().catch(() => undefined);
-    return connectProducer();
-  });
+  const sink = new BatchingSink(
+    await connectProducer(),
+    {
+      send: async (producer, records) => {
+        await producer.sendBatch({ topicMessages: toTopicMessages(records) });
+      },
+      renew: async (failed) => {
+        await failed.disconnect().catch(() => undefined);
+        return connectProducer();
+      },
+      close: (producer) => producer.disconnect(),
+    },
+    topicLimit,
+  );
   return { source, offsets, sink: { send: (records) => sink.send(records), close: async () => (await Promise.all([sink.close(), offsets.close()]), undefined) } };
 }

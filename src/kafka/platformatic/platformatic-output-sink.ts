@@ -3,7 +3,8 @@ import type { ConnectionSettings } from '../../config/connection.js';
 import type { OutputSink } from '../../runtime/delivery/ports.js';
 import type { OutgoingRecord } from '../../runtime/record.js';
 import type { KeyPartitioner } from '../client.js';
-import { splitBySize, MAX_REQUEST_BYTES, type TopicLimit } from '../messages.js';
+import type { TopicLimit } from '../messages.js';
+import { BatchingSink } from '../batching-sink.js';
 import { platformaticBaseOptions } from './platformatic-connection.js';
 import { sendFailed } from './platformatic-errors.js';
 import { placeRecords } from './platformatic-placement.js';
@@ -31,33 +32,40 @@ export function rawProducer(options: PlatformaticSinkOptions, transactionalId?: 
 
 /**
  * An idempotent producer writing kascade's records byte for byte (headers in order, repeats and
- * nulls kept). Records go in requests of at most MAX_REQUEST_BYTES (splitBySize: the library
- * sends one produce request per broker for all it is given, and a partition's batch over the
- * broker's message.max.bytes fails whole).
+ * nulls kept), one produce request at a time (BatchingSink): the library's idempotent producer
+ * reuses its sequence numbers for a second request in flight, which the broker refuses as out of
+ * order. Sends queued meanwhile go out together, split to fit the request and topic limits.
  */
 export class PlatformaticOutputSink implements OutputSink {
-  readonly #producer: RawProducer;
-  readonly #partitioner: KeyPartitioner | undefined;
-  readonly #topicLimit: TopicLimit | undefined;
+  readonly #sink: BatchingSink<RawProducer>;
 
   constructor(options: PlatformaticSinkOptions) {
-    this.#producer = rawProducer(options);
-    this.#partitioner = options.partitioner;
-    this.#topicLimit = options.topicLimit;
+    const partitioner = options.partitioner;
+    this.#sink = new BatchingSink(
+      rawProducer(options),
+      {
+        send: async (producer, records) => {
+          try {
+            await producer.send({ messages: await placeRecords(producer, records, partitioner) });
+          } catch (error) {
+            throw sendFailed(`writing ${records.length} records`, error);
+          }
+        },
+        renew: async (failed) => {
+          await new Promise<void>((resolve) => failed.close(true, () => resolve()));
+          return rawProducer(options);
+        },
+        close: (producer) => producer.close(),
+      },
+      options.topicLimit,
+    );
   }
 
-  async send(records: readonly OutgoingRecord[]): Promise<void> {
-    for (const piece of splitBySize(records, MAX_REQUEST_BYTES, this.#topicLimit)) {
-      try {
-        const messages = await placeRecords(this.#producer, piece.records, this.#partitioner);
-        await this.#producer.send({ messages });
-      } catch (error) {
-        throw sendFailed(`writing ${piece.records.length} records`, error);
-      }
-    }
+  send(records: readonly OutgoingRecord[]): Promise<void> {
+    return this.#sink.send(records);
   }
 
-  async close(): Promise<void> {
-    await this.#producer.close();
+  close(): Promise<void> {
+    return this.#sink.close();
   }
 }
