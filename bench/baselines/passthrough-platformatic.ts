@@ -11,7 +11,10 @@
  * - retries 100 ms apart instead of the library's 1 s;
  * - an idempotent producer, acks=all (the library forces one request in flight per broker for it);
  * - chunks of at most 500 records per send, as the kafkajs baseline and a stage's maxBatchSize;
- *   up to 4 sends queued, as the kafkajs baseline's 4 partitions consumed concurrently.
+ *   one send at a time: in 1.35.0 the idempotent producer advances a partition's sequence only
+ *   when a send is acknowledged, so a second send in flight reuses the first one's sequence
+ *   numbers and the broker answers OUT_OF_ORDER_SEQUENCE_NUMBER. The next chunk is read and
+ *   copied while the previous send is in flight.
  *
  *   tsx bench/baselines/passthrough-platformatic.ts --input T --output T --group G --mode bytes|avro [--lineage]
  */
@@ -38,7 +41,6 @@ if (input === undefined || output === undefined || group === undefined || (mode 
 }
 const outputTopic: string = output;
 const chunkSize = Number(values.chunk);
-const MAX_QUEUED_SENDS = 4;
 
 const connection = connectionFromEnv();
 // The bench runs on the local stack; mapping TLS and SASL here would be the adapter's job, not a baseline's.
@@ -134,13 +136,10 @@ class AckedCommitter {
 }
 
 const committer = new AckedCommitter();
-const queued: Promise<void>[] = [];
 
-async function send(messages: readonly Message[]): Promise<void> {
-  // The next offset to read of each partition in this chunk: what the commit names once it is written.
-  const offsets = new Map<string, { topic: string; partition: number; offset: bigint }>();
-  for (const message of messages) offsets.set(`${message.topic}:${String(message.partition)}`, { topic: message.topic, partition: message.partition, offset: message.offset + 1n });
-  await producer.send({ messages: await Promise.all(messages.map(copy)) });
+/** Sends one prepared chunk and, once acknowledged, hands its offsets to the committer. */
+async function send(messages: MessageToProduce[], offsets: ReadonlyMap<string, { topic: string; partition: number; offset: bigint }>): Promise<void> {
+  await producer.send({ messages });
   committer.acknowledged(offsets);
 }
 
@@ -156,6 +155,7 @@ stream.on('error', (error: Error) => {
   wake?.();
 });
 
+let inFlight: Promise<void> = Promise.resolve();
 for (;;) {
   if (failure !== undefined) throw failure;
   // Whatever the stream has buffered, at most a chunk: a send never waits for a fuller fetch.
@@ -172,7 +172,10 @@ for (;;) {
     wake = undefined;
     continue;
   }
-  queued.push(send(chunk));
-  // Sends are acknowledged in order (one request in flight per broker): wait for the oldest when 4 are queued.
-  if (queued.length >= MAX_QUEUED_SENDS) await queued.shift();
+  // The next offset to read of each partition in this chunk: what the commit names once it is written.
+  const offsets = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  for (const message of chunk) offsets.set(`${message.topic}:${String(message.partition)}`, { topic: message.topic, partition: message.partition, offset: message.offset + 1n });
+  const copies = await Promise.all(chunk.map(copy));
+  await inFlight;
+  inFlight = send(copies, offsets);
 }
