@@ -65,8 +65,9 @@ export interface CpuWatched {
  * Reads the CPU time of the scenario's processes from /proc every `intervalMs`. The CPU a run
  * costs is the difference between the last sample at or before the measured window's start and
  * the first at or after its end, divided by the outputs written between those two samples: the
- * same stretch as the rate, with start-up, model load and group join left out. Linux only; on
- * other systems there are no samples and no figure.
+ * same stretch as the rate, with start-up, model load and group join left out (100 ms between
+ * samples: the bounds add at most that much of either on each side). Linux only; on other
+ * systems there are no samples and no figure.
  *
  * The CPU of the broker and the registry is not in it: only what the scenario's own processes spend.
  */
@@ -79,7 +80,7 @@ export class CpuSampler {
 
   constructor(
     private readonly children: readonly CpuWatched[],
-    intervalMs = 250,
+    intervalMs = 100,
   ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);

@@ -18,7 +18,7 @@ export interface ThroughputResult {
   readonly eventLoopP99Ms?: { readonly median: number; readonly max: number; readonly samples: number };
   /**
    * CPU time (user + system, from /proc) of the scenario's processes per output record, µs, over
-   * the samples (every 250 ms) bounding the window the rate is measured over, divided by the
+   * the samples (every 100 ms) bounding the window the rate is measured over, divided by the
    * outputs written between them. Linux only.
    */
   readonly cpuMicrosPerRecord?: number;
