@@ -25,7 +25,7 @@ import { OtlpSink } from './lib/otlp-sink.js';
 import { ortLimit } from './lib/ort-limit.js';
 import { report, type BenchResults, type ThroughputRun } from './lib/report.js';
 import { measureThroughput } from './lib/throughput.js';
-import { throughputScenarios } from './lib/scenarios.js';
+import { throughputScenarios, type ThroughputScenario } from './lib/scenarios.js';
 import { versions } from './lib/versions.js';
 import { pythonReady } from './lib/python.js';
 import { scenarioVariant } from './lib/variants.js';
@@ -81,6 +81,22 @@ async function warmUpBroker(cluster: Cluster, data: string, otlpSink: string): P
   }
 }
 
+/**
+ * The order of one repetition: as listed in odd repetitions, reversed in even ones, so a
+ * scenario's place in the repetition (right after another one, the broker's state) does not
+ * favour one of a compared pair every time. A scenario that reads its predecessor's output
+ * (`after`) stays right behind it.
+ */
+function repetitionOrder(list: readonly ThroughputScenario[], rep: number): ThroughputScenario[] {
+  const groups: ThroughputScenario[][] = [];
+  for (const scenario of list) {
+    const last = groups.at(-1);
+    if (scenario.after !== undefined && last !== undefined) last.push(scenario);
+    else groups.push([scenario]);
+  }
+  return (rep % 2 === 0 ? groups.reverse() : groups).flat();
+}
+
 buildKascade(say);
 const stopStack = await ensureLocalStack(say);
 const cluster = new Cluster();
@@ -126,7 +142,7 @@ try {
       say(`rep ${String(rep)}/${String(reps)} ort-only ${model}: ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s`);
     }
     let previousRun = '';
-    for (const scenario of scenarios) {
+    for (const scenario of repetitionOrder(scenarios, rep)) {
       const run = scenario.after === undefined ? `b${randomUUID().slice(0, 8)}` : previousRun;
       const result = await measureThroughput(scenario, { cluster, data, run, otlpSink: sink.endpoint }, say);
       runs.push({ ...result, rep });
