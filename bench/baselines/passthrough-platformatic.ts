@@ -41,6 +41,7 @@ if (input === undefined || output === undefined || group === undefined || (mode 
 }
 const outputTopic: string = output;
 const chunkSize = Number(values.chunk);
+if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new Error(`--chunk ${values.chunk}: expected a positive integer`);
 
 const connection = connectionFromEnv();
 // The bench runs on the local stack; mapping TLS and SASL here would be the adapter's job, not a baseline's.
@@ -69,7 +70,7 @@ const consumer = new Consumer({
   maxWaitTime: 250,
   minBytes: 1,
   // Records buffered ahead of the copy loop (the library's default is 1,024): one fetch of 4
-  // partitions at 256 KiB is about 4,000 of these requests, so the next fetch overlaps the sends.
+  // partitions at 256 KiB is about 5,000 of these ~190-byte requests, so the next fetch overlaps the sends.
   highWaterMark: 8192,
 });
 await producer.initIdempotentProducer({});
