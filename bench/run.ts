@@ -3,8 +3,10 @@
  * machine, measured in the same run. Not a test: nothing here asserts a time.
  *
  *   npm run bench                        everything, 3 repetitions
- *   npm run bench -- --reps 5 --only small,avro-passthrough
+ *   npm run bench -- --reps 5 --only small,platformatic-avro-passthrough
  *   npm run bench -- --quick             small counts, 1 repetition (a smoke run)
+ *   npm run bench -- --reps 1 --scale 0.2 --only platformatic-passthrough,kafkajs-passthrough --no-latency
+ *                                        a few scenarios on a fifth of the data
  *   npm run bench -- --only small --variant small:KASCADE_CHUNK=128
  *                                        a tuning against the default, interleaved
  *
@@ -23,7 +25,7 @@ import { OtlpSink } from './lib/otlp-sink.js';
 import { ortLimit } from './lib/ort-limit.js';
 import { report, type BenchResults, type ThroughputRun } from './lib/report.js';
 import { measureThroughput } from './lib/throughput.js';
-import { throughputScenarios } from './lib/scenarios.js';
+import { throughputScenarios, type ThroughputScenario } from './lib/scenarios.js';
 import { versions } from './lib/versions.js';
 import { pythonReady } from './lib/python.js';
 import { scenarioVariant } from './lib/variants.js';
@@ -33,15 +35,20 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    // Fraction of the data and target counts (--quick: 0.1).
+    scale: { type: 'string' },
     batch: { type: 'string', default: '64' },
     'no-latency': { type: 'boolean', default: false },
+    // The broker warm-up before the first repetition (two kafkajs pass-throughs): skip it on a broker already warm.
+    'no-warm-up': { type: 'boolean', default: false },
     variant: { type: 'string', multiple: true },
   },
 });
 const quick = values.quick;
 const reps = quick ? 1 : Number(values.reps);
 const batch = Number(values.batch);
-const scale = quick ? 0.1 : 1;
+const scale = values.scale === undefined ? (quick ? 0.1 : 1) : Number(values.scale);
+if (!(scale > 0)) throw new Error(`--scale ${String(values.scale)}: expected a positive number`);
 const say = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
 };
@@ -66,12 +73,28 @@ function save(results: BenchResults): string {
  * two pass-throughs run once, unmeasured, before the first repetition.
  */
 async function warmUpBroker(cluster: Cluster, data: string, otlpSink: string): Promise<void> {
-  for (const scenario of allScenarios.filter((entry) => entry.name === 'kafkajs-passthrough' || entry.name === 'avro-passthrough')) {
+  for (const scenario of allScenarios.filter((entry) => entry.name === 'kafkajs-passthrough' || entry.name === 'kafkajs-avro-passthrough')) {
     const run = `b${randomUUID().slice(0, 8)}`;
     const result = await measureThroughput(scenario, { cluster, data, run, otlpSink }, say);
     say(`warm-up (not counted) ${scenario.name}: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s`);
     await cluster.deleteTopics(`${run}.`);
   }
+}
+
+/**
+ * The order of one repetition: as listed in odd repetitions, reversed in even ones, so a
+ * scenario's place in the repetition (right after another one, the broker's state) does not
+ * favour one of a compared pair every time. A scenario that reads its predecessor's output
+ * (`after`) stays right behind it.
+ */
+function repetitionOrder(list: readonly ThroughputScenario[], rep: number): ThroughputScenario[] {
+  const groups: ThroughputScenario[][] = [];
+  for (const scenario of list) {
+    const last = groups.at(-1);
+    if (scenario.after !== undefined && last !== undefined) last.push(scenario);
+    else groups.push([scenario]);
+  }
+  return (rep % 2 === 0 ? groups.reverse() : groups).flat();
 }
 
 buildKascade(say);
@@ -81,8 +104,9 @@ const sink = await OtlpSink.start();
 const data = `bench-${randomUUID().slice(0, 6)}`;
 try {
   const started = new Date();
-  await prepareData(cluster, data, scale, say);
-  if (!quick) await warmUpBroker(cluster, data, sink.endpoint);
+  // Only the data sets the chosen scenarios read (requests always: the warm-up and the latency read it).
+  await prepareData(cluster, data, scale, say, new Set(['requests', ...scenarios.map((scenario) => scenario.data)]));
+  if (!quick && !values['no-warm-up']) await warmUpBroker(cluster, data, sink.endpoint);
 
   const limits: Record<string, number[]> = {};
   const runs: ThroughputRun[] = [];
@@ -96,7 +120,12 @@ try {
       reps,
       batch,
       quick,
-      tuning: { KASCADE_CHUNK: process.env['KASCADE_CHUNK'], KASCADE_MAX_WAIT_MS: process.env['KASCADE_MAX_WAIT_MS'] },
+      tuning: {
+        KASCADE_CHUNK: process.env['KASCADE_CHUNK'],
+        KASCADE_MAX_WAIT_MS: process.env['KASCADE_MAX_WAIT_MS'],
+        // The client of the scenarios without a -kafkajs suffix (unset: the default, platformatic).
+        KASCADE_KAFKA_CLIENT: process.env['KASCADE_KAFKA_CLIENT'],
+      },
       scenarios: scenarios.map((scenario) => ({ name: scenario.name, description: scenario.description, target: scenario.target })),
     },
     limits,
@@ -106,17 +135,19 @@ try {
   });
   for (let rep = 1; rep <= reps; rep++) {
     // Interleaved (A B C A B C ...): slow drift of the machine spreads over every scenario alike.
-    for (const model of ['ctr-logreg', 'bench-heavy']) {
+    // onnxruntime's limits only matter beside model scenarios: a run of pass-throughs skips them.
+    for (const model of scenarios.some((scenario) => !scenario.name.includes('passthrough')) ? ['ctr-logreg', 'bench-heavy'] : []) {
       const rowsPerSecond = await ortLimit(model, batch, quick ? 1 : 3);
       (limits[`ort-only:${model}`] ??= []).push(rowsPerSecond);
       say(`rep ${String(rep)}/${String(reps)} ort-only ${model}: ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s`);
     }
     let previousRun = '';
-    for (const scenario of scenarios) {
+    for (const scenario of repetitionOrder(scenarios, rep)) {
       const run = scenario.after === undefined ? `b${randomUUID().slice(0, 8)}` : previousRun;
       const result = await measureThroughput(scenario, { cluster, data, run, otlpSink: sink.endpoint }, say);
       runs.push({ ...result, rep });
-      say(`rep ${String(rep)}/${String(reps)} ${scenario.name}: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s`);
+      const cpu = result.cpuMicrosPerRecord === undefined ? '' : `, ${result.cpuMicrosPerRecord.toFixed(1)} CPU µs/record (${(result.cpuCores ?? NaN).toFixed(2)} cores)`;
+      say(`rep ${String(rep)}/${String(reps)} ${scenario.name}: ${Math.round(result.recordsPerSecond).toLocaleString('en-US')} records/s${cpu}`);
       previousRun = run;
     }
     // Outputs of this repetition are no longer needed; fewer topics keep the broker's fetches alike.

@@ -30,6 +30,11 @@ export class Child {
     return new Child(process.execPath, ['--import', 'tsx', file, ...args], env);
   }
 
+  /** The process id while it runs (the CPU sampler reads /proc/<pid>/stat). */
+  get pid(): number | undefined {
+    return this.running ? this.process.pid : undefined;
+  }
+
   get running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
   }

@@ -10,11 +10,12 @@ const COUNTS: Readonly<Record<DataSet, number>> = {
   'keyed-hashed': 120_000,
 };
 
-/** Creates the input topics named by `data` and fills them, once per bench run. */
-export async function prepareData(cluster: Cluster, data: string, scale: number, say: (line: string) => void): Promise<void> {
+/** Creates the input topics named by `data` and fills those of `sets` (all by default), once per bench run. */
+export async function prepareData(cluster: Cluster, data: string, scale: number, say: (line: string) => void, sets?: ReadonlySet<DataSet>): Promise<void> {
   const loaded = await cluster.topology(data, `${data}-setup`);
   await cluster.createTopics(loaded);
   for (const [set, count] of Object.entries(COUNTS) as [DataSet, number][]) {
+    if (sets !== undefined && !sets.has(set)) continue;
     const topic = `${data}.${set}`;
     const total = Math.max(5000, Math.round(count * scale));
     const started = Date.now();

@@ -11,6 +11,7 @@ export function versions(): Promise<Record<string, string>> {
   return Promise.resolve({
     kascade,
     node: process.version,
+    '@platformatic/kafka': packageVersion('@platformatic/kafka'),
     kafkajs: packageVersion('kafkajs'),
     'onnxruntime-node': packageVersion('onnxruntime-node'),
     avsc: packageVersion('avsc'),
