@@ -119,7 +119,7 @@ test('null header values, binary and repeated headers, and keys that are not UTF
   // A keyless record and one without headers too.
   inputs.push({ id: 'keyless', key: null, headers: MIXED_HEADERS, value: Buffer.from('{"id":"keyless"}') });
   inputs.push({ id: 'bare', key: Buffer.alloc(0), headers: [], value: Buffer.from('{"id":"bare"}') });
-  await produceRaw(kafka, topic('in'), inputs);
+  await produceRaw(topic('in'), inputs);
   await waitForGroupCaughtUp(kafka, `${spec.name}.echo`, topic('in'));
   await assertStillRunning();
 
@@ -160,7 +160,6 @@ test('a router reads Confluent-framed Avro keys (a long, a record) as Python wri
     { id: 'garbage-key', key: Buffer.from([0x07, 0x01]) },
   ];
   await produceRaw(
-    kafka,
     topic('requests'),
     inputs.map(({ id, key }) => ({ key, value: Buffer.from(JSON.stringify({ id })), headers: [['x-null', null]] })),
   );
@@ -191,7 +190,7 @@ test('an inference stage scores records with binary keys and null headers, keepi
     headers: [['x-null', null], ['bin', Buffer.from([0x80, index])], ['x-null', Buffer.from('second')]] as Headers,
     value: Buffer.from(JSON.stringify({ id: `f${index}`, features: featuresFor(index) })),
   }));
-  await produceRaw(kafka, topic('features'), inputs);
+  await produceRaw(topic('features'), inputs);
   await waitForGroupCaughtUp(kafka, `${spec.name}.score`, topic('features'));
   await assertStillRunning();
 

@@ -45,7 +45,7 @@ export async function inputSurfaceOnBroker(kafka: Kafka, perKind: number, seed: 
     for (const [index, kind] of STAGE_KINDS.entries()) {
       const records = fc.sample(recordArbitrary(kind, brokerTimestamps), { numRuns: perKind, seed: seed + index });
       const { input, outputs } = surfaceTopics(prefix, kind);
-      await produceRaw(kafka, input, records);
+      await produceRaw(input, records);
       const stage = spec.stages[index];
       assert.ok(stage !== undefined);
       await waitForGroupCaughtUp(kafka, consumerGroupOf(spec, stage), input);

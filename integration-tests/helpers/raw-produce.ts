@@ -1,6 +1,9 @@
-import type { Kafka } from 'kafkajs';
-import { toMessage } from '../../src/kafka/messages.js';
+import { Producer } from '@platformatic/kafka';
+import { platformaticBaseOptions } from '../../src/kafka/platformatic/platformatic-connection.js';
+import { javaKeyPartitioner } from '../../src/kafka/platformatic/platformatic-placement.js';
+import { rawSerializers, toOutgoingMessage, type RawProducer } from '../../src/kafka/platformatic/platformatic-records.js';
 import type { Headers } from '../../src/runtime/record.js';
+import { connection } from './kafka.js';
 
 /** A record as another team's producer may write it: any key bytes, any headers (null values, repeats), any value bytes. */
 export interface RawInput {
@@ -11,19 +14,25 @@ export interface RawInput {
   readonly timestamp?: string;
 }
 
-/** Produces records byte for byte as given (headers in order, repeats and null values kept), acks=all. */
-export async function produceRaw(kafka: Kafka, topic: string, records: readonly RawInput[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+/**
+ * Produces records byte for byte as given (headers in order, repeats and null values kept),
+ * acks=all, keyed records placed as the Java client places them. Written with @platformatic/kafka:
+ * stock kafkajs cannot write a null header value nor keep header order across names.
+ */
+export async function produceRaw(topic: string, records: readonly RawInput[]): Promise<void> {
+  const producer: RawProducer = new Producer({ ...platformaticBaseOptions(connection, { clientId: 'kascade-test-raw' }), idempotent: true, acks: -1, serializers: rawSerializers });
   try {
+    const metadata = await producer.metadata({ topics: [topic] });
+    const partitions = metadata.topics.get(topic)?.partitionsCount ?? 1;
     for (let start = 0; start < records.length; start += 500) {
       const messages = records.slice(start, start + 500).map((record) => {
         const outgoing = { topic, key: record.key, value: record.value, headers: record.headers, ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }) };
-        return toMessage(outgoing, record.partition);
+        const partition = record.partition ?? (record.key === null ? undefined : javaKeyPartitioner(topic, record.key, partitions));
+        return toOutgoingMessage(outgoing, partition);
       });
-      await producer.send({ topic, messages });
+      await producer.send({ messages });
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }

@@ -13,6 +13,8 @@ export interface PartitionBatchesOptions {
   readonly maxBatch: number;
   /** Called when the buffer is full (stop fetching) and when it has room again (fetch on). */
   readonly onFull: (full: boolean) => void;
+  /** The partition's end offset as last probed (the library's stream does not tell), for lag. */
+  readonly endOffset?: (topic: string, partition: number) => bigint | undefined;
 }
 
 /**
@@ -97,7 +99,11 @@ export class PartitionBatches {
       const records = lane.queue.splice(0, this.#options.maxBatch);
       this.#buffered -= records.length;
       lane.busy = true;
-      const batch: SourceBatch = { topic: lane.topic, partition: lane.partition, records };
+      // Never below what was fetched already: a stale probe must not hide records waiting here.
+      const fetchedUpTo = BigInt((lane.queue[lane.queue.length - 1] ?? records[records.length - 1])?.offset ?? '-1') + 1n;
+      const probed = this.#options.endOffset?.(lane.topic, lane.partition);
+      const highWatermark = (probed !== undefined && probed > fetchedUpTo ? probed : fetchedUpTo).toString();
+      const batch: SourceBatch = { topic: lane.topic, partition: lane.partition, records, highWatermark };
       let handed: Promise<void>;
       try {
         handed = Promise.resolve(this.#listener.batch(batch));

@@ -1,10 +1,15 @@
 import { Admin, Consumer, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
-import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
+import { platformaticBaseOptions, READ_COMMITTED, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
 import { committedOffsets } from './platformatic-committed.js';
 import { PartitionBatches } from './platformatic-partition-batches.js';
 import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
+
+/** How often the assigned partitions' end offsets are read, for lag. */
+const END_OFFSET_PROBE_MS = 2_000;
+/** ListOffsets's timestamp for "the end of the partition". */
+const LATEST = -1n;
 
 type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
 type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
@@ -74,6 +79,10 @@ export class PlatformaticRecordSource implements RecordSource {
   #stopping: Promise<void> | undefined;
   #consumerToken = 0;
   #rejoining: Promise<void> | undefined;
+  /** The assigned partitions' end offsets, probed every few seconds: the stream does not carry high watermarks. */
+  readonly #endOffsets = new Map<string, bigint>();
+  #endOffsetTimer: NodeJS.Timeout | undefined;
+  #probing = false;
 
   constructor(options: PlatformaticSourceOptions) {
     this.#options = options;
@@ -83,6 +92,28 @@ export class PlatformaticRecordSource implements RecordSource {
   async start(listener: SourceListener): Promise<void> {
     this.#listener = listener;
     await this.#connect();
+    this.#endOffsetTimer = setInterval(() => void this.#probeEndOffsets(), END_OFFSET_PROBE_MS);
+    this.#endOffsetTimer.unref();
+    void this.#probeEndOffsets();
+  }
+
+  async #probeEndOffsets(): Promise<void> {
+    const owned = this.#owned;
+    if (this.#probing || owned.length === 0) return;
+    this.#probing = true;
+    try {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of owned) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      const listed = await this.#admin.listOffsets({
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: LATEST })) })),
+        isolationLevel: READ_COMMITTED,
+      });
+      for (const topic of listed) for (const entry of topic.partitions) this.#endOffsets.set(partitionKey(topic.name, entry.partitionIndex), entry.offset);
+    } catch {
+      // Lag is a gauge: the next probe tries again.
+    } finally {
+      this.#probing = false;
+    }
   }
 
   pause(): void {
@@ -142,6 +173,7 @@ export class PlatformaticRecordSource implements RecordSource {
   }
 
   async #stop(): Promise<void> {
+    clearInterval(this.#endOffsetTimer);
     const listener = this.#listener;
     this.#feed?.batches.hold(true);
     this.#feed?.stream.pause();
@@ -280,6 +312,7 @@ export class PlatformaticRecordSource implements RecordSource {
         this.#bufferFull = full;
         this.#applyFlow();
       },
+      endOffset: (topic, partition) => this.#endOffsets.get(partitionKey(topic, partition)),
     });
     batches.hold(this.#paused);
     const feed: Feed = { generationId: payload.generationId ?? -1, stream, batches };
