@@ -5,6 +5,40 @@ import { createKafka } from '../../src/kafka/client.js';
 import { headersOf } from '../../src/kafka/messages.js';
 import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
 import { waitFor } from './wait-for.js';
+import { PlatformaticRecordSource } from '../../src/kafka/platformatic/platformatic-record-source.js';
+
+async function collectCommitted(topic: string): Promise<Collector> {
+  const records: ReceivedRecord[] = [];
+  const source = new PlatformaticRecordSource({ connection, clientId: 'kascade-test-collect', groupId: uniqueName('group'), topics: [topic] });
+  await source.start({
+    batch: (batch) => {
+      for (const record of batch.records) {
+        records.push({
+          partition: record.partition,
+          offset: record.offset,
+          key: record.key?.toString('utf8') ?? null,
+          keyBytes: record.key,
+          value: record.value,
+          headers: decodeHeaders(record.headers),
+          headerList: record.headers,
+          timestamp: record.timestamp,
+        });
+      }
+      return Promise.resolve();
+    },
+    assigned: () => undefined,
+    revoking: () => Promise.resolve(),
+    lost: () => undefined,
+    failed: () => undefined,
+  });
+  return {
+    records,
+    waitForCount: (count, timeoutMs) =>
+      waitFor(() => records.length >= count, { what: () => `${count} records on ${topic} (have ${records.length})`, timeoutMs: timeoutMs ?? 30_000 }),
+    waitUntil: (predicate, what, timeoutMs) => waitFor(() => predicate(records), { what, timeoutMs: timeoutMs ?? 30_000 }),
+    stop: () => source.stop(),
+  };
+}
 
 /** The cluster the tests run against: KAFKA_BROKERS, as a user's stage would see it. */
 export const connection = connectionFromEnv();
@@ -52,10 +86,17 @@ export interface Collector {
 }
 
 /** Consumes `topic` from the beginning under a fresh group, collecting every record. */
+/**
+ * Every record of `topic` from the beginning, as it arrives. read_committed readers use kascade's
+ * @platformatic/kafka record source, which keeps headers exactly as written (order, repeats, null
+ * values); stock kafkajs (read_uncommitted readers) groups a name's repeats and loses the order
+ * across names.
+ */
 export async function collect(kafka: Kafka, topic: string, options: { readCommitted?: boolean } = {}): Promise<Collector> {
+  if (options.readCommitted !== false) return collectCommitted(topic);
   const consumer: Consumer = kafka.consumer({
     groupId: uniqueName('group'),
-    readUncommitted: options.readCommitted === false,
+    readUncommitted: true,
     maxWaitTimeInMs: 100,
   });
   const records: ReceivedRecord[] = [];

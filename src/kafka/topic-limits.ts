@@ -3,6 +3,7 @@ import kafkajs, { type Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../errors.js';
 import type { OutgoingRecord } from '../runtime/record.js';
 import { singleRecordBatchBytes } from './record-size.js';
+import { kafkaErrorIds } from './platformatic/platformatic-errors.js';
 
 const MAX_MESSAGE_BYTES = 'max.message.bytes';
 
@@ -55,11 +56,15 @@ export class TopicLimits {
 /** True when the broker refused a produce as too large (kafkajs's error, possibly wrapped as a cause). */
 export function isMessageTooLarge(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    // kafkajs names the broker's error in `type`, @platformatic/kafka in `apiId` (possibly nested).
     const type = (current as { type?: unknown }).type;
-    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true;
+    if (typeof type === 'string' && TOO_LARGE.has(type)) return true;
   }
+  for (const id of kafkaErrorIds(error)) if (TOO_LARGE.has(id)) return true;
   return false;
 }
+
+const TOO_LARGE: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 async function describeMaxMessageBytes(kafka: Kafka, topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
   const admin = kafka.admin();

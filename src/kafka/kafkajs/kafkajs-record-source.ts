@@ -95,7 +95,6 @@ export class KafkajsRecordSource implements RecordSource {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const { memberAssignment, memberId } = event.payload;
       const assigned = Object.entries(memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
-      logger.info('joined consumer group', { stage, group: groupId, assignment: JSON.stringify(memberAssignment) });
       this.state = { inGroup: true, since: Date.now(), member: { groupId, memberId, generationId: -1 } };
       this.owned = assigned;
       this.options.onAssigned?.(new Set(assigned.map(({ topic, partition }) => partitionKey(topic, partition))));

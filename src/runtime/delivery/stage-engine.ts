@@ -9,7 +9,7 @@ import { retryWithBackoff, type RetryOptions } from '../retry.js';
 import type { RecordHolder } from '../stage-handler.js';
 import { StageFailure, type BatchOutcome, type StagePipeline } from '../stage-pipeline.js';
 import { OffsetCommitter } from './offset-committer.js';
-import { isOwnershipLost, type OwnershipLostError } from './ownership-lost.js';
+import { isOwnershipLost, OwnershipLostError } from './ownership-lost.js';
 import { PartitionLanes } from './partition-lanes.js';
 import { partitionKey, type PartitionOffset, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
 import { TransactionGroup, writePartitionTransaction } from './transaction-group.js';
@@ -199,9 +199,15 @@ export class StageEngine {
 
   private onAssigned(partitions: readonly TopicPartition[]): void {
     if (partitions.length === 0) return;
+    const member = this.options.transport.source.membership().member;
     for (const { topic, partition } of partitions) this.lanes.open(partitionKey(topic, partition));
     this.progress.assigned(partitions);
-    this.options.logger.info('partitions assigned', { stage: this.options.stage, partitions: keysOf(partitions).join(',') });
+    this.options.logger.info('joined consumer group', {
+      stage: this.options.stage,
+      member: member?.memberId ?? '',
+      generation: member?.generationId ?? -1,
+      partitions: keysOf(partitions).join(','),
+    });
     if (this.options.delivery === 'exactly-once') {
       // A transaction of the previous owner may still be about to move these offsets: read them stably.
       const committed = retryWithBackoff(() => this.options.transport.offsets.committed(partitions), {
@@ -357,10 +363,11 @@ export class StageEngine {
     const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
     const offset: PartitionOffset = { ...source, offset: commitAt };
     const { transport } = this.options;
-    if (this.transactions !== undefined) {
-      await this.transactions.write(outgoing, offset);
-    } else if (transport.transactions !== undefined) {
-      await writePartitionTransaction(transport.transactions, transport.source.membership().member, outgoing, from, offset);
+    if (transport.transactions !== undefined) {
+      // Work of a partition given up meanwhile is not written: its next owner redoes it.
+      if (!isCurrent()) throw new OwnershipLostError(`${key} was given up while its chunk was processed`, [source]);
+      if (this.transactions !== undefined) await this.transactions.write(outgoing, offset, isCurrent);
+      else await writePartitionTransaction(transport.transactions, transport.source.membership().member, outgoing, from, offset);
     } else {
       await transport.sink?.send(outgoing);
       // A chunk written after its partition moved is not committed: the partition may be another member's.

@@ -1,11 +1,14 @@
 import { ErrorCode, isKascadeError, KascadeError } from '../../errors.js';
 import type { OutgoingRecord } from '../record.js';
 import { isOwnershipLost, OwnershipLostError } from './ownership-lost.js';
-import { partitionKey, type GroupMember, type OutputTransaction, type PartitionOffset, type TransactionalSink } from './ports.js';
+import { partitionKey, type GroupMember, type OutputTransaction, type PartitionOffset, type TopicPartition, type TransactionalSink } from './ports.js';
 
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
+  /** False once the chunk's partition was given up (revoked, lost) after it was read. */
+  isCurrent(): boolean;
+  readonly partition: TopicPartition;
 }
 
 interface OpenTransaction {
@@ -40,7 +43,12 @@ export class TransactionGroup {
 
   constructor(private readonly options: TransactionGroupOptions) {}
 
-  write(records: readonly OutgoingRecord[], offset: PartitionOffset): Promise<void> {
+  /**
+   * Adds a chunk's records and its partition's next offset to the open transaction. `isCurrent`
+   * says whether the partition is still owned as when the chunk was read: the broker checks only
+   * the generation, so a chunk of a partition given up meanwhile must not ride on the commit.
+   */
+  write(records: readonly OutgoingRecord[], offset: PartitionOffset, isCurrent: () => boolean): Promise<void> {
     const open = (this.current ??= this.open());
     if (records.length > 0) {
       const previous = open.sends;
@@ -49,7 +57,7 @@ export class TransactionGroup {
       open.sends.catch(() => undefined);
     }
     open.offsets.set(partitionKey(offset.topic, offset.partition), offset);
-    const done = new Promise<void>((resolve, reject) => open.waiters.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => open.waiters.push({ resolve, reject, isCurrent, partition: offset }));
     if (open.waiters.length >= this.options.busy()) this.commit(open);
     else open.timer ??= setTimeout(() => this.commit(open), this.options.lingerMs);
     return done;
@@ -87,12 +95,19 @@ export class TransactionGroup {
       await open.sends;
       const member = this.options.member();
       if (member === undefined) throw new OwnershipLostError('this member is not in its consumer group: its offsets cannot be committed');
+      const stale = open.waiters.filter((waiter) => !waiter.isCurrent());
+      if (stale.length > 0) throw new StaleChunks(stale.map((waiter) => waiter.partition));
       await transaction.commit([...open.offsets.values()], member);
       for (const waiter of open.waiters) waiter.resolve();
     } catch (error) {
       await transaction?.abort().catch(() => undefined);
       const failure = asTransactionFailure(error);
-      for (const waiter of open.waiters) waiter.reject(failure);
+      for (const waiter of open.waiters) {
+        // The chunks of partitions still owned are written again in the next transaction.
+        if (!(error instanceof StaleChunks)) waiter.reject(failure);
+        else if (waiter.isCurrent()) waiter.reject(new KascadeError(ErrorCode.KafkaSendFailed, error.message, { retriable: true }));
+        else waiter.reject(new OwnershipLostError(error.message, [waiter.partition]));
+      }
     }
   }
 }
@@ -117,6 +132,13 @@ export async function writePartitionTransaction(
   } catch (error) {
     await transaction?.abort().catch(() => undefined);
     throw asTransactionFailure(error);
+  }
+}
+
+/** A transaction held chunks of partitions given up since they were read: it is aborted, not committed. */
+class StaleChunks extends Error {
+  constructor(partitions: readonly TopicPartition[]) {
+    super(`transaction aborted: ${partitions.map(({ topic, partition }) => `${topic}/${partition}`).join(', ')} moved to another member while in it`);
   }
 }
 
