@@ -4,7 +4,6 @@ import { connection, testKafka } from '../helpers/kafka.js';
 import type { StageProcess } from '../helpers/stage-process.js';
 import { assertRunDelivered } from './assertions.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
-import { deliveriesFor } from './suite-mode.js';
 
 /** Faults of kascade's own processes on the project's stack: zombies and rebalances. */
 const kafka = testKafka('reliability-stages');
@@ -74,11 +73,14 @@ async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Pro
   } finally {
     await run.close();
   }
-  await assertRunDelivered(run, (line) => t.diagnostic(line), `scaling 1-2-3-1 (${delivery})`);
+  // Scaling is orderly (joins, SIGTERM): a partition's finished work is committed before it moves,
+  // so even at-least-once writes nothing twice; kafkajs's eager rebalances give no such chance.
+  const orderly = delivery === 'exactly-once' || connection.client !== 'kafkajs';
+  await assertRunDelivered(run, (line) => t.diagnostic(line), `scaling 1-2-3-1 (${delivery})`, orderly);
 }
 
-for (const delivery of deliveriesFor('exactly-once')) {
-  test(`scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances), ${delivery}`, async (t) => {
+for (const delivery of ['at-least-once', 'exactly-once'] as const) {
+  test(`scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances), ${delivery}: nothing missing, nothing written twice`, async (t) => {
     await scaleOneTwoThreeOne(delivery, t);
   });
 }
