@@ -95,11 +95,13 @@ export class PartitionProgress {
   }
 
   /**
-   * A batch fetched (progress). With the partition's high watermark and a committed offset
+   * A batch fetched (not progress: see below). With the partition's high watermark and a committed offset
    * known, the lag becomes their difference.
    */
   fetched(tp: TopicPartition, highWatermark?: string | bigint): void {
-    const entry = this.progress(tp);
+    // Not progress: records fetched and never written are what a stuck stage looks like
+    // (a wedged model call; after a restart, the same partition fetched again).
+    const entry = this.entry(tp);
     if (entry === undefined || highWatermark === undefined) return;
     entry.highWatermark = BigInt(highWatermark);
     if (entry.committed !== undefined) entry.lag = difference(entry.highWatermark, entry.committed);

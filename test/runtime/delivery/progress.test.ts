@@ -12,14 +12,14 @@ function tracker(): { clock: ManualClock; progress: PartitionProgress } {
   return { clock, progress: new PartitionProgress({ clock }) };
 }
 
-test('seconds since progress count from the assignment, then from each fetch, write or commit', () => {
+test('seconds since progress count from the assignment, then from each write or commit; a fetch is not progress', () => {
   const { clock, progress } = tracker();
   progress.assigned([p0, p1]);
   clock.advance(4000);
   assert.equal(progress.secondsSinceProgress(p0), 4);
   progress.fetched(p0, '100');
   clock.advance(1500);
-  assert.equal(progress.secondsSinceProgress(p0), 1.5);
+  assert.equal(progress.secondsSinceProgress(p0), 5.5, 'records fetched and not written are no progress');
   assert.equal(progress.secondsSinceProgress(p1), 5.5);
   progress.acknowledged(p1);
   assert.equal(progress.secondsSinceProgress(p1), 0);
@@ -98,7 +98,7 @@ test('a partition whose outage retries keep coming is not stuck; once they stop 
   assert.deepEqual(progress.stuckPartitions(clock.now(), LIMIT), []);
   clock.advance(1);
   assert.equal(progress.stuckPartitions(clock.now(), LIMIT).length, 1);
-  progress.fetched(p0);
+  progress.acknowledged(p0);
   assert.equal(progress.partition(p0)?.retrying, false);
 });
 

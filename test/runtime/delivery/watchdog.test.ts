@@ -192,7 +192,11 @@ test('progress after the restart: healthy again, and a later incident gets its o
   assert.match(watchdog.health().reason ?? '', /^restarted its consumer 0 s ago \(no progress on requests\[0\]/);
 
   await run(2 * CHECK);
+  // Fetched again after the restart is not moving again: only a write or a commit is.
   progress.fetched(p0, '100');
+  await run(CHECK);
+  assert.ok(!lines.some((line) => line.message === 'stage moving again after a restart of its consumer'), 'a fetch is not progress');
+  progress.acknowledged(p0);
   progress.lag(p0, 10);
   await run(CHECK);
   assert.ok(lines.some((line) => line.message === 'stage moving again after a restart of its consumer'));
@@ -439,7 +443,7 @@ test('kascade.stage.partition.progress_age: seconds per owned partition while st
     const { clock, progress, watchdog } = setUp({ metrics: true });
     progress.assigned([p0, p1]);
     clock.advance(3000);
-    progress.fetched(p1);
+    progress.acknowledged(p1);
     clock.advance(1500);
     watchdog.start();
     const ages = async (): Promise<{ partition: unknown; value: number }[]> => {
