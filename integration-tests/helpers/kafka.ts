@@ -7,6 +7,17 @@ import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
 import { waitFor } from './wait-for.js';
 import { PlatformaticRecordSource } from '../../src/kafka/platformatic/platformatic-record-source.js';
 
+/** kafkajs's consumer waits for a topic that does not exist yet; kascade's record source would fail. */
+async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function collectCommitted(topic: string): Promise<Collector> {
   const records: ReceivedRecord[] = [];
   const source = new PlatformaticRecordSource({ connection, clientId: 'kascade-test-collect', groupId: uniqueName('group'), topics: [topic] });
@@ -93,10 +104,10 @@ export interface Collector {
  * across names.
  */
 export async function collect(kafka: Kafka, topic: string, options: { readCommitted?: boolean } = {}): Promise<Collector> {
-  if (options.readCommitted !== false) return collectCommitted(topic);
+  if (options.readCommitted !== false && (await topicExists(kafka, topic))) return collectCommitted(topic);
   const consumer: Consumer = kafka.consumer({
     groupId: uniqueName('group'),
-    readUncommitted: true,
+    readUncommitted: options.readCommitted === false,
     maxWaitTimeInMs: 100,
   });
   const records: ReceivedRecord[] = [];

@@ -3,7 +3,8 @@ import { platformaticBaseOptions } from '../../src/kafka/platformatic/platformat
 import { javaKeyPartitioner } from '../../src/kafka/platformatic/platformatic-placement.js';
 import { rawSerializers, toOutgoingMessage, type RawProducer } from '../../src/kafka/platformatic/platformatic-records.js';
 import type { Headers } from '../../src/runtime/record.js';
-import { connection } from './kafka.js';
+import { connection, testKafka } from './kafka.js';
+import { toMessage } from '../../src/kafka/messages.js';
 
 /** A record as another team's producer may write it: any key bytes, any headers (null values, repeats), any value bytes. */
 export interface RawInput {
@@ -20,12 +21,18 @@ export interface RawInput {
  * stock kafkajs cannot write a null header value nor keep header order across names.
  */
 export async function produceRaw(topic: string, records: readonly RawInput[]): Promise<void> {
+  // @platformatic/kafka 1.35 writes batches the broker refuses (UNKNOWN_SERVER_ERROR) for
+  // timestamps far in the future (2^53 ms); stock kafkajs writes those few.
+  const far = records.filter((record) => record.timestamp !== undefined && BigInt(record.timestamp) > FAR_FUTURE);
+  if (far.length > 0) await produceWithKafkajs(topic, far);
+  const near = records.filter((record) => !far.includes(record));
+  if (near.length === 0) return;
   const producer: RawProducer = new Producer({ ...platformaticBaseOptions(connection, { clientId: 'kascade-test-raw' }), idempotent: true, acks: -1, serializers: rawSerializers });
   try {
     const metadata = await producer.metadata({ topics: [topic] });
     const partitions = metadata.topics.get(topic)?.partitionsCount ?? 1;
-    for (let start = 0; start < records.length; start += 500) {
-      const messages = records.slice(start, start + 500).map((record) => {
+    for (let start = 0; start < near.length; start += 500) {
+      const messages = near.slice(start, start + 500).map((record) => {
         const outgoing = { topic, key: record.key, value: record.value, headers: record.headers, ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }) };
         const partition = record.partition ?? (record.key === null ? undefined : javaKeyPartitioner(topic, record.key, partitions));
         return toOutgoingMessage(outgoing, partition);
@@ -34,5 +41,18 @@ export async function produceRaw(topic: string, records: readonly RawInput[]): P
     }
   } finally {
     await producer.close();
+  }
+}
+
+const FAR_FUTURE = BigInt(Date.now()) + 10n * 365n * 86_400_000n;
+
+async function produceWithKafkajs(topic: string, records: readonly RawInput[]): Promise<void> {
+  const producer = testKafka('raw-produce').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const messages = records.map((record) => toMessage({ topic, key: record.key, value: record.value, headers: record.headers, ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }) }, record.partition));
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
   }
 }
