@@ -44,8 +44,9 @@ async function underLoad(delivery: Delivery, t: test.TestContext, fault: Fault, 
     });
     const events = await run.generator.stop();
     t.diagnostic(`${events} events generated (${run.generator.retries} sends retried)`);
-    await run.waitForCaughtUp('prepare');
-    await run.waitForCaughtUp('score');
+    await Promise.all([run.waitForCaughtUp('prepare'), run.waitForCaughtUp('score')]).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nprepare:\n${stages.prepare.tail()}\nscore:\n${stages.score.tail()}`, { cause: error });
+    });
     for (const stage of Object.values(stages)) assert.ok(stage.running, `a stage process exited during the fault:\n${stage.tail()}`);
     evidence(stages);
   } finally {

@@ -60,6 +60,8 @@ const DEFAULT_CHUNK = 500;
 const DEFAULT_LINGER_MS = 100;
 /** How long a failed stage waits for its work in flight to finish before it reports the failure. */
 const FAILED_DRAIN_MS = 15_000;
+/** A failed offset commit is sent again after this long (when nothing newer was noted meanwhile). */
+const COMMIT_RETRY_MS = 1_000;
 
 /**
  * One stage instance's delivery, independent of the Kafka client: each assigned partition's
@@ -136,8 +138,18 @@ export class StageEngine {
         (error, offsets) => {
           const partitions = offsets.map((offset) => partitionKey(offset.topic, offset.partition)).join(',');
           // Refused because a rebalance moved on: those partitions' new owner reads from the last commit.
-          if (isOwnershipLost(error)) logger.info('offsets not committed: the partitions moved in a rebalance', { stage, partitions });
-          else logger.warn('could not commit offsets; the next commit carries them forward', { stage, partitions, error: describe(error) });
+          if (isOwnershipLost(error)) {
+            logger.info('offsets not committed: the partitions moved in a rebalance', { stage, partitions });
+            return;
+          }
+          logger.warn('could not commit offsets; trying again shortly', { stage, partitions, error: describe(error) });
+          // A partition with no new records would never commit again: its written work is committed later.
+          setTimeout(() => {
+            for (const offset of offsets) {
+              const key = partitionKey(offset.topic, offset.partition);
+              if (this.stopping === undefined && this.lanes.isOpen(key) && this.noted.get(key) === offset.offset) this.committer?.note(offset);
+            }
+          }, COMMIT_RETRY_MS).unref();
         },
       );
     }
