@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
-import { connectionFromEnv } from '../../src/config/connection.js';
+import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { headersOf } from '../../src/kafka/messages.js';
 import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
@@ -18,9 +18,10 @@ async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
   }
 }
 
-async function collectCommitted(topic: string): Promise<Collector> {
+/** `kafka` and `settings` name the same cluster (the reliability suite's fault stack has its own). */
+async function collectCommitted(topic: string, settings: ConnectionSettings): Promise<Collector> {
   const records: ReceivedRecord[] = [];
-  const source = new PlatformaticRecordSource({ connection, clientId: 'kascade-test-collect', groupId: uniqueName('group'), topics: [topic] });
+  const source = new PlatformaticRecordSource({ connection: settings, clientId: 'kascade-test-collect', groupId: uniqueName('group'), topics: [topic] });
   await source.start({
     batch: (batch) => {
       for (const record of batch.records) {
@@ -103,8 +104,8 @@ export interface Collector {
  * values); stock kafkajs (read_uncommitted readers) groups a name's repeats and loses the order
  * across names.
  */
-export async function collect(kafka: Kafka, topic: string, options: { readCommitted?: boolean } = {}): Promise<Collector> {
-  if (options.readCommitted !== false && (await topicExists(kafka, topic))) return collectCommitted(topic);
+export async function collect(kafka: Kafka, topic: string, options: { readCommitted?: boolean; connection?: ConnectionSettings } = {}): Promise<Collector> {
+  if (options.readCommitted !== false && (await topicExists(kafka, topic))) return collectCommitted(topic, options.connection ?? connection);
   const consumer: Consumer = kafka.consumer({
     groupId: uniqueName('group'),
     readUncommitted: options.readCommitted === false,

@@ -50,7 +50,7 @@ export class Verifier {
 
   constructor(
     private readonly kafka: Kafka,
-    connection: ConnectionSettings,
+    private readonly connection: ConnectionSettings,
     private readonly markerTimeoutMs = 30_000,
   ) {
     this.registry = createSchemaRegistry(connection);
@@ -93,7 +93,7 @@ export class Verifier {
     await producer.connect();
     await producer.send({ topic, messages: partitions.map((partition) => ({ partition, value: null, headers: { [MARKER]: marker } })) });
     await producer.disconnect();
-    const collector = await collect(this.kafka, topic, { readCommitted: true });
+    const collector = await collect(this.kafka, topic, { readCommitted: true, connection: this.connection });
     let markersSeen = true;
     try {
       const markers = (records: readonly ReceivedRecord[]): number => records.filter((record) => record.headers[MARKER] === marker).length;
