@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionFromEnv } from '../../src/config/connection.js';
 import { isSchemaRegistryAnswering, probeSchemaRegistry } from '../../src/serde/registry-probe.js';
+import { createHttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
 import { ensureRegistryBundle } from './fetch.js';
 import { findJava } from './java.js';
 import { STACK_DIR, stateDirs } from './paths.js';
@@ -10,6 +11,9 @@ import type { LocalService } from './service.js';
 import { REGISTRY_MANAGEMENT_PORT, REGISTRY_MIN_JAVA, REGISTRY_PORT } from './versions.js';
 
 const HOST = '127.0.0.1';
+/** A subject the stack writes once at start (kascade never reads it). */
+const WARM_UP_SUBJECT = 'kascade.stack.warm-up-value';
+const WARM_UP_SCHEMA = JSON.stringify({ type: 'record', name: 'WarmUp', namespace: 'kascade.stack', fields: [] });
 
 /** Where one registry lives: its name, ports and the folder of its data, logs and pid file. */
 export interface RegistryPlacement {
@@ -62,6 +66,9 @@ export function registryServiceAt(placement: RegistryPlacement): LocalService {
         beforeAttempt();
         try {
           await probeSchemaRegistry(connection, 2000);
+          // The first write initialises the registry's storage and can take seconds on a cold JVM:
+          // done here, it does not time out a stage's or a test's first registration.
+          await createHttpSchemaRegistryClient(connection, { timeoutMs: Math.max(5_000, deadline - Date.now()) }).register(WARM_UP_SUBJECT, WARM_UP_SCHEMA);
           return;
         } catch (error) {
           if (Date.now() > deadline) throw error;
