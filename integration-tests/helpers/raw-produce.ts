@@ -22,8 +22,8 @@ export interface RawInput {
  */
 export async function produceRaw(topic: string, records: readonly RawInput[]): Promise<void> {
   // @platformatic/kafka 1.35 writes batches the broker refuses (UNKNOWN_SERVER_ERROR) for
-  // timestamps far in the future (2^53 ms); stock kafkajs writes those few.
-  const far = records.filter((record) => record.timestamp !== undefined && BigInt(record.timestamp) > FAR_FUTURE);
+  // timestamps far from now (2^53 ms, -8.64e15 ms); stock kafkajs writes those few.
+  const far = records.filter((record) => record.timestamp !== undefined && (BigInt(record.timestamp) > FAR_FUTURE || BigInt(record.timestamp) < -1n));
   if (far.length > 0) await produceWithKafkajs(topic, far);
   const near = records.filter((record) => !far.includes(record));
   if (near.length === 0) return;
