@@ -37,7 +37,7 @@ export async function produceRaw(topic: string, records: readonly RawInput[]): P
         const partition = record.partition ?? (record.key === null ? undefined : javaKeyPartitioner(topic, record.key, partitions));
         return toOutgoingMessage(outgoing, partition);
       });
-      await producer.send({ messages });
+      await sendPatiently(() => producer.send({ messages }));
     }
   } finally {
     await producer.close();
@@ -54,5 +54,19 @@ async function produceWithKafkajs(topic: string, records: readonly RawInput[]): 
     await producer.send({ topic, messages });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** A topic created a moment ago may have no leader yet: the send is tried again for up to 30 s. */
+async function sendPatiently(send: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
