@@ -31,8 +31,8 @@ export async function produceRaw(topic: string, records: readonly RawInput[]): P
   try {
     const metadata = await producer.metadata({ topics: [topic] });
     const partitions = metadata.topics.get(topic)?.partitionsCount ?? 1;
-    for (let start = 0; start < near.length; start += 500) {
-      const messages = near.slice(start, start + 500).map((record) => {
+    for (const run of narrowRuns(near)) {
+      const messages = run.map((record) => {
         const outgoing = { topic, key: record.key, value: record.value, headers: record.headers, ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }) };
         const partition = record.partition ?? (record.key === null ? undefined : javaKeyPartitioner(topic, record.key, partitions));
         return toOutgoingMessage(outgoing, partition);
@@ -69,4 +69,33 @@ async function sendPatiently(send: () => Promise<unknown>): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/**
+ * Consecutive runs of at most 500 records whose timestamps lie within 2^31 ms of each other:
+ * @platformatic/kafka 1.35 writes a batch the broker refuses when its records' timestamps
+ * span more (to propose upstream: the timestamp delta looks encoded as a 32-bit varint).
+ */
+function narrowRuns(records: readonly RawInput[]): RawInput[][] {
+  const runs: RawInput[][] = [];
+  let current: RawInput[] = [];
+  let low = 0n;
+  let high = 0n;
+  for (const record of records) {
+    const at = BigInt(record.timestamp ?? Date.now());
+    const nextLow = current.length === 0 || at < low ? at : low;
+    const nextHigh = current.length === 0 || at > high ? at : high;
+    if (current.length > 0 && (current.length >= 500 || nextHigh - nextLow >= 2n ** 31n)) {
+      runs.push(current);
+      current = [];
+      low = at;
+      high = at;
+    } else {
+      low = nextLow;
+      high = nextHigh;
+    }
+    current.push(record);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
 }
