@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Admin, Consumer, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
@@ -6,6 +7,8 @@ import { committedOffsets } from './platformatic-committed.js';
 import { PartitionBatches } from './platformatic-partition-batches.js';
 import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
 
+/** How long a failed client is replaced and rejoined before the stage is told the source cannot go on. */
+const RECOVERY_MS = 120_000;
 /** How often the assigned partitions' end offsets are read, for lag. */
 const END_OFFSET_PROBE_MS = 2_000;
 /** ListOffsets's timestamp for "the end of the partition". */
@@ -138,8 +141,29 @@ export class PlatformaticRecordSource implements RecordSource {
    * fresh assignment, read from the committed offsets.
    */
   ownershipLost(): void {
+    this.#recover(new Error('a commit or transaction of this member was refused'));
+  }
+
+  /**
+   * The client failed (a request that exhausted its retries while the broker was away, a
+   * refused commit): a new consumer joins the group again, tried with backoff for a while
+   * before the stage is told the source cannot go on.
+   */
+  #recover(cause: Error): void {
     if (this.#stopping !== undefined || this.#rejoining !== undefined) return;
-    this.#rejoining = this.restart()
+    this.#rejoining = (async () => {
+      const deadline = Date.now() + RECOVERY_MS;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.restart();
+          return;
+        } catch (error) {
+          if (this.#stopping !== undefined) return;
+          if (Date.now() > deadline) throw error instanceof Error ? error : new Error(String(error), { cause });
+          await delay(Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)));
+        }
+      }
+    })()
       .catch((error: unknown) => this.#listener?.failed(error instanceof Error ? error : new Error(String(error))))
       .finally(() => {
         this.#rejoining = undefined;
@@ -211,7 +235,7 @@ export class PlatformaticRecordSource implements RecordSource {
       if (token === this.#consumerToken) this.#membership = { inGroup: false, since: Date.now() };
     });
     consumer.on('error', (error: Error) => {
-      if (token === this.#consumerToken && this.#stopping === undefined) this.#listener?.failed(error);
+      if (token === this.#consumerToken && this.#stopping === undefined) this.#recover(error);
     });
     const assigned = new Promise<void>((resolve) => {
       this.#firstAssignment = resolve;
@@ -219,7 +243,7 @@ export class PlatformaticRecordSource implements RecordSource {
     // Joins the group; never flows: it holds the subscription while generation streams come and go.
     this.#anchor = await consumer.consume({ ...this.#streamOptions(), offsets: [] });
     this.#anchor.on('error', (error: Error) => {
-      if (token === this.#consumerToken && this.#stopping === undefined) this.#listener?.failed(error);
+      if (token === this.#consumerToken && this.#stopping === undefined) this.#recover(error);
     });
     await assigned;
   }
@@ -264,7 +288,7 @@ export class PlatformaticRecordSource implements RecordSource {
     this.#closeFeed();
     this.#pendingJoin = payload;
     this.#joinChain = this.#joinChain.then(() => this.#assign()).catch((error: unknown) => {
-      if (this.#stopping === undefined) this.#listener?.failed(error instanceof Error ? error : new Error(String(error)));
+      if (this.#stopping === undefined) this.#recover(error instanceof Error ? error : new Error(String(error)));
     });
   }
 
@@ -320,7 +344,7 @@ export class PlatformaticRecordSource implements RecordSource {
     this.#owned = assignment;
     listener.assigned(assignment);
     stream.on('error', (error: Error) => {
-      if (this.#feed === feed && this.#stopping === undefined) listener.failed(error);
+      if (this.#feed === feed && this.#stopping === undefined) this.#recover(error);
     });
     stream.on('data', (message: FetchedMessage) => {
       if (this.#feed !== feed || !keep.has(partitionKey(message.topic, message.partition))) return;
