@@ -85,7 +85,7 @@ const registryOutage: Fault = async (run) => {
 const restartBroker: Fault = () => stack.restartBroker();
 
 /** The pause that once left a kafkajs stage alive, out of its group and stuck for good: repeated. */
-const PAUSE_REPEATS = FULL_SUITE ? 10 : 3;
+const PAUSE_REPEATS = FULL_SUITE ? 10 : 1;
 /** Outputs flow again within this long of every resume, with no process restarted by hand. */
 const RECOVERY_MS = 60_000;
 
