@@ -284,6 +284,22 @@ export class PlatformaticRecordSource implements RecordSource {
   }
 
   #joined(payload: ConsumerGroupJoinPayload): void {
+    // Before the new generation becomes this member's identity: work read under the old one must
+    // not commit under the new (the broker checks only the generation). A join without a warning
+    // (session expired, member fenced) loses everything owned; one after a warning loses what moved.
+    const listener = this.#listener;
+    const keep = new Set(partitionsOf(payload.assignments ?? []).map((tp) => partitionKey(tp.topic, tp.partition)));
+    if (listener !== undefined) {
+      const revocation = this.#revocation;
+      if (revocation === undefined) {
+        const owned = this.#owned;
+        this.#owned = [];
+        if (owned.length > 0) listener.lost(owned);
+      } else if (!revocation.settled) {
+        const moved = revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
+        if (moved.length > 0) listener.lost(moved);
+      }
+    }
     this.#membership = { inGroup: true, since: Date.now(), member: this.#member(payload) };
     this.#closeFeed();
     this.#pendingJoin = payload;
