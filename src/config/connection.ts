@@ -8,7 +8,11 @@ import { registryFromEnv, type RegistryCredentials } from './registry-settings.j
 export interface ConnectionSettings {
   /** Bootstrap brokers as `host:port`. */
   readonly brokers: readonly string[];
-  /** The Kafka client stages run on (KASCADE_KAFKA_CLIENT): @platformatic/kafka by default, or stock kafkajs. */
+  /**
+   * The Kafka client stages run on (KASCADE_KAFKA_CLIENT). Unset: @platformatic/kafka for
+   * at-least-once stages, kafkajs for exactly-once ones (see docs/kafka-clients.md: a zombie
+   * instance can still commit a duplicate through the platformatic transactions).
+   */
   readonly client?: KafkaClientName;
   /** TLS and SASL towards the brokers; absent means PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
@@ -41,7 +45,8 @@ export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v
 export function connectionFromEnv(env: Environment = process.env): ConnectionSettings {
   const problems = new SettingProblems();
   const brokers = parseBrokers(setting(env, 'KAFKA_BROKERS') ?? DEFAULT_KAFKA_BROKERS, problems);
-  const client = parseClient(setting(env, 'KASCADE_KAFKA_CLIENT') ?? 'platformatic', problems);
+  const chosen = setting(env, 'KASCADE_KAFKA_CLIENT');
+  const client = chosen === undefined ? undefined : parseClient(chosen, problems);
   const kafka = kafkaSecurityFromEnv(env, problems);
   const registry = registryFromEnv(env, DEFAULT_SCHEMA_REGISTRY_URL, problems);
   const allowInsecure = allowInsecureFromEnv(env, problems);
@@ -54,7 +59,7 @@ export function connectionFromEnv(env: Environment = process.env): ConnectionSet
   const { url, auth, ca, caFile } = registry.settings;
   return Object.freeze({
     brokers: Object.freeze(brokers),
-    client,
+    ...(client === undefined ? {} : { client }),
     kafkaSecurity: kafka.security,
     schemaRegistryUrl: url,
     ...(auth === undefined ? {} : { schemaRegistryAuth: auth }),

@@ -69,7 +69,7 @@ export class KafkaStageService implements StageService {
     const { limits } = this.options;
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
     this.transport =
-      (this.options.connection.client ?? 'platformatic') === 'kafkajs'
+      (this.options.connection.client ?? defaultClient(this.options.delivery)) === 'kafkajs'
         ? await kafkajsTransport({ ...this.options, topicLimit })
         : platformaticTransport({ ...this.options, topicLimit });
     const engine = new StageEngine({
@@ -110,4 +110,13 @@ export class KafkaStageService implements StageService {
     }
     await this.engine.stop();
   }
+}
+
+/**
+ * The client a stage runs on when KASCADE_KAFKA_CLIENT is unset. Exactly-once stays on kafkajs's
+ * per-partition transactional producers until a zombie instance can no longer commit a duplicate
+ * through the platformatic transactions (the reliability suite's zombie test finds some).
+ */
+function defaultClient(delivery: DeliveryGuarantee): 'platformatic' | 'kafkajs' {
+  return delivery === 'exactly-once' ? 'kafkajs' : 'platformatic';
 }
