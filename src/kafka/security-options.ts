@@ -1,6 +1,6 @@
-import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import type { KafkaSecurity, KafkaTlsSettings, SaslSettings } from '../config/kafka-security.js';
+import type { KafkaSecurity, SaslSettings } from '../config/kafka-security.js';
+import { tlsOptions } from './tls-options.js';
 
 /**
  * The `ssl` and `sasl` options of a kafkajs client for the configured security protocol. Kept
@@ -12,19 +12,6 @@ export function kafkaSecurityOptions(security: KafkaSecurity | undefined): Pick<
   return {
     ...(security.tls === undefined ? {} : { ssl: tlsOptions(security.tls) }),
     ...(security.sasl === undefined ? {} : { sasl: saslOptions(security.sasl) }),
-  };
-}
-
-function tlsOptions(tls: KafkaTlsSettings): ConnectionOptions {
-  const client = tls.clientCertificate;
-  return {
-    // Without a CA, Node's built-in list applies; with one, only it (as librdkafka's ssl.ca.location).
-    ...(tls.ca === undefined ? {} : { ca: [tls.ca] }),
-    ...(client === undefined ? {} : { cert: client.cert, key: client.key }),
-    ...(client?.keyPassword === undefined ? {} : { passphrase: client.keyPassword }),
-    rejectUnauthorized: tls.verifyCertificate,
-    // Hostname checks off (an explicit insecure choice) keeps the chain check: any name is accepted.
-    ...(tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
   };
 }
 

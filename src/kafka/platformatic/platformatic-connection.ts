@@ -1,7 +1,7 @@
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { BaseOptions, ConnectionOptions, SASLOptions } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
-import type { KafkaTlsSettings, SaslSettings } from '../../config/kafka-security.js';
+import type { SaslSettings } from '../../config/kafka-security.js';
+import { tlsOptions } from '../tls-options.js';
 
 /**
  * The options every @platformatic/kafka client kascade makes starts from: the brokers, TLS and
@@ -84,17 +84,6 @@ export function stageFetchOptions(tuning: StageFetchTuning = {}): {
     maxWaitTime: tuning.maxWaitMs ?? 500,
     minBytes: 1,
     isolationLevel: READ_COMMITTED,
-  };
-}
-
-function tlsOptions(tls: KafkaTlsSettings): TlsConnectionOptions {
-  const client = tls.clientCertificate;
-  return {
-    ...(tls.ca === undefined ? {} : { ca: [tls.ca] }),
-    ...(client === undefined ? {} : { cert: client.cert, key: client.key }),
-    ...(client?.keyPassword === undefined ? {} : { passphrase: client.keyPassword }),
-    rejectUnauthorized: tls.verifyCertificate,
-    ...(tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
   };
 }
 
