@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -113,5 +115,11 @@ export class ReliabilityRun {
   async close(): Promise<void> {
     await Promise.all(this.processes.filter((process) => process.running).map((process) => process.kill('SIGTERM')));
     await this.generator.disconnect();
+    // For a person investigating a run: every stage process's log, one file each.
+    const logDir = process.env['KASCADE_TEST_STAGE_LOGS'];
+    if (logDir !== undefined) {
+      mkdirSync(logDir, { recursive: true });
+      for (const [index, stage] of this.processes.entries()) writeFileSync(join(logDir, `${this.run}-${index}.log`), `${stage.output.join('\n')}\n`);
+    }
   }
 }

@@ -23,6 +23,8 @@ export interface StageServiceOptions {
   readonly groupId: string;
   readonly inputs: readonly string[];
   readonly delivery: DeliveryGuarantee;
+  /** Some input is written in transactions (by an exactly-once stage of the topology). */
+  readonly readsTransactions?: boolean | undefined;
   readonly pipeline: StagePipeline;
   readonly logger: Logger;
   readonly tuning?: ConsumerTuning | undefined;
@@ -68,8 +70,10 @@ export class KafkaStageService implements StageService {
   async start(): Promise<void> {
     const { limits } = this.options;
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
+    const client = this.options.connection.client ?? defaultClient(this.options.delivery, this.options.readsTransactions === true);
+    this.options.logger.info('kafka client', { stage: this.options.stage, client });
     this.transport =
-      (this.options.connection.client ?? defaultClient(this.options.delivery)) === 'kafkajs'
+      client === 'kafkajs'
         ? await kafkajsTransport({ ...this.options, topicLimit })
         : platformaticTransport({ ...this.options, topicLimit });
     const engine = new StageEngine({
@@ -113,10 +117,12 @@ export class KafkaStageService implements StageService {
 }
 
 /**
- * The client a stage runs on when KASCADE_KAFKA_CLIENT is unset. Exactly-once stays on kafkajs's
- * per-partition transactional producers until a zombie instance can no longer commit a duplicate
- * through the platformatic transactions (the reliability suite's zombie test finds some).
+ * The client a stage runs on when KASCADE_KAFKA_CLIENT is unset: @platformatic/kafka, except
+ * where a stage reads records of transactions. @platformatic/kafka 1.35 keeps one aborted range
+ * per producer in a fetch response and none whose abort marker is outside it, so a
+ * read_committed stage could process records of aborted transactions (see
+ * docs/kafka-clients.md); kafkajs drops them. Exactly-once stages read their own kind's outputs.
  */
-function defaultClient(delivery: DeliveryGuarantee): 'platformatic' | 'kafkajs' {
-  return delivery === 'exactly-once' ? 'kafkajs' : 'platformatic';
+function defaultClient(delivery: DeliveryGuarantee, readsTransactions: boolean): 'platformatic' | 'kafkajs' {
+  return delivery === 'exactly-once' || readsTransactions ? 'kafkajs' : 'platformatic';
 }

@@ -86,6 +86,8 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     });
   });
   const partitioner = topicPartitioner(spec);
+  // Every stage of the topology, not only those of this process: another process may write them.
+  const writtenInTransactions = new Set(spec.stages.filter((stage) => (stage.delivery ?? spec.defaults.delivery) === 'exactly-once').flatMap((stage) => stageOutputs(stage)));
   const services = new Map<string, KafkaStageService>();
   const handlers = new Map<string, StageHandler>();
   const stopHandlers = async (): Promise<void> => {
@@ -133,6 +135,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         groupId: consumerGroupOf(spec, stage),
         inputs: stageInputs(stage),
         delivery: stage.delivery ?? spec.defaults.delivery,
+        readsTransactions: stageInputs(stage).some((topic) => writtenInTransactions.has(topic)),
         pipeline,
         logger,
         tuning: stage.consumer,

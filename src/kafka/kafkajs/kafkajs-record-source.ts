@@ -36,6 +36,8 @@ export class KafkajsRecordSource implements RecordSource {
   private state: Membership = { inGroup: false, since: Date.now() };
   /** Set when the engine found a partition taken over: the next batch handler makes kafkajs join again. */
   private rejoin: Error | undefined;
+  /** Bumped at every join and rebalance: a batch handed over under an earlier assignment moves no position. */
+  private assignment = 0;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: KafkajsSourceOptions) {}
@@ -94,6 +96,7 @@ export class KafkajsRecordSource implements RecordSource {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const { memberAssignment, memberId } = event.payload;
+      this.assignment++;
       const assigned = Object.entries(memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
       this.state = { inGroup: true, since: Date.now(), member: { groupId, memberId, generationId: -1 } };
       this.owned = assigned;
@@ -121,6 +124,7 @@ export class KafkajsRecordSource implements RecordSource {
 
   /** The partitions go without waiting: kafkajs rebalances eagerly. */
   private leave(): void {
+    this.assignment++;
     const owned = this.owned;
     this.owned = [];
     if (this.state.inGroup) this.state = { inGroup: false, since: Date.now() };
@@ -134,6 +138,7 @@ export class KafkajsRecordSource implements RecordSource {
       throw rejoin;
     }
     const { batch } = payload;
+    const assignment = this.assignment;
     const records = batch.messages.map((message) => toSourceRecord(batch.topic, batch.partition, message));
     const keepAlive = setInterval(() => void payload.heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
     try {
@@ -142,7 +147,9 @@ export class KafkajsRecordSource implements RecordSource {
       clearInterval(keepAlive);
     }
     // kafkajs's next fetch starts after this batch; its records are committed only once written.
-    if (batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+    // Not after a rebalance: kafkajs would move the new assignment's position, read from the
+    // committed offsets, past records this member never processed.
+    if (batch.messages.length > 0 && assignment === this.assignment) payload.resolveOffset(batch.lastOffset());
   }
 }
 

@@ -60,12 +60,15 @@ export interface StageFetchTuning {
   /** Bytes of one fetch response in all. */
   readonly fetchMaxBytes?: number | undefined;
   readonly maxWaitMs?: number | undefined;
+  /** read_committed (default) or read_uncommitted, which also returns open and aborted transactions' records. */
+  readonly isolation?: 'read_committed' | 'read_uncommitted' | undefined;
 }
 
 export const DEFAULT_FETCH_BYTES_PER_PARTITION = 262_144;
 export const DEFAULT_FETCH_MAX_BYTES = 8 * 1024 * 1024;
 /** Kafka's isolation levels: read_committed hides aborted and open transactions. */
 export const READ_COMMITTED = 1;
+const READ_UNCOMMITTED = 0;
 
 export function stageFetchOptions(tuning: StageFetchTuning = {}): {
   autocommit: false;
@@ -83,7 +86,7 @@ export function stageFetchOptions(tuning: StageFetchTuning = {}): {
     maxBytes: Math.max(perPartition, tuning.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES),
     maxWaitTime: tuning.maxWaitMs ?? 500,
     minBytes: 1,
-    isolationLevel: READ_COMMITTED,
+    isolationLevel: tuning.isolation === 'read_uncommitted' ? READ_UNCOMMITTED : READ_COMMITTED,
   };
 }
 
