@@ -73,14 +73,14 @@ async function scaleOneTwoThreeOne(delivery: Delivery, t: test.TestContext): Pro
   } finally {
     await run.close();
   }
-  // Scaling is orderly (joins, SIGTERM): a partition's finished work is committed before it moves,
-  // so even at-least-once writes nothing twice; kafkajs's eager rebalances give no such chance.
-  const orderly = delivery === 'exactly-once' || connection.client !== 'kafkajs';
-  await assertRunDelivered(run, (line) => t.diagnostic(line), `scaling 1-2-3-1 (${delivery})`, orderly);
+  // At-least-once may write a chunk twice when a rebalance takes its partition between the write
+  // and the commit: neither client waits for the engine before it joins again (see
+  // docs/kafka-clients.md); the verifier's line shows how many.
+  await assertRunDelivered(run, (line) => t.diagnostic(line), `scaling 1-2-3-1 (${delivery})`);
 }
 
 for (const delivery of ['at-least-once', 'exactly-once'] as const) {
-  test(`scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances), ${delivery}: nothing missing, nothing written twice`, async (t) => {
+  test(`scaling the score stage 1 -> 2 -> 3 -> 1 under load (rebalances), ${delivery}: nothing missing${delivery === 'exactly-once' ? ', nothing written twice' : ''}`, async (t) => {
     await scaleOneTwoThreeOne(delivery, t);
   });
 }

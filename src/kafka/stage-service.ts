@@ -105,6 +105,11 @@ export class KafkaStageService implements StageService {
     }
   }
 
+  /** Replaces the stage's Kafka client; see StageEngine.restartClient. */
+  restartClient(reason: string): void {
+    this.engine?.restartClient(reason);
+  }
+
   /** Finishes the chunks in flight, commits what was written, leaves the group. Idempotent. */
   async stop(): Promise<void> {
     if (this.engine === undefined) {

@@ -42,6 +42,8 @@ export interface RunningTopology {
   readonly firstExit: Promise<{ readonly stage: string; readonly exit: StageExit }>;
   /** Per stage: records consumed, written, dead-lettered, and the handler's own counters (models, batches). */
   stats(): Record<string, Readonly<Record<string, number | string>>>;
+  /** Replaces every stage's Kafka client (see guardKafkaClientCallbacks). */
+  restartClients(reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -159,5 +161,8 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
   const firstExit = Promise.race([...services].map(([stage, service]) => service.exited.then((exit) => ({ stage, exit }))));
   const stats = (): Record<string, Readonly<Record<string, number | string>>> =>
     Object.fromEntries([...services].map(([name, service]) => [name, { ...service.counters, ...handlers.get(name)?.stats?.() }]));
-  return { services, firstExit, stats, stop };
+  const restartClients = (reason: string): void => {
+    for (const service of services.values()) service.restartClient(reason);
+  };
+  return { services, firstExit, stats, restartClients, stop };
 }

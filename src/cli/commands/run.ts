@@ -4,6 +4,7 @@ import { parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point
 import { createKafka } from '../../kafka/client.js';
 import { startGroupAt } from '../../kafka/group-start.js';
 import { runTopology, selectStages } from '../../kafka/topology-runner.js';
+import { guardKafkaClientCallbacks } from '../../kafka/client-callback-guard.js';
 import { rerunTopology } from '../../topology/rerun.js';
 import { stageInputs } from '../../topology/spec.js';
 import { startHealthServer } from '../../telemetry/health-server.js';
@@ -124,7 +125,11 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     const state = { ready: false };
     const board = new StageHealthBoard();
     const endpoints = port === undefined || telemetry.metricsHandler === undefined ? undefined : await startEndpoints(port, () => state.ready, telemetry.metricsHandler, board, logger);
-    let running: Awaited<ReturnType<typeof runTopology>>;
+    let running: Awaited<ReturnType<typeof runTopology>> | undefined;
+    const unguard = guardKafkaClientCallbacks((error) => {
+      logger.error('the Kafka client failed inside its own code; restarting the stages\' clients', { error: error.message, at: error.stack?.split('\n')[1]?.trim() ?? '' });
+      running?.restartClients(`the Kafka client failed: ${error.message}`);
+    });
     try {
       running = await runTopology({
         spec,
@@ -139,6 +144,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
       });
     } catch (error) {
       // The endpoints' server would keep the process alive after a failed start.
+      unguard();
       await endpoints?.close();
       await telemetry.shutdown();
       throw error;
@@ -154,6 +160,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     state.ready = false;
     if ('signal' in ended) logger.info('stopping', { signal: ended.signal });
     await running.stop();
+    unguard();
     await endpoints?.close();
     await telemetry.shutdown();
     if ('signal' in ended) return 0;

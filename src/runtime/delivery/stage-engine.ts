@@ -194,6 +194,17 @@ export class StageEngine {
     if (this.holder !== undefined) this.expireHeld(this.holder);
   }
 
+  /**
+   * Replaces the stage's Kafka client (a new consumer joins the group; work in flight is redone
+   * from the committed offsets), for a client found broken from outside. A failed restart fails
+   * the stage.
+   */
+  restartClient(reason: string): void {
+    if (this.stopping !== undefined) return;
+    this.options.logger.warn('restarting the stage\'s Kafka client', { stage: this.options.stage, reason });
+    this.options.transport.source.restart().catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+  }
+
   /** The partitions this instance owns now, as `topic/partition`. */
   ownedPartitions(): readonly string[] {
     return this.lanes.openKeys();
