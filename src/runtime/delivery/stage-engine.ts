@@ -237,13 +237,12 @@ export class StageEngine {
         ...this.options.retry,
         shouldStop: () => this.draining,
       });
-      committed.catch(() => undefined);
       for (const { topic, partition } of partitions) {
         const key = partitionKey(topic, partition);
-        this.floors.set(
-          key,
-          committed.then((offsets) => offsets.get(key)),
-        );
+        const floor = committed.then((offsets) => offsets.get(key));
+        // Rejected only when the stage stops meanwhile: a batch awaiting it then fails, unprocessed.
+        floor.catch(() => undefined);
+        this.floors.set(key, floor);
       }
     }
     this.lag.retain(new Set(this.lanes.openKeys()));

@@ -224,3 +224,32 @@ test('a record failing under onError: fail stops the stage: nothing of its chunk
   assert.equal(cluster.read(OUTPUT).length, 0);
   assert.equal(cluster.group(GROUP).committedOffset({ topic: INPUT, partition: 0 }), undefined);
 });
+
+test('exactly-once: committed offsets that cannot be read before the stage stops end no process (no unhandled rejection)', async () => {
+  const cluster = freshCluster();
+  produce(cluster, 0, 20);
+  const pipeline = new StagePipeline({ stage: 'copy', handler: copier(), serdeFor: () => json, keyDecoderFor: () => undefined, onError: 'dlq', deadLetterTopic: 'in.dlq', clock: new ManualClock() });
+  const base = inMemoryTransport(cluster, { groupId: GROUP, inputs: [INPUT], delivery: 'exactly-once', maxBatchSize: 25 });
+  // The broker connection is gone (a consumer closed under a late join): every read fails, retriably.
+  const unreadable = new KascadeError(ErrorCode.KafkaSendFailed, 'reading committed offsets failed: Connection error: write after end', { retriable: true });
+  const transport = { ...base, offsets: { ...base.offsets, committed: () => Promise.reject(unreadable) } };
+  const retry = { initialDelayMs: 1, maxDelayMs: 2, sleep: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+  const engine = new StageEngine({ stage: 'copy', delivery: 'exactly-once', pipeline, transport, logger: silentLogger, maxBatchSize: 10, transactionLingerMs: 1, retry });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await engine.start();
+    await engine.stop();
+    // Rejections surface as unhandled one macrotask after they settle.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+    assert.equal((await engine.exited).kind, 'stopped');
+    assert.equal(cluster.read(OUTPUT).length, 0, 'nothing is written without the floor of its partition');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
