@@ -8,11 +8,10 @@ import type { OutgoingRecord, SourceRecord } from '../record.js';
 import { retryWithBackoff, type RetryOptions } from '../retry.js';
 import type { RecordHolder } from '../stage-handler.js';
 import { StageFailure, type BatchOutcome, type StagePipeline } from '../stage-pipeline.js';
-import { OffsetCommitter } from './offset-committer.js';
-import { isOwnershipLost, OwnershipLostError } from './ownership-lost.js';
+import { chunkWriter, type ChunkWriter } from './chunk-writers.js';
+import { isOwnershipLost, type OwnershipLostError } from './ownership-lost.js';
 import { PartitionLanes } from './partition-lanes.js';
-import { partitionKey, type PartitionOffset, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
-import { TransactionGroup, writePartitionTransaction } from './transaction-group.js';
+import { partitionKey, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
 import { PartitionProgress } from './progress.js';
 import { ProgressWatchdog } from './watchdog.js';
 import type { StageHealthBoard } from '../../telemetry/stage-health.js';
@@ -78,13 +77,11 @@ export class StageEngine {
   private resolveExit!: (exit: StageExit) => void;
   private readonly lanes = new PartitionLanes();
   private readonly holder: RecordHolder | undefined;
-  private readonly committer: OffsetCommitter | undefined;
-  private readonly transactions: TransactionGroup | undefined;
+  private readonly writer: ChunkWriter;
   /** Exactly-once: each partition's committed offset when assigned; records before it are written already. */
   private readonly floors = new Map<string, Promise<bigint | undefined>>();
-  /** Per partition: the offset after the last chunk written, and the offset last committed or noted. */
+  /** Per partition: the offset after the last chunk written. */
   private readonly positions = new Map<string, string>();
-  private readonly noted = new Map<string, string>();
   private readonly metrics: StageMetrics;
   private readonly lag: ConsumerLagGauge;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -117,42 +114,15 @@ export class StageEngine {
             onStuck: (error) => this.fail(error),
           });
     this.holder = options.pipeline.holder;
-    if (delivery === 'exactly-once') {
-      if (transport.transactions === undefined) throw new Error(`stage ${stage}: exactly-once needs a transactional sink`);
-      this.committer = undefined;
-      const transactions = transport.transactions;
-      this.transactions =
-        transactions.scope === 'instance'
-          ? new TransactionGroup({
-              sink: transactions,
-              member: () => transport.source.membership().member,
-              busy: () => this.busy,
-              lingerMs: options.transactionLingerMs ?? DEFAULT_LINGER_MS,
-            })
-          : undefined;
-    } else {
-      if (transport.sink === undefined) throw new Error(`stage ${stage}: at-least-once needs an output sink`);
-      this.transactions = undefined;
-      this.committer = new OffsetCommitter(
-        (offsets) => transport.offsets.commit(offsets),
-        (error, offsets) => {
-          const partitions = offsets.map((offset) => partitionKey(offset.topic, offset.partition)).join(',');
-          // Refused because a rebalance moved on: those partitions' new owner reads from the last commit.
-          if (isOwnershipLost(error)) {
-            logger.info('offsets not committed: the partitions moved in a rebalance', { stage, partitions });
-            return;
-          }
-          logger.warn('could not commit offsets; trying again shortly', { stage, partitions, error: describe(error) });
-          // A partition with no new records would never commit again: its written work is committed later.
-          setTimeout(() => {
-            for (const offset of offsets) {
-              const key = partitionKey(offset.topic, offset.partition);
-              if (this.stopping === undefined && this.lanes.isOpen(key) && this.noted.get(key) === offset.offset) this.committer?.note(offset);
-            }
-          }, COMMIT_RETRY_MS).unref();
-        },
-      );
-    }
+    this.writer = chunkWriter(delivery === 'exactly-once', {
+      stage,
+      transport,
+      logger,
+      owns: (key) => this.stopping === undefined && this.lanes.isOpen(key),
+      busy: () => this.busy,
+      transactionLingerMs: options.transactionLingerMs ?? DEFAULT_LINGER_MS,
+      commitRetryMs: COMMIT_RETRY_MS,
+    });
     this.metrics = stageMetrics(stage);
     this.lag = new ConsumerLagGauge(stage);
     this.exited = new Promise((resolve) => {
@@ -185,8 +155,7 @@ export class StageEngine {
   async settled(): Promise<void> {
     await this.lanes.settled();
     await Promise.allSettled([...this.inFlight]);
-    await this.committer?.flush();
-    await this.transactions?.flush();
+    await this.writer.flush();
   }
 
   /** Writes now what the handler's holder lets go of (collect's timeout); a timer does it in a service. */
@@ -253,8 +222,7 @@ export class StageEngine {
     for (const key of keys) this.lanes.close(key);
     await this.lanes.settled(keys);
     // What was written is committed before the partitions go: their next owner starts after it.
-    await this.committer?.flush();
-    await this.transactions?.flush();
+    await this.writer.flush();
     this.release(keys);
     if (keys.length > 0) this.options.logger.info('partitions revoked', { stage: this.options.stage, partitions: keys.join(',') });
   }
@@ -262,7 +230,7 @@ export class StageEngine {
   private onLost(partitions: readonly TopicPartition[]): void {
     const keys = keysOf(partitions);
     for (const key of keys) this.lanes.close(key);
-    this.committer?.forget(keys);
+    this.writer.forget(keys);
     this.release(keys);
     if (keys.length > 0) this.options.logger.warn('partitions lost: their unfinished work is redone by their next owner', { stage: this.options.stage, partitions: keys.join(',') });
   }
@@ -271,10 +239,10 @@ export class StageEngine {
     // A partition assigned again meanwhile (an eager rebalance hands most back) keeps its new state.
     const released = keys.filter((owned) => !this.lanes.isOpen(owned));
     this.progress.released(released.map(splitPartition));
+    this.writer.forget(released);
     for (const key of released) {
       this.floors.delete(key);
       this.positions.delete(key);
-      this.noted.delete(key);
       const [topic, partition] = splitKey(key);
       this.holder?.release(topic, partition);
     }
@@ -383,19 +351,7 @@ export class StageEngine {
     const key = partitionKey(source.topic, source.partition);
     const held = this.holder?.heldFrom(source.topic, source.partition);
     const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
-    const offset: PartitionOffset = { ...source, offset: commitAt };
-    const { transport } = this.options;
-    if (transport.transactions !== undefined) {
-      // Work of a partition given up meanwhile is not written: its next owner redoes it.
-      if (!isCurrent()) throw new OwnershipLostError(`${key} was given up while its chunk was processed`, [source]);
-      if (this.transactions !== undefined) await this.transactions.write(outgoing, offset, isCurrent);
-      else await writePartitionTransaction(transport.transactions, transport.source.membership().member, outgoing, from, offset);
-    } else {
-      await transport.sink?.send(outgoing);
-      // A chunk written after its partition moved is not committed: the partition may be another member's.
-      if (isCurrent() && this.noted.get(key) !== commitAt) this.committer?.note(offset);
-    }
-    this.noted.set(key, commitAt);
+    await this.writer.write(outgoing, { ...source, offset: commitAt }, from, isCurrent);
     this.positions.set(key, next);
     this.progress.acknowledged(source);
     // Transactions committed the offset with the records; the committer sends it shortly.
@@ -465,12 +421,9 @@ export class StageEngine {
     this.draining = true;
     await this.lanes.settled();
     await Promise.allSettled([...this.inFlight]);
-    await this.committer?.flush();
-    await this.transactions?.flush().catch(() => undefined);
+    await this.writer.flush().catch(() => undefined);
     await transport.source.stop();
-    await this.committer?.flush();
-    await (this.transactions?.close() ?? transport.transactions?.close())?.catch(() => undefined);
-    await transport.sink?.close().catch(() => undefined);
+    await this.writer.close();
     this.lag.close();
     this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });
   }
