@@ -6,7 +6,7 @@ import type { StageHandler } from '../runtime/stage-handler.js';
 import { createStageHandler, type StageContext, type StagePlugins } from '../runtime/stage-handlers.js';
 import { StagePipeline } from '../runtime/stage-pipeline.js';
 import type { TopicSerdes } from '../serde/serde-factory.js';
-import { consumerGroupOf, deadLetterTopicOf, sameEncoding, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
+import { consumerGroupOf, deadLetterTopicOf, readsTransactions, sameEncoding, stageInputs, stageOutputs, type StageSpec, type TopologySpec } from '../topology/spec.js';
 import { topologyTopics } from '../topology/topics.js';
 import { resolveModelsRoot } from '../topology/models-root.js';
 import { topicPartitioner } from '../routing/colocation.js';
@@ -88,8 +88,6 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     });
   });
   const partitioner = topicPartitioner(spec);
-  // Every stage of the topology, not only those of this process: another process may write them.
-  const writtenInTransactions = new Set(spec.stages.filter((stage) => (stage.delivery ?? spec.defaults.delivery) === 'exactly-once').flatMap((stage) => stageOutputs(stage)));
   const services = new Map<string, KafkaStageService>();
   const handlers = new Map<string, StageHandler>();
   const stopHandlers = async (): Promise<void> => {
@@ -137,7 +135,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
         groupId: consumerGroupOf(spec, stage),
         inputs: stageInputs(stage),
         delivery: stage.delivery ?? spec.defaults.delivery,
-        readsTransactions: stageInputs(stage).some((topic) => writtenInTransactions.has(topic)),
+        readsTransactions: readsTransactions(spec, stage),
         pipeline,
         logger,
         tuning: stage.consumer,

@@ -270,6 +270,20 @@ export function stageOutputs(stage: StageSpec): readonly string[] {
   return [...stage.arms.map((arm) => arm.output), ...(stage.mirror === undefined ? [] : [stage.mirror.output])];
 }
 
+/**
+ * Whether some input of `stage` is written in transactions by the topology: an output of an
+ * exactly-once stage (any stage of the topology, as another process may run it). Such a stage
+ * must read with a client that drops aborted transactions correctly.
+ */
+export function readsTransactions(topology: TopologySpec, stage: StageSpec): boolean {
+  const transactional = new Set(
+    topology.stages
+      .filter((writer) => (writer.delivery ?? topology.defaults.delivery) === 'exactly-once')
+      .flatMap((writer) => stageOutputs(writer)),
+  );
+  return stageInputs(stage).some((topic) => transactional.has(topic));
+}
+
 export function consumerGroupOf(topology: TopologySpec, stage: StageSpec): string {
   return stage.group ?? `${topology.name}.${stage.name}`;
 }
