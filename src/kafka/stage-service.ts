@@ -72,6 +72,9 @@ export class KafkaStageService implements StageService {
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
     const client = this.options.connection.client ?? defaultClient(this.options.delivery, this.options.readsTransactions === true);
     this.options.logger.info('kafka client', { stage: this.options.stage, client });
+    if (client === 'platformatic' && this.options.readsTransactions === true) {
+      this.options.logger.warn('this stage reads records written in transactions with @platformatic/kafka, which lets some records of aborted transactions through (docs/kafka-clients.md); unset KASCADE_KAFKA_CLIENT to read them with kafkajs', { stage: this.options.stage });
+    }
     this.transport =
       client === 'kafkajs'
         ? await kafkajsTransport({ ...this.options, topicLimit })
