@@ -201,11 +201,16 @@ export class StageEngine {
       partitions: keysOf(partitions).join(','),
     });
     if (this.options.delivery === 'exactly-once') {
-      // A transaction of the previous owner may still be about to move these offsets: read them stably.
-      const committed = retryWithBackoff(() => this.options.transport.offsets.committed(partitions), {
-        ...this.options.retry,
-        shouldStop: () => this.draining,
-      });
+      // A transaction of the previous owner may still be about to move these offsets: read them
+      // stably, and only once this instance's own earlier work on them has ended (kafkajs hands a
+      // partition straight back without waiting for the revoked chunk, which may be committing).
+      const earlier = this.lanes.settled(keysOf(partitions));
+      const committed = earlier.then(() =>
+        retryWithBackoff(() => this.options.transport.offsets.committed(partitions), {
+          ...this.options.retry,
+          shouldStop: () => this.draining,
+        }),
+      );
       for (const { topic, partition } of partitions) {
         const key = partitionKey(topic, partition);
         const floor = committed.then((offsets) => offsets.get(key));
