@@ -31,8 +31,9 @@ function testFiles(folder: string): string[] {
 
 /**
  * The delivery-semantics, kill -9, zombie-fencing and broker-fault tests, run a second time on
- * the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs) for at-least-once stages: `npm test` their
- * CI subset, `--reliability` every fault.
+ * the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): `npm test` their CI subset, `--reliability`
+ * every fault. (Exactly-once ones run on kafkajs in the first run already; Node 20's
+ * --test-name-pattern does not reach the files' own processes, so they are not filtered out.)
  */
 const KAFKAJS_FILES = [
   'integration-tests/stage-runner.test.ts',
@@ -100,10 +101,8 @@ async function main(args: readonly string[]): Promise<number> {
     const nodeTest = ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough];
     const code = await run(process.execPath, [...nodeTest, ...files]);
     if (code !== 0 || unitOnly || process.env['KASCADE_KAFKA_CLIENT'] !== undefined) return code;
-    // Exactly-once stages run on kafkajs by default: the first run covered those tests already.
-    const selection = passThrough.some((arg) => arg.startsWith('--test-name-pattern')) ? [] : ['--test-name-pattern=^(?!.*exactly-once)'];
-    say(`the same at-least-once delivery and fault tests on the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): ${KAFKAJS_FILES.join(' ')}`);
-    return await run(process.execPath, [...nodeTest, ...selection, ...KAFKAJS_FILES], { ...process.env, KASCADE_KAFKA_CLIENT: 'kafkajs' });
+    say(`the same delivery and fault tests on the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): ${KAFKAJS_FILES.join(' ')}`);
+    return await run(process.execPath, [...nodeTest, ...KAFKAJS_FILES], { ...process.env, KASCADE_KAFKA_CLIENT: 'kafkajs' });
   } finally {
     await stopStarted();
   }
