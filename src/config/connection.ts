@@ -9,9 +9,9 @@ export interface ConnectionSettings {
   /** Bootstrap brokers as `host:port`. */
   readonly brokers: readonly string[];
   /**
-   * The Kafka client stages run on (KASCADE_KAFKA_CLIENT). Unset: @platformatic/kafka for
-   * at-least-once stages, kafkajs for exactly-once ones (see docs/kafka-clients.md: a zombie
-   * instance can still commit a duplicate through the platformatic transactions).
+   * The Kafka client stages run on (KASCADE_KAFKA_CLIENT). Unset: @platformatic/kafka, except
+   * kafkajs for stages that read transactional records (see docs/kafka-clients.md: @platformatic/kafka
+   * 1.35 lets some records of aborted transactions through).
    */
   readonly client?: KafkaClientName;
   /** TLS and SASL towards the brokers; absent means PLAINTEXT. */
