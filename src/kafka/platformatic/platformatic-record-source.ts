@@ -13,6 +13,7 @@ const RECOVERY_MS = 120_000;
 const END_OFFSET_PROBE_MS = 2_000;
 /** ListOffsets's timestamp for "the end of the partition". */
 const LATEST = -1n;
+const DEFAULT_HANDOVER_MS = 2_000;
 
 type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
 type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
@@ -32,6 +33,11 @@ export interface PlatformaticSourceOptions {
   /** Records fetched and not yet handed to the listener, for all partitions, before the fetch stops. */
   readonly maxBufferedRecords?: number | undefined;
   readonly maxBatchRecords?: number | undefined;
+  /**
+   * How long a member that gets a partition from another one waits before reading its committed
+   * offset, while the previous owner finishes and commits its last work on it (default 2,000 ms).
+   */
+  readonly handoverMs?: number | undefined;
 }
 
 interface Revocation {
@@ -61,8 +67,11 @@ interface Feed {
  * - The library gives no point to run work before it gives partitions up: when its heartbeat
  *   hears of a rebalance it emits `consumer:group:rebalance` and sends JoinGroup at once. The
  *   source then calls `revoking` for everything it owns (commits of the old generation are still
- *   accepted until every member has rejoined), and when the join completes before the listener
- *   finished, the partitions that moved away are reported `lost`.
+ *   accepted until every member has rejoined). When the join completes before the listener
+ *   finished, the revoked partitions are handed over: this member may still commit them under
+ *   its new generation (a classic group checks the generation, not the assignment) for half of
+ *   `handoverMs`, and a member that gets a partition from another waits `handoverMs` before it
+ *   reads the committed offset. So an orderly rebalance at-least-once writes nothing twice.
  */
 export class PlatformaticRecordSource implements RecordSource {
   readonly #options: PlatformaticSourceOptions;
@@ -73,6 +82,8 @@ export class PlatformaticRecordSource implements RecordSource {
   #feed: Feed | undefined;
   #owned: TopicPartition[] = [];
   #revocation: Revocation | undefined;
+  /** Partitions of a revocation still running after the join, which this member may still commit. */
+  readonly #handingOver = new Set<string>();
   #pendingJoin: ConsumerGroupJoinPayload | undefined;
   #joinChain: Promise<void> = Promise.resolve();
   #firstAssignment: (() => void) | undefined;
@@ -86,6 +97,10 @@ export class PlatformaticRecordSource implements RecordSource {
   readonly #endOffsets = new Map<string, bigint>();
   #endOffsetTimer: NodeJS.Timeout | undefined;
   #probing = false;
+
+  get #handoverMs(): number {
+    return this.#options.handoverMs ?? DEFAULT_HANDOVER_MS;
+  }
 
   constructor(options: PlatformaticSourceOptions) {
     this.#options = options;
@@ -172,7 +187,7 @@ export class PlatformaticRecordSource implements RecordSource {
 
   /** The partitions this member owns now (the offset log commits no others). */
   owns(topic: string, partition: number): boolean {
-    return this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
+    return this.#handingOver.has(partitionKey(topic, partition)) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
   }
 
   /** The admin client the offset log reads committed offsets with. */
@@ -186,6 +201,7 @@ export class PlatformaticRecordSource implements RecordSource {
     const owned = this.#owned;
     this.#owned = [];
     this.#revocation = undefined;
+    this.#handingOver.clear();
     if (owned.length > 0) listener.lost(owned);
     await this.#closeConsumer();
     await this.#connect();
@@ -284,9 +300,10 @@ export class PlatformaticRecordSource implements RecordSource {
   }
 
   #joined(payload: ConsumerGroupJoinPayload): void {
-    // Before the new generation becomes this member's identity: work read under the old one must
-    // not commit under the new (the broker checks only the generation). A join without a warning
-    // (session expired, member fenced) loses everything owned; one after a warning loses what moved.
+    // Before the new generation becomes this member's identity. A join without a warning (session
+    // expired, member fenced) loses everything owned. One after a warning whose work is still
+    // running hands its partitions over: that work may still commit, under the new generation,
+    // for a bounded time the partitions' new owners wait out before reading their offsets.
     const listener = this.#listener;
     const keep = new Set(partitionsOf(payload.assignments ?? []).map((tp) => partitionKey(tp.topic, tp.partition)));
     if (listener !== undefined) {
@@ -296,8 +313,7 @@ export class PlatformaticRecordSource implements RecordSource {
         this.#owned = [];
         if (owned.length > 0) listener.lost(owned);
       } else if (!revocation.settled) {
-        const moved = revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
-        if (moved.length > 0) listener.lost(moved);
+        this.#handOver(revocation, revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition))));
       }
     }
     this.#membership = { inGroup: true, since: Date.now(), member: this.#member(payload) };
@@ -305,6 +321,26 @@ export class PlatformaticRecordSource implements RecordSource {
     this.#pendingJoin = payload;
     this.#joinChain = this.#joinChain.then(() => this.#assign()).catch((error: unknown) => {
       if (this.#stopping === undefined) this.#recover(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /**
+   * The revoked partitions stay this member's to commit until the revocation ends; those that
+   * moved to another member only for half the handover time (the new owner waits it all), then
+   * they are lost and their unfinished work is redone by the new owner.
+   */
+  #handOver(revocation: Revocation, moved: readonly TopicPartition[]): void {
+    const keys = revocation.partitions.map((tp) => partitionKey(tp.topic, tp.partition));
+    for (const key of keys) this.#handingOver.add(key);
+    const timer = setTimeout(() => {
+      if (revocation.settled) return;
+      const late = moved.filter((tp) => this.#handingOver.delete(partitionKey(tp.topic, tp.partition)));
+      if (late.length > 0) this.#listener?.lost(late);
+    }, this.#handoverMs / 2);
+    timer.unref();
+    void revocation.done.then(() => {
+      clearTimeout(timer);
+      for (const key of keys) this.#handingOver.delete(key);
     });
   }
 
@@ -324,13 +360,14 @@ export class PlatformaticRecordSource implements RecordSource {
       // No warning before the join (first join, session expired, member fenced): nothing to finish.
       if (previous.length > 0) listener.lost(previous);
     } else {
-      if (!revocation.settled) {
-        const moved = revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
-        if (moved.length > 0) listener.lost(moved);
-      }
       // What the listener commits for kept partitions lands before their positions are read.
       await revocation.done;
     }
+    const held = new Set([...previous, ...(revocation?.partitions ?? [])].map((tp) => partitionKey(tp.topic, tp.partition)));
+    const acquired = assignment.some((tp) => !held.has(partitionKey(tp.topic, tp.partition)));
+    // Partitions from another member: its last work on them may still be committing (#handOver).
+    // A group's first generation had no earlier member.
+    if (acquired && (payload.generationId ?? 0) > 1) await delay(this.#handoverMs);
     if (this.#superseded(consumer, payload)) return;
     const offsets = await committedOffsets(this.#admin, this.#options.groupId, assignment);
     if (this.#superseded(consumer, payload)) return;
