@@ -78,6 +78,8 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     modelsRoot: options.modelsRoot ?? resolveModelsRoot(spec, process.cwd()),
     logger,
     clock: options.clock ?? systemClock,
+    // Only a writer in another process registers its schema while this one waits (here, outputs register after every start).
+    writerOf: (topic) => spec.stages.find((stage) => !stages.includes(stage) && stageOutputs(stage).includes(topic))?.name,
   };
   // What each written topic accepts, so an oversized output is dead-lettered instead of failing its batch.
   const limits = TopicLimits.of(kafka, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));

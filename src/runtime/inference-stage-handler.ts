@@ -20,6 +20,8 @@ export interface InferenceStageContext {
   readonly createModelRunner: (stage: InferenceStageSpec) => ModelRunner;
   /** Where `postprocess` steps are looked up. */
   readonly transforms: TransformRegistry;
+  /** The stage of this topology that writes a topic: its schema is waited for, not required at start. */
+  readonly writerOf?: ((topic: string) => string | undefined) | undefined;
 }
 
 /** A record's prediction before post-processing, with the headers its outputs carry. */
@@ -32,6 +34,7 @@ interface Served {
 /** An `inference` stage as the runtime runs it: predictions go to the stage's output topic, keyed like their input. */
 export function inferenceStageHandler(stage: InferenceStageSpec, context: InferenceStageContext): StageHandler {
   let handler: InferenceHandler | undefined;
+  const stopping = new AbortController();
   const observeInference = inferenceMetrics(stage.name);
   // Looked up now: an unknown transform fails the stage at start, not at its first record.
   const steps: TransformStep[] = (stage.postprocess ?? []).map((step) => transformStep(step.function, context.transforms.get(step.function), step.options));
@@ -42,7 +45,7 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
   return {
     async start() {
       // Before the model runner exists: a stage that cannot start must leave no worker threads behind.
-      const inputSchema = await passthroughInputSchema(stage, context.serdes, context.logger);
+      const inputSchema = await passthroughInputSchema(stage, context.serdes, context.logger, context.writerOf === undefined ? undefined : { writerOf: context.writerOf, signal: stopping.signal });
       handler = new InferenceHandler({
         stage,
         source: new ModelSource(context.modelsRoot),
@@ -88,6 +91,7 @@ export function inferenceStageHandler(stage: InferenceStageSpec, context: Infere
       return { ...prefixed('models', stats.models), ...prefixed('batches', stats.batches), loaded: running().loadedModels().join(',') };
     },
     stop: async () => {
+      stopping.abort();
       await handler?.stop();
     },
   };

@@ -25,6 +25,8 @@ export interface StageContext {
   readonly logger: Logger;
   /** Time for stateful stages (collect's timeout); the system clock by default. */
   readonly clock?: Clock;
+  /** The stage of the topology that writes a topic (a cascade's intermediate topic): its schema is waited for. */
+  readonly writerOf?: (topic: string) => string | undefined;
 }
 
 /** A worker pool per inference stage, sized by the stage (`workers`) or the machine. */
@@ -46,6 +48,7 @@ const FACTORIES: HandlerFactories = {
       logger: context.logger,
       createModelRunner: context.plugins.createModelRunner ?? onnxRunner,
       transforms: context.plugins.transforms,
+      writerOf: context.writerOf,
     }),
 };
 

@@ -192,6 +192,31 @@ test('a schema file on the input wins over the registry; a registry schema is lo
   );
 });
 
+test('an input written by a stage of the topology running elsewhere: the stage waits, saying so, until that stage registers its schema, then starts with it', async () => {
+  const spec = topology();
+  const registry = new CountingRegistry();
+  const serdes = createTopicSerdes(spec, { registry, baseDir: modelsRoot });
+  const { logger, lines } = capture();
+  const waiting = passthroughInputSchema(inferenceStage(spec), serdes, logger, { writerOf: (topic) => (topic === 'requests' ? 'first-model' : undefined) });
+  // Registered by "first-model" once the stage asked at least twice (it was started first).
+  while (registry.subjectLookups < 2) await new Promise((resolve) => setImmediate(resolve));
+  await registry.register('requests-value', JSON.stringify(REQUEST));
+  assert.deepEqual(await waiting, REQUEST);
+  assert.deepEqual(
+    lines.map(({ msg, stage, topic, writtenBy }) => ({ msg, stage, topic, writtenBy })).slice(0, 1),
+    [{ msg: 'waiting for the upstream stage to register its output schema (it does when it starts)', stage: 'score', topic: 'requests', writtenBy: 'first-model' }],
+  );
+});
+
+test('waiting for an upstream schema ends when the stage stops: it reports the schema unknown', async () => {
+  const spec = topology();
+  const serdes = createTopicSerdes(spec, { registry: new InMemorySchemaRegistry(), baseDir: modelsRoot });
+  const stopping = new AbortController();
+  const waiting = passthroughInputSchema(inferenceStage(spec), serdes, capture().logger, { writerOf: () => 'first-model', signal: stopping.signal });
+  stopping.abort();
+  await assert.rejects(waiting, (error: unknown) => isKascadeError(error) && error.code === ErrorCode.ConfigInvalid);
+});
+
 test('a passthrough field the input schema lacks is logged as a warning at start (it is null in every prediction)', async () => {
   const registry = new InMemorySchemaRegistry();
   await registry.register('requests-value', JSON.stringify(REQUEST));
