@@ -32,6 +32,12 @@ export const GROUP_OWNERSHIP_ERRORS: ReadonlySet<string> = new Set([
   'UNKNOWN_MEMBER_EPOCH',
 ]);
 
+/** Refused because the group is between generations: the member may commit again once it has joined the next. */
+export function isRebalanceRefusal(error: unknown): boolean {
+  const ids = kafkaErrorIds(error);
+  return ids.has('ILLEGAL_GENERATION') || ids.has('REBALANCE_IN_PROGRESS');
+}
+
 /** A newer producer with the same transactional id took over. */
 export const PRODUCER_FENCING_ERRORS: ReadonlySet<string> = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 

@@ -2,11 +2,14 @@ import { offsetCommitV9 } from '@platformatic/kafka';
 
 type OffsetCommitRequestTopic = offsetCommitV9.OffsetCommitRequestTopic;
 import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
-import type { OffsetLog, PartitionOffset, TopicPartition } from '../../runtime/delivery/ports.js';
+import type { GroupMember, OffsetLog, PartitionOffset, TopicPartition } from '../../runtime/delivery/ports.js';
 import { committedOffsets } from './platformatic-committed.js';
 import type { Coordinators } from './platformatic-coordinators.js';
-import { commitError } from './platformatic-errors.js';
+import { commitError, isRebalanceRefusal } from './platformatic-errors.js';
 import type { PlatformaticRecordSource } from './platformatic-record-source.js';
+
+/** How long a commit refused mid-rebalance waits for this member's next generation. */
+const REJOIN_WAIT_MS = 5_000;
 
 /**
  * Commits with the member's generation as the source last joined, on kascade's own request to
@@ -14,6 +17,9 @@ import type { PlatformaticRecordSource } from './platformatic-record-source.js';
  * or REBALANCE_IN_PROGRESS by rejoining and committing again with the new generation, which would
  * write offsets of partitions the group gave to another member. Partitions this member does not
  * own now are refused before asking the broker (a classic group does not check ownership).
+ * A commit the broker refuses because the group is between generations is sent again under the
+ * member's next generation, for the partitions it still owns or hands over (the record source's
+ * handover): finished work then lands before the partitions' new owners read their offsets.
  */
 export class PlatformaticOffsetLog implements OffsetLog {
   constructor(
@@ -31,12 +37,26 @@ export class PlatformaticOffsetLog implements OffsetLog {
       throw new OwnershipLostError(`group ${this.groupId}: ${notOwned.map(describe).join(', ')} no longer assigned to this member`, notOwned);
     }
     try {
-      await this.coordinators.group(this.groupId, (connection) =>
-        offsetCommitV9.api.async(connection, this.groupId, member.generationId, member.memberId, member.groupInstanceId ?? null, commitTopics(offsets)),
-      );
+      await this.#send(member, offsets);
     } catch (error) {
-      throw commitError(`committing offsets of group ${this.groupId} (generation ${member.generationId})`, error, offsets);
+      if (!isRebalanceRefusal(error)) throw commitError(`committing offsets of group ${this.groupId} (generation ${member.generationId})`, error, offsets);
+      const next = await this.source.joinedAfter(member.generationId, REJOIN_WAIT_MS);
+      const owned = offsets.filter((offset) => this.source.owns(offset.topic, offset.partition));
+      if (next === undefined || owned.length === 0) throw commitError(`committing offsets of group ${this.groupId} (generation ${member.generationId})`, error, offsets);
+      try {
+        await this.#send(next, owned);
+      } catch (retryError) {
+        throw commitError(`committing offsets of group ${this.groupId} (generation ${next.generationId})`, retryError, owned);
+      }
+      const moved = offsets.filter((offset) => !owned.includes(offset));
+      if (moved.length > 0) throw new OwnershipLostError(`group ${this.groupId}: ${moved.map(describe).join(', ')} moved to another member in a rebalance`, moved);
     }
+  }
+
+  #send(member: GroupMember, offsets: readonly PartitionOffset[]): Promise<unknown> {
+    return this.coordinators.group(this.groupId, (connection) =>
+      offsetCommitV9.api.async(connection, this.groupId, member.generationId, member.memberId, member.groupInstanceId ?? null, commitTopics(offsets)),
+    );
   }
 
   async committed(partitions: readonly TopicPartition[]): Promise<ReadonlyMap<string, bigint>> {

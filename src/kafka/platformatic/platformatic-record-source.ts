@@ -84,6 +84,8 @@ export class PlatformaticRecordSource implements RecordSource {
   #revocation: Revocation | undefined;
   /** Partitions of a revocation still running after the join, which this member may still commit. */
   readonly #handingOver = new Set<string>();
+  /** Commits waiting for this member's next generation (joinedAfter). */
+  readonly #joinWaiters = new Set<(member: GroupMember) => void>();
   #pendingJoin: ConsumerGroupJoinPayload | undefined;
   #joinChain: Promise<void> = Promise.resolve();
   #firstAssignment: (() => void) | undefined;
@@ -185,7 +187,26 @@ export class PlatformaticRecordSource implements RecordSource {
       });
   }
 
-  /** The partitions this member owns now (the offset log commits no others). */
+  /** This member once it has joined a generation after `generationId`; undefined when that takes longer than `timeoutMs`. */
+  joinedAfter(generationId: number, timeoutMs: number): Promise<GroupMember | undefined> {
+    const current = this.#membership.member;
+    if (this.#membership.inGroup && current !== undefined && current.generationId > generationId) return Promise.resolve(current);
+    return new Promise((resolve) => {
+      const done = (member: GroupMember | undefined): void => {
+        clearTimeout(timer);
+        this.#joinWaiters.delete(waiter);
+        resolve(member);
+      };
+      const waiter = (member: GroupMember): void => {
+        if (member.generationId > generationId) done(member);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      timer.unref();
+      this.#joinWaiters.add(waiter);
+    });
+  }
+
+  /** The partitions this member owns now or still hands over (the offset log commits no others). */
   owns(topic: string, partition: number): boolean {
     return this.#handingOver.has(partitionKey(topic, partition)) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
   }
@@ -316,7 +337,9 @@ export class PlatformaticRecordSource implements RecordSource {
         this.#handOver(revocation, revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition))));
       }
     }
-    this.#membership = { inGroup: true, since: Date.now(), member: this.#member(payload) };
+    const member = this.#member(payload);
+    this.#membership = { inGroup: true, since: Date.now(), member };
+    for (const waiter of this.#joinWaiters) waiter(member);
     this.#closeFeed();
     this.#pendingJoin = payload;
     this.#joinChain = this.#joinChain.then(() => this.#assign()).catch((error: unknown) => {
