@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import avro from 'avsc';
 import { runTopology, type RunningTopology } from '../src/kafka/topology-runner.js';
-import { DeadLetterHeader } from '../src/runtime/dead-letter.js';
+import { DeadLetterHeader } from '../src/runtime/dead-letters/dead-letter.js';
 import { LineageHeader } from '../src/runtime/lineage.js';
 import type { Headers } from '../src/runtime/record.js';
 import { onnxRunner } from '../src/runtime/stage-handlers.js';

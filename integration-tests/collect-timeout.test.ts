@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createProducer } from '../src/kafka/client.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { runTopology } from '../src/kafka/topology-runner.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
 import { createTopicSerdes } from '../src/serde/serde-factory.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Message } from 'kafkajs';
 import type { CtrReport } from '../src/experiments/ctr/ctr-report.js';
-import { ensureTopics } from '../src/kafka/topic-admin.js';
+import { ensureTopics } from '../src/kafka/admin/topic-admin.js';
 import { testKafka, uniqueName } from './helpers/kafka.js';
 import { kascadeCli, produceMessages } from './helpers/kascade-cli.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createProducer } from '../src/kafka/client.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { testKafka } from './helpers/kafka.js';
 import { PIPELINE_FILE, PipelineFixture, TRANSFORMS_FILE } from './helpers/pipeline-fixture.js';
 import { decodeAvro, readAll } from './helpers/read-topic.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { partitionKey, PartitionTakenError, TransactionalWriter } from '../src/kafka/transactional-writer.js';
+import { partitionKey, PartitionTakenError, TransactionalWriter } from '../src/kafka/kafkajs/transactional-writer.js';
 import type { OutgoingRecord } from '../src/runtime/record.js';
 import { collect, createTopic, testKafka, uniqueName } from './helpers/kafka.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { featuresFor, logistic, readWeights } from '../test/helpers/ctr-model.js';
-import { createProducer } from '../src/kafka/client.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { testKafka } from './helpers/kafka.js';
 import { InferenceFixture, INFERENCE_FILE, requests } from './helpers/in-process.js';
 import { decodeAvro, readAll, waitForRecords } from './helpers/read-topic.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createProducer } from '../src/kafka/client.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { collect, createTopic, testKafka, uniqueName } from './helpers/kafka.js';
 
 const kafka = testKafka('transactions');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { IHeaders, Message } from 'kafkajs';
-import { createProducer } from '../src/kafka/client.js';
-import { readTopic, type TopicRecord } from '../src/kafka/topic-reader.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
+import { readTopic, type TopicRecord } from '../src/kafka/operator/topic-reader.js';
 import { headerText, type Header } from '../src/runtime/record.js';
 import { createTopic, testKafka, uniqueName } from './helpers/kafka.js';
 

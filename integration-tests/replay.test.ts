@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import { createProducer } from '../src/kafka/client.js';
-import { ReplayHeader, runReplay } from '../src/kafka/replay.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
+import { ReplayHeader, runReplay } from '../src/kafka/operator/replay.js';
 import { createTopic, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
 import { readAll, waitForRecords } from './helpers/read-topic.js';
 

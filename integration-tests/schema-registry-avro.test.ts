@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { createProducer } from '../src/kafka/client.js';
+import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { createSchemaRegistry } from '../src/serde/schema-registry.js';
 import { collect, connection, createTopic, testKafka, uniqueName } from './helpers/kafka.js';
 

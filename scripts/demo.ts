@@ -9,9 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { connectionFromEnv } from '../src/config/connection.js';
 import { loadDemoWorld, worldRequest } from '../src/experiments/demo-world.js';
-import { createKafka, createProducer } from '../src/kafka/client.js';
-import { isKafkaAnswering } from '../src/kafka/probe.js';
-import { ensureTopics } from '../src/kafka/topic-admin.js';
+import { createKafka, createProducer } from '../src/kafka/kafkajs/client.js';
+import { isKafkaAnswering } from '../src/kafka/admin/probe.js';
+import { ensureTopics } from '../src/kafka/admin/topic-admin.js';
 import { runTopology } from '../src/kafka/topology-runner.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
 import { isSchemaRegistryAnswering } from '../src/serde/registry-probe.js';

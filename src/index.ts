@@ -36,7 +36,7 @@ export type { Serde, SchemaRegistryClient, SubjectVersion } from './serde/serde.
 export { jsonLogger, silentLogger } from './telemetry/logger.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export { LineageHeader, lastModelHop, parseSourcePosition } from './runtime/lineage.js';
-export { DeadLetterHeader } from './runtime/dead-letter.js';
+export { DeadLetterHeader } from './runtime/dead-letters/dead-letter.js';
 export { partitionForKey } from './routing/partitioner.js';
 export type { StageHandler, RecordResult } from './runtime/stage-handler.js';
 export type { StageRecord, StageOutput, SourceRecord, Header, Headers, HeaderValue } from './runtime/record.js';

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
 import { connectionFromEnv } from '../../src/config/connection.js';
 // TLS and SASL as configured, with kafkajs's own client settings rather than kascade's (client.ts).
-import { kafkaSecurityOptions } from '../../src/kafka/security-options.js';
+import { kafkaSecurityOptions } from '../../src/kafka/kafkajs/security-options.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 
 const { values } = parseArgs({

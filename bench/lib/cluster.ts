@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
-import { createKafka } from '../../src/kafka/client.js';
-import { ensureTopics } from '../../src/kafka/topic-admin.js';
+import { createKafka } from '../../src/kafka/kafkajs/client.js';
+import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
 import { createHttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
 import { createTopicSerdes, type TopicSerdes } from '../../src/serde/serde-factory.js';
 import { loadTopologyFile, type LoadedTopology } from '../../src/topology/load.js';

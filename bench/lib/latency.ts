@@ -4,7 +4,7 @@ import { Child, until } from './child.js';
 import type { Cluster } from './cluster.js';
 import { quantile, readOutputs } from './output-rate.js';
 import { request } from './preload.js';
-import { ensureTopics } from '../../src/kafka/topic-admin.js';
+import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
 
 export interface Percentiles {
   readonly p50: number;

@@ -1,5 +1,5 @@
 import { headerText } from '../../src/runtime/record.js';
-import { readTopics } from '../../src/kafka/topic-reader.js';
+import { readTopics } from '../../src/kafka/operator/topic-reader.js';
 import type { Cluster } from './cluster.js';
 
 export interface OutputRecord {

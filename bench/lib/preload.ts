@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import { createProducer } from '../../src/kafka/client.js';
+import { createProducer } from '../../src/kafka/kafkajs/client.js';
 import { topicPartitioner } from '../../src/routing/colocation.js';
 import type { LoadedTopology } from '../../src/topology/load.js';
 import type { Cluster } from './cluster.js';

@@ -1,4 +1,4 @@
-import { ensureTopics } from '../../src/kafka/topic-admin.js';
+import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
 import { Child } from './child.js';
 import type { Cluster } from './cluster.js';
 import { tracedStageEnvironment } from './otlp-sink.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createKafka, createProducer } from '../../src/kafka/client.js';
-import { ensureTopics } from '../../src/kafka/topic-admin.js';
+import { createKafka, createProducer } from '../../src/kafka/kafkajs/client.js';
+import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
 import { topologyTopics } from '../../src/topology/topics.js';
 import { runTopology, type RunningTopology } from '../../src/kafka/topology-runner.js';
 import { createHttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
-import { createKafka } from '../../src/kafka/client.js';
-import { headersOf } from '../../src/kafka/messages.js';
+import { createKafka } from '../../src/kafka/kafkajs/client.js';
+import { headersOf } from '../../src/kafka/kafkajs/messages.js';
 import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
 import { waitFor } from './wait-for.js';
 import { PlatformaticRecordSource } from '../../src/kafka/platformatic/platformatic-record-source.js';

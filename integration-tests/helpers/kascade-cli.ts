@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Kafka, Message } from 'kafkajs';
-import { createProducer } from '../../src/kafka/client.js';
+import { createProducer } from '../../src/kafka/kafkajs/client.js';
 
 const run = promisify(execFile);
 

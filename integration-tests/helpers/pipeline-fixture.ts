@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka } from 'kafkajs';
-import { createProducer } from '../../src/kafka/client.js';
+import { createProducer } from '../../src/kafka/kafkajs/client.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 import { connection } from './kafka.js';
 import { waitForGroupCaughtUp } from './group-progress.js';

@@ -4,7 +4,7 @@ import { javaKeyPartitioner } from '../../src/kafka/platformatic/platformatic-pl
 import { rawSerializers, toOutgoingMessage, type RawProducer } from '../../src/kafka/platformatic/platformatic-records.js';
 import type { Headers } from '../../src/runtime/record.js';
 import { connection, testKafka } from './kafka.js';
-import { toMessage } from '../../src/kafka/messages.js';
+import { toMessage } from '../../src/kafka/kafkajs/messages.js';
 
 /** A record as another team's producer may write it: any key bytes, any headers (null values, repeats), any value bytes. */
 export interface RawInput {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
-import { createKafka } from '../../src/kafka/client.js';
+import { createKafka } from '../../src/kafka/kafkajs/client.js';
 import { kafkaServiceAt } from '../../scripts/stack/kafka-service.js';
 import { stackDown, stackUp } from '../../scripts/stack/lifecycle.js';
 import { readPid } from '../../scripts/stack/processes.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Kafka, Producer } from 'kafkajs';
 import type { ConnectionSettings } from '../../src/config/connection.js';
-import { createProducer } from '../../src/kafka/client.js';
+import { createProducer } from '../../src/kafka/kafkajs/client.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 import { reliabilityEvents } from './events.js';
 

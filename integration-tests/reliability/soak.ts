@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../src/config/connection.js';
 import { loadDemoWorld, worldRequest } from '../../src/experiments/demo-world.js';
-import { createKafka, createProducer } from '../../src/kafka/client.js';
+import { createKafka, createProducer } from '../../src/kafka/kafkajs/client.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
 import { stackDown, stackUp } from '../../scripts/stack/lifecycle.js';
 import { PROJECT_ROOT } from '../../scripts/stack/paths.js';

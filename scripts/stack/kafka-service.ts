@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionFromEnv } from '../../src/config/connection.js';
-import { isKafkaAnswering, kafkaProblem, waitForKafkaReady } from '../../src/kafka/probe.js';
+import { isKafkaAnswering, kafkaProblem, waitForKafkaReady } from '../../src/kafka/admin/probe.js';
 import { ensureBrokerTls, type BrokerTls } from './broker-tls.js';
 import { ensureKafkaJars, type Log } from './fetch.js';
 import { findJava } from './java.js';

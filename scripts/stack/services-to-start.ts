@@ -1,5 +1,5 @@
 import { connectionFromEnv, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from '../../src/config/connection.js';
-import { isKafkaAnswering } from '../../src/kafka/probe.js';
+import { isKafkaAnswering } from '../../src/kafka/admin/probe.js';
 import { isSchemaRegistryAnswering } from '../../src/serde/registry-probe.js';
 import { kafkaService } from './kafka-service.js';
 import { registryService } from './registry-service.js';

@@ -10,8 +10,8 @@ import { kafkajsTransport } from './kafkajs/kafkajs-transport.js';
 import { platformaticTransport } from './platformatic/platformatic-transport.js';
 import type { ConnectionSettings } from '../config/connection.js';
 import type { StageHealthBoard } from '../telemetry/stage-health.js';
-import { DEFAULT_SESSION_TIMEOUT_MS } from './stage-consumer-config.js';
-import { isMessageTooLarge, type TopicLimits } from './topic-limits.js';
+import { DEFAULT_SESSION_TIMEOUT_MS } from './kafkajs/stage-consumer-config.js';
+import { isMessageTooLarge, type TopicLimits } from './admin/topic-limits.js';
 
 export type { StageCounters, StageExit } from '../runtime/delivery/stage-engine.js';
 

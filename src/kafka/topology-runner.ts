@@ -10,13 +10,13 @@ import { consumerGroupOf, deadLetterTopicOf, readsTransactions, sameEncoding, st
 import { topologyTopics } from '../topology/topics.js';
 import { resolveModelsRoot } from '../topology/models-root.js';
 import { topicPartitioner } from '../routing/colocation.js';
-import { createKafka } from './client.js';
+import { createKafka } from './kafkajs/client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import type { StageService } from '../runtime/delivery/stage-service.js';
 import type { StageHealthBoard } from '../telemetry/stage-health.js';
-import { ensureTopics } from './topic-admin.js';
-import { TopicLimits } from './topic-limits.js';
-import { asConnectionError } from './connection-error.js';
+import { ensureTopics } from './admin/topic-admin.js';
+import { TopicLimits } from './admin/topic-limits.js';
+import { asConnectionError } from './admin/connection-error.js';
 import { fieldsReadBy } from '../runtime/fields-read.js';
 
 export interface RunTopologyOptions {

@@ -2,7 +2,7 @@ import { ErrorCode, isKascadeError, KascadeError } from '../errors.js';
 import type { Serde } from '../serde/serde.js';
 import type { ErrorPolicy, RequestIdSource } from '../topology/spec.js';
 import type { Clock } from './clock.js';
-import { deadLetterRecord } from './dead-letter.js';
+import { deadLetterRecord } from './dead-letters/dead-letter.js';
 import { lastModelHop, LineageHeader, originTime, outputHeaders, resolveRequestId } from './lineage.js';
 import { strictUtf8 } from '../serde/utf8.js';
 import { decodeHeaders, type OutgoingRecord, type SourceRecord, type StageRecord } from './record.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatStats } from '../../src/cli/commands/dlq.js';
-import { DeadLetterStats } from '../../src/runtime/dead-letter-stats.js';
+import { DeadLetterStats } from '../../src/runtime/dead-letters/dead-letter-stats.js';
 
 test('dlq stats shows a dead letter whose only time is a Kafka timestamp no Date can hold, instead of failing', () => {
   const stats = new DeadLetterStats();

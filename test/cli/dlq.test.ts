@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../src/cli/command.js';
 import { formatRedriveSummary, parseRedriveArguments } from '../../src/cli/commands/dlq.js';
-import { RedriveTally } from '../../src/runtime/redrive-tally.js';
+import { RedriveTally } from '../../src/runtime/dead-letters/redrive-tally.js';
 
 test('redrive arguments: repeatable and comma-separated filters in any form, the default group, the default limit', () => {
   const options = parseRedriveArguments(['--topic', 'shop.requests.dlq', '--filter', 'decode-failed,KASCADE_SCHEMA_NOT_FOUND', '--filter', 'UNKNOWN_MODEL_KEY']);

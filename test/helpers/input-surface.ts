@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DeadLetterHeader } from '../../src/runtime/dead-letter.js';
+import { DeadLetterHeader } from '../../src/runtime/dead-letters/dead-letter.js';
 import { LineageHeader } from '../../src/runtime/lineage.js';
 import { headerText, type Headers } from '../../src/runtime/record.js';
 import { ExperimentHeader } from '../../src/routing/experiment-headers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import avro from 'avsc';
 import type { Headers } from '../../src/runtime/record.js';
-import { DeadLetterHeader } from '../../src/runtime/dead-letter.js';
+import { DeadLetterHeader } from '../../src/runtime/dead-letters/dead-letter.js';
 import { LineageHeader } from '../../src/runtime/lineage.js';
 import { ExperimentHeader } from '../../src/routing/experiment-headers.js';
 import { InMemorySchemaRegistry, TopologyTestDriver } from '../../src/testing/index.js';

@@ -6,8 +6,8 @@ import { createValueDecoder, isRecordDecodeFailure } from '../../experiments/ctr
 import { evaluateOffline, type LoggedDecision, type ShadowDecision } from '../../experiments/offline/offline-evaluation.js';
 import { formatOfflineHtml, formatOfflineJson, formatOfflineTable, type OfflineReport } from '../../experiments/offline/offline-report.js';
 import { parseRecordPath, textAtPath, valueAtPath, type RecordPath } from '../../inference/record-path.js';
-import { createKafka } from '../../kafka/client.js';
-import { readTopics, type TopicRecord } from '../../kafka/topic-reader.js';
+import { createKafka } from '../../kafka/kafkajs/client.js';
+import { readTopics, type TopicRecord } from '../../kafka/operator/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { print, printError, UsageError, type Command } from '../command.js';

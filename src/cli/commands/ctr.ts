@@ -15,8 +15,8 @@ import { TimeSkewTally, WIDE_TIME_SKEW_MS } from '../../experiments/ctr/time-ske
 import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';
 import { MIN_RELIABLE_UNITS } from '../../experiments/statistics/delta-method.js';
-import { createKafka } from '../../kafka/client.js';
-import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/topic-reader.js';
+import { createKafka } from '../../kafka/kafkajs/client.js';
+import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/operator/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { print, printError, UsageError, type Command } from '../command.js';

@@ -1,6 +1,6 @@
 import type { ConnectionSettings } from '../../config/connection.js';
 import { describeKafkaConnection, describeRegistryConnection } from '../../config/describe-connection.js';
-import { kafkaProblem } from '../../kafka/probe.js';
+import { kafkaProblem } from '../../kafka/admin/probe.js';
 import { probeSchemaRegistry } from '../../serde/registry-probe.js';
 import { print, UsageError, type Command } from '../command.js';
 import { commandConnection } from '../connection-settings.js';

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { commandConnection } from '../connection-settings.js';
 import { formatDuration } from '../../experiments/ctr/duration.js';
 import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
-import { createKafka } from '../../kafka/client.js';
-import { runReplay, type ReplayOptions } from '../../kafka/replay.js';
+import { createKafka } from '../../kafka/kafkajs/client.js';
+import { runReplay, type ReplayOptions } from '../../kafka/operator/replay.js';
 import { print, printError, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress-bar.js';
 

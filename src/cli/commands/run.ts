@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
 import { parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
-import { createKafka } from '../../kafka/client.js';
-import { startGroupAt } from '../../kafka/group-start.js';
+import { createKafka } from '../../kafka/kafkajs/client.js';
+import { startGroupAt } from '../../kafka/admin/group-start.js';
 import { runTopology, selectStages } from '../../kafka/topology-runner.js';
 import { guardKafkaClientCallbacks } from '../../kafka/client-callback-guard.js';
 import { rerunTopology } from '../../topology/rerun.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { commandConnection } from '../connection-settings.js';
-import { createKafka } from '../../kafka/client.js';
-import { ensureTopics } from '../../kafka/topic-admin.js';
+import { createKafka } from '../../kafka/kafkajs/client.js';
+import { ensureTopics } from '../../kafka/admin/topic-admin.js';
 import { selectStages } from '../../kafka/topology-runner.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { topologyTopics } from '../../topology/topics.js';

@@ -2,7 +2,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
 import { partitionKey, type OffsetLog, type PartitionOffset, type TopicPartition } from '../../runtime/delivery/ports.js';
-import { isKafkaRebalance } from '../rebalance-errors.js';
+import { isKafkaRebalance } from './rebalance-errors.js';
 
 /**
  * The group's offsets through kafkajs: commits with the running consumer, reads with an admin

@@ -3,8 +3,8 @@ import kafkajs from 'kafkajs';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumerTuning } from '../../topology/spec.js';
 import { partitionKey, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
-import { toSourceRecord } from '../messages.js';
-import { stageConsumerConfig } from '../stage-consumer-config.js';
+import { toSourceRecord } from './messages.js';
+import { stageConsumerConfig } from './stage-consumer-config.js';
 
 export interface KafkajsSourceOptions {
   readonly kafka: Kafka;

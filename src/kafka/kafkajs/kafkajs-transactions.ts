@@ -2,9 +2,9 @@ import type { Kafka } from 'kafkajs';
 import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
 import type { ChunkScope, OutputTransaction, PartitionOffset, TransactionalSink } from '../../runtime/delivery/ports.js';
 import type { OutgoingRecord } from '../../runtime/record.js';
-import type { KeyPartitioner } from '../client.js';
-import type { TopicLimit } from '../messages.js';
-import { PartitionTakenError, TransactionalWriter } from '../transactional-writer.js';
+import type { KeyPartitioner } from './client.js';
+import type { TopicLimit } from '../produce/request-size.js';
+import { PartitionTakenError, TransactionalWriter } from './transactional-writer.js';
 
 export interface KafkajsTransactionsOptions {
   readonly kafka: Kafka;

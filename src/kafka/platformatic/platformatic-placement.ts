@@ -1,6 +1,6 @@
 import type { OutgoingRecord } from '../../runtime/record.js';
 import { partitionForKey } from '../../routing/partitioner.js';
-import type { KeyPartitioner } from '../client.js';
+import type { KeyPartitioner } from '../../routing/partitioner.js';
 import { toOutgoingMessage, type OutgoingMessage, type RawProducer } from './platformatic-records.js';
 
 /** The Java client's placement of a keyed record: murmur2 of the key, made positive with `& 0x7fffffff`. */

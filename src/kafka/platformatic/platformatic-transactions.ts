@@ -2,7 +2,7 @@ import { addOffsetsToTxnV4, txnOffsetCommitV4 } from '@platformatic/kafka';
 import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
 import type { GroupMember, OutputTransaction, PartitionOffset, TransactionalSink } from '../../runtime/delivery/ports.js';
 import type { OutgoingRecord } from '../../runtime/record.js';
-import { MAX_REQUEST_BYTES, splitBySize } from '../messages.js';
+import { MAX_REQUEST_BYTES, splitBySize } from '../produce/request-size.js';
 import type { Coordinators } from './platformatic-coordinators.js';
 import { commitError, describeKafkaError, isProducerFenced } from './platformatic-errors.js';
 import { commitTopics } from './platformatic-offset-log.js';

@@ -3,7 +3,7 @@ import type { ConnectionSettings } from '../../config/connection.js';
 import type { OffsetLog, StageTransport } from '../../runtime/delivery/ports.js';
 import type { KeyPartitioner } from '../../routing/partitioner.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../../topology/spec.js';
-import type { TopicLimit } from '../messages.js';
+import type { TopicLimit } from '../produce/request-size.js';
 import { Coordinators } from './platformatic-coordinators.js';
 import { PlatformaticOffsetLog } from './platformatic-offset-log.js';
 import { PlatformaticOutputSink } from './platformatic-output-sink.js';
