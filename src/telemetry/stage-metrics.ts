@@ -77,3 +77,22 @@ export function endToEndMetrics(stage: string): (milliseconds: number) => void {
   });
   return (milliseconds) => latency.record(milliseconds, { stage });
 }
+
+/** One request-level operation of the Kafka client (a group join, a heartbeat, a fetch, a produce request). */
+export interface KafkaClientOperation {
+  /** The client's id: `kascade.<stage>` for a stage's consumer and producer. */
+  readonly client: string;
+  readonly operation: string;
+  readonly milliseconds: number;
+  readonly failed: boolean;
+}
+
+/** Kafka client operations' durations, per client, operation and outcome (`ok` or `error`). */
+export function kafkaClientMetrics(): (operation: KafkaClientOperation) => void {
+  const duration = metrics.getMeter('kascade').createHistogram('kascade.kafka.client.duration', {
+    description: 'Duration of the Kafka client operations (group membership, heartbeats, fetches, produce requests, transactions), milliseconds',
+    unit: 'ms',
+    advice: { explicitBucketBoundaries: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 30000] },
+  });
+  return ({ client, operation, milliseconds, failed }) => duration.record(milliseconds, { client, operation, outcome: failed ? 'error' : 'ok' });
+}
