@@ -66,6 +66,10 @@ test('a stage process serves /healthz, /readyz (ready only after its group join 
     assert.equal(sample(text, 'kascade_model_loads_total', 'model="ctr-logreg"'), 1, 'the model is loaded once, at start');
     assert.equal(sample(text, 'kascade_model_evictions_total', 'model="ctr-logreg"'), undefined, 'never evicted');
     assert.ok((sample(text, 'kascade_model_hits_total', 'model="ctr-logreg"') ?? 0) >= 1000 / 64, 'every batch of at most 64 records is a cache hit');
+    // @platformatic/kafka's own requests, from its diagnostics channels.
+    const clientOperations = /^kascade_kafka_client_duration(_milliseconds)?_count$/;
+    assert.ok((sample(text, clientOperations, 'operation="joinGroup"') ?? 0) >= 1, 'the group join is measured');
+    assert.ok((sample(text, clientOperations, 'operation="send"') ?? 0) >= 1, 'produce requests are measured');
     const lags = text.split('\n').filter((line) => line.startsWith('kascade_consumer_lag{') && line.includes(topic));
     assert.ok(lags.length >= 1 && lags.length <= 3, `a lag per input partition that had records:\n${lags.join('\n')}`);
     for (const line of lags) assert.ok(line.endsWith(' 0'), `caught up: ${line}`);
