@@ -82,6 +82,8 @@ export class StageEngine {
   private readonly floors = new Map<string, Promise<bigint | undefined>>();
   /** Per partition: the offset after the last chunk written. */
   private readonly positions = new Map<string, string>();
+  /** Partitions being given up in order: their chunk in flight may still commit what it wrote. */
+  private readonly revoking = new Set<string>();
   private readonly metrics: StageMetrics;
   private readonly lag: ConsumerLagGauge;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -224,17 +226,24 @@ export class StageEngine {
 
   private async onRevoking(partitions: readonly TopicPartition[]): Promise<void> {
     const keys = keysOf(partitions);
-    for (const key of keys) this.lanes.close(key);
+    for (const key of keys) {
+      this.revoking.add(key);
+      this.lanes.close(key);
+    }
     await this.lanes.settled(keys);
     // What was written is committed before the partitions go: their next owner starts after it.
     await this.writer.flush();
+    for (const key of keys) this.revoking.delete(key);
     this.release(keys);
     if (keys.length > 0) this.options.logger.info('partitions revoked', { stage: this.options.stage, partitions: keys.join(',') });
   }
 
   private onLost(partitions: readonly TopicPartition[]): void {
     const keys = keysOf(partitions);
-    for (const key of keys) this.lanes.close(key);
+    for (const key of keys) {
+      this.revoking.delete(key);
+      this.lanes.close(key);
+    }
     this.writer.forget(keys);
     this.release(keys);
     if (keys.length > 0) this.options.logger.warn('partitions lost: their unfinished work is redone by their next owner', { stage: this.options.stage, partitions: keys.join(',') });
@@ -356,7 +365,10 @@ export class StageEngine {
     const key = partitionKey(source.topic, source.partition);
     const held = this.holder?.heldFrom(source.topic, source.partition);
     const commitAt = held !== undefined && BigInt(held) < BigInt(next) ? held : next;
-    await this.writer.write(outgoing, { ...source, offset: commitAt }, from, isCurrent);
+    // At-least-once, a chunk that was running when its partition was revoked in order commits what
+    // it wrote (else the next owner writes it again); exactly-once writes nothing after the close.
+    const committable = this.options.delivery === 'at-least-once' ? (): boolean => isCurrent() || this.revoking.has(key) : isCurrent;
+    await this.writer.write(outgoing, { ...source, offset: commitAt }, from, committable);
     this.positions.set(key, next);
     this.progress.acknowledged(source);
     // Transactions committed the offset with the records; the committer sends it shortly.

@@ -169,6 +169,28 @@ for (const delivery of ['at-least-once', 'exactly-once'] as const) {
       // Scale in: the second stops; the first takes everything back and goes on without a duplicate.
     });
 
+    test('a chunk still running when its partition is revoked finishes, and what it wrote is committed before the partition moves: no duplicate', async () => {
+      const cluster = freshCluster();
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = instance(cluster, delivery, copier({ wait: () => held }));
+      await first.engine.start();
+      produce(cluster, 0, 300);
+      await cluster.transportIdle();
+      // The second member's join revokes partitions while each partition's first chunk is held mid-processing.
+      const second = instance(cluster, delivery);
+      const joining = second.engine.start();
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      await joining;
+      await settle(cluster, first, second);
+      const counts = tally(cluster);
+      assert.equal(counts.size, 300, 'nothing missing');
+      assert.deepEqual([...counts.entries()].filter(([, count]) => count !== 1), [], 'the revoked chunk was committed (or not written) before its partition moved');
+      assert.equal(committedEverything(cluster), true);
+      await Promise.all([first.engine.stop(), second.engine.stop()]);
+    });
+
     test('a member whose session expired loses its partitions without committing; its successor redoes the work', async () => {
       const cluster = freshCluster();
       let release: () => void = () => undefined;
