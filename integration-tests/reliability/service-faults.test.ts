@@ -48,7 +48,11 @@ async function underLoad(delivery: Delivery, t: test.TestContext, fault: Fault, 
     }
     const events = await run.generator.stop();
     t.diagnostic(`${events} events generated (${run.generator.retries} sends retried)`);
-    await Promise.all([run.waitForCaughtUp('prepare'), run.waitForCaughtUp('score')]).catch((error: unknown) => {
+    // In pipeline order: score can look caught up while prepare has not yet written what it still owes.
+    await (async () => {
+      await run.waitForCaughtUp('prepare');
+      await run.waitForCaughtUp('score');
+    })().catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\nprepare:\n${stages.prepare.tail()}\nscore:\n${stages.score.tail()}`, { cause: error });
     });
     for (const stage of Object.values(stages)) assert.ok(stage.running, `a stage process exited during the fault:\n${stage.tail()}`);
