@@ -2,17 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Admin, Consumer, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
-import { platformaticBaseOptions, READ_COMMITTED, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
+import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
+import { EndOffsetProbe } from './platformatic-end-offsets.js';
 import { committedOffsets } from './platformatic-committed.js';
 import { PartitionBatches } from './platformatic-partition-batches.js';
 import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
 
 /** How long a failed client is replaced and rejoined before the stage is told the source cannot go on. */
 const RECOVERY_MS = 120_000;
-/** How often the assigned partitions' end offsets are read, for lag. */
-const END_OFFSET_PROBE_MS = 2_000;
-/** ListOffsets's timestamp for "the end of the partition". */
-const LATEST = -1n;
 const DEFAULT_HANDOVER_MS = 2_000;
 
 type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
@@ -95,10 +92,7 @@ export class PlatformaticRecordSource implements RecordSource {
   #stopping: Promise<void> | undefined;
   #consumerToken = 0;
   #rejoining: Promise<void> | undefined;
-  /** The assigned partitions' end offsets, probed every few seconds: the stream does not carry high watermarks. */
-  readonly #endOffsets = new Map<string, bigint>();
-  #endOffsetTimer: NodeJS.Timeout | undefined;
-  #probing = false;
+  readonly #endOffsets: EndOffsetProbe;
 
   get #handoverMs(): number {
     return this.#options.handoverMs ?? DEFAULT_HANDOVER_MS;
@@ -107,33 +101,13 @@ export class PlatformaticRecordSource implements RecordSource {
   constructor(options: PlatformaticSourceOptions) {
     this.#options = options;
     this.#admin = new Admin({ ...platformaticBaseOptions(options.connection, { clientId: `${options.clientId}-admin` }) });
+    this.#endOffsets = new EndOffsetProbe(this.#admin, () => this.#owned);
   }
 
   async start(listener: SourceListener): Promise<void> {
     this.#listener = listener;
     await this.#connect();
-    this.#endOffsetTimer = setInterval(() => void this.#probeEndOffsets(), END_OFFSET_PROBE_MS);
-    this.#endOffsetTimer.unref();
-    void this.#probeEndOffsets();
-  }
-
-  async #probeEndOffsets(): Promise<void> {
-    const owned = this.#owned;
-    if (this.#probing || owned.length === 0) return;
-    this.#probing = true;
-    try {
-      const byTopic = new Map<string, number[]>();
-      for (const { topic, partition } of owned) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      const listed = await this.#admin.listOffsets({
-        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: LATEST })) })),
-        isolationLevel: READ_COMMITTED,
-      });
-      for (const topic of listed) for (const entry of topic.partitions) this.#endOffsets.set(partitionKey(topic.name, entry.partitionIndex), entry.offset);
-    } catch {
-      // Lag is a gauge: the next probe tries again.
-    } finally {
-      this.#probing = false;
-    }
+    this.#endOffsets.start();
   }
 
   pause(): void {
@@ -234,7 +208,7 @@ export class PlatformaticRecordSource implements RecordSource {
   }
 
   async #stop(): Promise<void> {
-    clearInterval(this.#endOffsetTimer);
+    this.#endOffsets.stop();
     const listener = this.#listener;
     this.#feed?.batches.hold(true);
     this.#feed?.stream.pause();
@@ -412,7 +386,7 @@ export class PlatformaticRecordSource implements RecordSource {
         this.#bufferFull = full;
         this.#applyFlow();
       },
-      endOffset: (topic, partition) => this.#endOffsets.get(partitionKey(topic, partition)),
+      endOffset: (topic, partition) => this.#endOffsets.endOffset(topic, partition),
     });
     batches.hold(this.#paused);
     const feed: Feed = { generationId: payload.generationId ?? -1, stream, batches };
