@@ -188,19 +188,19 @@ test('the reader stops at the end offsets and reports progress; timestamp and of
   );
   const readAll: string[] = [];
   const progress: [number, number][] = [];
-  const summary = await readTopics(kafka, [{ topic }], { onRecord: (record) => void readAll.push(record.value?.toString() ?? ''), onProgress: (read, total) => progress.push([read, total]) });
+  const summary = await readTopics({ kafka, connection }, [{ topic }], { onRecord: (record) => void readAll.push(record.value?.toString() ?? ''), onProgress: (read, total) => progress.push([read, total]) });
   assert.equal(summary.records, 30);
   assert.equal(summary.total, 30);
   assert.deepEqual(readAll.map(Number).sort((a, b) => a - b), Array.from({ length: 30 }, (_, index) => index));
   assert.deepEqual(progress.at(-1), [30, 30]);
 
   const windowed: number[] = [];
-  await readTopics(kafka, [{ topic, from: { kind: 'timestamp', ms: start + 10_000 }, to: { kind: 'timestamp', ms: start + 20_000 } }], {
+  await readTopics({ kafka, connection }, [{ topic, from: { kind: 'timestamp', ms: start + 10_000 }, to: { kind: 'timestamp', ms: start + 20_000 } }], {
     onRecord: (record) => void windowed.push(Number(record.value?.toString())),
   });
   assert.deepEqual(windowed.sort((a, b) => a - b), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 
-  const fromOffset = await readTopics(kafka, [{ topic, from: { kind: 'offset', offset: '5' } }], { onRecord: () => undefined });
+  const fromOffset = await readTopics({ kafka, connection }, [{ topic, from: { kind: 'offset', offset: '5' } }], { onRecord: () => undefined });
   assert.equal(fromOffset.records, fromOffset.spans.reduce((sum, span) => sum + Math.max(0, Number(span.end) - 5), 0));
 });
 

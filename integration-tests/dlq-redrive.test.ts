@@ -47,7 +47,7 @@ function header(record: TopicRecord, name: string): string | undefined {
 /** Every record of `topic` up to its end offsets now. */
 async function readToEnd(topic: string): Promise<TopicRecord[]> {
   const records: TopicRecord[] = [];
-  await readTopic(kafka, { topic }, { onRecord: (record) => void records.push(record) });
+  await readTopic({ kafka, connection }, { topic }, { onRecord: (record) => void records.push(record) });
   return records;
 }
 
@@ -340,7 +340,7 @@ test('a second redrive of the same group fences the first; together they redrive
   await producer.disconnect();
 
   const options = { topic: deadLetters, group: `${deadLetters}-ops`, policy: { codes: new Set<string>(), maxRedrives: 3 }, dryRun: false };
-  const first = runRedrive(kafka, options).then(
+  const first = runRedrive({ kafka, connection }, options).then(
     (summary): RedriveSummary | Error => summary,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
   );
@@ -348,7 +348,7 @@ test('a second redrive of the same group fences the first; together they redrive
   await waitFor(async () => (await committedOffsets(options.group, deadLetters)).split(',').some((offset) => Number(offset) > 0), {
     what: 'the first redrive to commit a chunk',
   });
-  const second = await runRedrive(kafka, options);
+  const second = await runRedrive({ kafka, connection }, options);
   const outcome = await first;
   // Fenced, the first fails: the broker says so (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH) or, at times, answers its
   // offset commit with UNKNOWN_SERVER_ERROR. Either way it stops, and the counts below must hold.

@@ -59,7 +59,7 @@ test("offline evaluation: the challenger replayed on the champion's exploring lo
   });
   try {
     // The champion's logged requests, replayed into the challenger's input.
-    const replay = await runReplay(kafka, { id: `${run}-shadow`, source: topic('requests'), destination: topic('shadow.requests'), from: { kind: 'timestamp', ms: started }, keepPartitions: true, dryRun: false });
+    const replay = await runReplay({ kafka, connection }, { id: `${run}-shadow`, source: topic('requests'), destination: topic('shadow.requests'), from: { kind: 'timestamp', ms: started }, keepPartitions: true, dryRun: false });
     assert.equal(replay.copied, REQUESTS);
     await waitForRecords(kafka, topic('logged'), REQUESTS);
     await waitForRecords(kafka, topic('shadow.ranked'), REQUESTS);

@@ -14,7 +14,7 @@ export interface OutputRecord {
 export async function readOutputs(cluster: Cluster, topics: readonly string[]): Promise<OutputRecord[]> {
   const records: OutputRecord[] = [];
   await readTopics(
-    cluster.kafka,
+    cluster,
     topics.map((topic) => ({ topic })),
     {
       onRecord: (record) => {

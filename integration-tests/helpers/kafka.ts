@@ -6,6 +6,7 @@ import { headersOf } from '../../src/kafka/kafkajs/messages.js';
 import { decodeHeaders, type Headers } from '../../src/runtime/record.js';
 import { waitFor } from './wait-for.js';
 import { PlatformaticRecordSource } from '../../src/kafka/platformatic/platformatic-record-source.js';
+import type { TopicRecord } from '../../src/kafka/operator/topic-reader.js';
 
 /** kafkajs's consumer waits for a topic that does not exist yet; kascade's record source would fail. */
 async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
@@ -113,6 +114,20 @@ export interface ReceivedRecord {
   /** Every header as written: in order, repeats and null values kept. */
   readonly headerList: Headers;
   readonly timestamp: string;
+}
+
+/** A record read by kascade's topic reader, as the tests look at records. */
+export function receivedRecord(record: TopicRecord): ReceivedRecord {
+  return {
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key?.toString('utf8') ?? null,
+    keyBytes: record.key,
+    value: record.value,
+    headers: decodeHeaders(record.headers),
+    headerList: record.headers,
+    timestamp: String(record.timestamp),
+  };
 }
 
 export interface Collector {

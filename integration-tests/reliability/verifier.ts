@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { ConnectionSettings } from '../../src/config/connection.js';
 import { createSchemaRegistry } from '../../src/serde/schema-registry.js';
-import { askAgain } from '../helpers/ask-again.js';
-import { collect, type ReceivedRecord } from '../helpers/kafka.js';
-
-const MARKER = 'kascade-verifier-marker';
+import type { ReceivedRecord } from '../helpers/kafka.js';
+import { readThroughMarkers } from '../helpers/read-topic.js';
 
 /** One stage as the verifier sees it: what it read, what it wrote, where its bad records went. */
 export interface StageTopics {
@@ -78,32 +75,8 @@ export class Verifier {
   }
 
   /** Every record of `topic` up to markers written now; `markersSeen` false if some never became visible. */
-  private async read(topic: string): Promise<{ records: ReceivedRecord[]; markersSeen: boolean }> {
-    const partitions = await askAgain(`the partitions of ${topic}`, async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).map((entry) => entry.partition);
-      } finally {
-        await admin.disconnect();
-      }
-    });
-    const marker = randomUUID();
-    const producer = this.kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: partitions.map((partition) => ({ partition, value: null, headers: { [MARKER]: marker } })) });
-    await producer.disconnect();
-    const collector = await collect(this.kafka, topic, { readCommitted: true, connection: this.connection });
-    let markersSeen = true;
-    try {
-      const markers = (records: readonly ReceivedRecord[]): number => records.filter((record) => record.headers[MARKER] === marker).length;
-      await collector.waitUntil((records) => markers(records) === partitions.length, `markers on ${topic}`, this.markerTimeoutMs).catch(() => {
-        markersSeen = false;
-      });
-    } finally {
-      await collector.stop();
-    }
-    return { records: collector.records.filter((record) => record.headers[MARKER] === undefined), markersSeen };
+  private read(topic: string): Promise<{ records: ReceivedRecord[]; markersSeen: boolean }> {
+    return readThroughMarkers(this.kafka, topic, { connection: this.connection, idleTimeoutMs: this.markerTimeoutMs });
   }
 
   private decode(records: readonly ReceivedRecord[]): Promise<Identified[]> {

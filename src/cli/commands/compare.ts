@@ -110,7 +110,7 @@ probability 1 says nothing about what else would have been clicked.`,
     }
 
     const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
-    const summary = await readTopics(kafka, [{ topic: loggedTopic }, { topic: shadowTopic }, { topic: clicksTopic }], {
+    const summary = await readTopics({ kafka, connection }, [{ topic: loggedTopic }, { topic: shadowTopic }, { topic: clicksTopic }], {
       onRecord,
       groupIdPrefix: 'kascade-compare',
       ...(bar === undefined ? {} : { onProgress: bar.update }),

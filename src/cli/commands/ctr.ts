@@ -136,7 +136,7 @@ without clicks.`,
     };
 
     const progress = options.progress ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
-    const summary = await readTopics(kafka, readRanges(options), {
+    const summary = await readTopics({ kafka, connection }, readRanges(options), {
       onRecord,
       groupIdPrefix: 'kascade-ctr',
       ...(progress === undefined ? {} : { onProgress: progress.update }),

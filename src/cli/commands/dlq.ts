@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../../experiments/ctr/duration.js';
-import { createKafka } from '../../kafka/kafkajs/client.js';
+import { operatorClients } from '../../kafka/operator/operator-clients.js';
 import { runRedrive, type RedriveSummary } from '../../kafka/operator/dead-letter-redrive.js';
 import { readDeadLetterStats, type DeadLetterStatsSummary } from '../../kafka/operator/dead-letter-stats.js';
 import { redriveGroup } from '../../kafka/operator/dead-letter-topic.js';
@@ -58,10 +58,10 @@ interface RedriveArguments {
 
 async function redrive(args: readonly string[]): Promise<number> {
   const options = parseRedriveArguments(args);
-  const kafka = createKafka(commandConnection(), { clientId: 'kascade-dlq-redrive', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const clients = operatorClients(commandConnection(), { clientId: 'kascade-dlq-redrive', logLevel: 'error', connectionTimeoutMs: 5000 });
   printError(`dlq redrive ${options.topic} (group ${options.group})${options.dryRun ? ' (dry run)' : ''}`);
   const bar = options.progress || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'redriving', done: 'read' }) : undefined;
-  const summary = await runRedrive(kafka, { ...options, ...(bar === undefined ? {} : { onProgress: bar.update }) });
+  const summary = await runRedrive(clients, { ...options, ...(bar === undefined ? {} : { onProgress: bar.update }) });
   bar?.finish(summary.tally.read, summary.elapsedMs);
   print(formatRedriveSummary(options, summary));
   return summary.tally.clean ? 0 : 1;
@@ -142,9 +142,9 @@ async function stats(args: readonly string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`dlq stats takes no positional arguments, got: ${positionals.join(' ')}`);
   const topic = requiredTopic(values.topic, 'stats');
   const group = groupOption(values.group, topic);
-  const kafka = createKafka(commandConnection(), { clientId: 'kascade-dlq-stats', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const clients = operatorClients(commandConnection(), { clientId: 'kascade-dlq-stats', logLevel: 'error', connectionTimeoutMs: 5000 });
   const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'counting', done: 'counted' }) : undefined;
-  const summary = await readDeadLetterStats(kafka, topic, group, bar?.update);
+  const summary = await readDeadLetterStats(clients, topic, group, bar?.update);
   bar?.finish(summary.stats.total, summary.elapsedMs);
   print(formatStats(topic, summary));
   return 0;

@@ -100,7 +100,7 @@ export const simulateCommand: Command = {
           produced += batch.length;
         };
         await readTopics(
-          kafka,
+          { kafka, connection },
           topics.map((topic) => ({ topic })),
           {
             onRecord: async (record) => {

@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import { checkTarget, decideRedrive, type RedriveDecision, type RedrivePolicy } from '../../runtime/dead-letters/redrive.js';
 import { RedriveTally } from '../../runtime/dead-letters/redrive-tally.js';
@@ -9,6 +9,7 @@ import { MAX_REQUEST_BYTES, recordBytes } from '../produce/request-size.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId, isProducerFenced } from '../kafkajs/transactional-claim.js';
 import { sendOffsetsPatiently } from '../kafkajs/transaction-offsets.js';
+import type { OperatorClients } from './operator-clients.js';
 
 export interface RedriveOptions {
   /** The dead-letter topic to read. */
@@ -39,7 +40,8 @@ const CHUNK_RECORDS = 500;
  * committed through a transactional producer (TxnOffsetCommit needs no group membership), whose
  * id is the group's: a second redrive of the same group fences the first, which then stops.
  */
-export async function runRedrive(kafka: Kafka, options: RedriveOptions): Promise<RedriveSummary> {
+export async function runRedrive(clients: OperatorClients, options: RedriveOptions): Promise<RedriveSummary> {
+  const { kafka } = clients;
   const started = Date.now();
   const admin = await connectAdmin(kafka, `redrive ${options.topic}`);
   let committer: Producer | undefined;
@@ -63,7 +65,7 @@ export async function runRedrive(kafka: Kafka, options: RedriveOptions): Promise
     const targets = new TargetTopics(admin);
     const tally = new RedriveTally();
     const writer = producer === undefined || committer === undefined ? undefined : new ChunkWriter(producer, committer, options);
-    await readSpans(kafka, spans, {
+    await readSpans(clients, spans, {
       groupIdPrefix: 'kascade-dlq-read',
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       onRecord: async (record) => {

@@ -1,7 +1,7 @@
-import type { Kafka } from 'kafkajs';
 import { DeadLetterStats } from '../../runtime/dead-letters/dead-letter-stats.js';
 import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
 import { planSpans, readSpans, type PartitionSpan } from './topic-reader.js';
+import type { OperatorClients } from './operator-clients.js';
 
 export interface DeadLetterStatsSummary {
   readonly stats: DeadLetterStats;
@@ -14,13 +14,13 @@ export interface DeadLetterStatsSummary {
 
 /** Reads a whole dead-letter topic up to its end offsets as of now and counts it; commits nothing. */
 export async function readDeadLetterStats(
-  kafka: Kafka,
+  clients: OperatorClients,
   topic: string,
   group: string,
   onProgress?: (read: number, total: number) => void,
 ): Promise<DeadLetterStatsSummary> {
   const started = Date.now();
-  const admin = await connectAdmin(kafka, `read ${topic}`);
+  const admin = await connectAdmin(clients.kafka, `read ${topic}`);
   let spans: PartitionSpan[];
   let positions: Map<number, bigint>;
   try {
@@ -33,7 +33,7 @@ export async function readDeadLetterStats(
   }
   const stats = new DeadLetterStats();
   let pending = 0;
-  await readSpans(kafka, spans, {
+  await readSpans(clients, spans, {
     groupIdPrefix: 'kascade-dlq-read',
     ...(onProgress === undefined ? {} : { onProgress }),
     onRecord: (record) => {

@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import { replaceHeaders, type Header } from '../../runtime/record.js';
 import { createProducer } from '../kafkajs/client.js';
@@ -6,6 +6,7 @@ import { toMessage } from '../kafkajs/messages.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
 import { claimTransactionalId } from '../kafkajs/transactional-claim.js';
 import { sendOffsetsPatiently } from '../kafkajs/transaction-offsets.js';
+import type { OperatorClients } from './operator-clients.js';
 
 /** Provenance headers on every replayed record. */
 export const ReplayHeader = {
@@ -77,7 +78,8 @@ export function replayGroup(id: string): string {
  * leaves at most an open transaction, which the next run with the same id aborts by fencing,
  * and goes on from the committed progress. Readers of the destination must read committed.
  */
-export async function runReplay(kafka: Kafka, options: ReplayOptions): Promise<ReplaySummary> {
+export async function runReplay(clients: OperatorClients, options: ReplayOptions): Promise<ReplaySummary> {
+  const { kafka } = clients;
   const started = Date.now();
   if (options.source === options.destination) throw new KascadeError(ErrorCode.ConfigInvalid, 'a replay cannot write to the topic it reads');
   // A replay still running with the same id is fenced before its progress is read, so it cannot commit past what we resume from.
@@ -100,7 +102,7 @@ export async function runReplay(kafka: Kafka, options: ReplayOptions): Promise<R
   }
   const remaining = plan.spans.map((span) => ({ ...span, start: (plan.progress.get(span.partition) ?? BigInt(span.start)).toString() }));
   if (producer === undefined) {
-    const summary = await readSpans(kafka, remaining, { onRecord: () => undefined, ...progressOption(options), groupIdPrefix: 'kascade-replay-count' });
+    const summary = await readSpans(clients, remaining, { onRecord: () => undefined, ...progressOption(options), groupIdPrefix: 'kascade-replay-count' });
     return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
   }
 
@@ -110,7 +112,7 @@ export async function runReplay(kafka: Kafka, options: ReplayOptions): Promise<R
     const limiter = rateLimiter(options.ratePerSecond);
     const total = remaining.reduce((sum, span) => sum + Number(BigInt(span.end) - BigInt(span.start)), 0);
     let handled = 0;
-    const summary = await readSpans(kafka, remaining, {
+    const summary = await readSpans(clients, remaining, {
       ...progressOption(options),
       groupIdPrefix: 'kascade-replay-read',
       onRecord: async (record) => {

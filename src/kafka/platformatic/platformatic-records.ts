@@ -14,7 +14,7 @@ export interface RawRecordParts {
   readonly headers: Headers;
 }
 
-function headerList(record: MessageToConsume): Header[] {
+export function headerList(record: Pick<MessageToConsume, 'headers'>): Header[] {
   const headers: Header[] = [];
   for (const [name, value] of record.headers) headers.push([name === null ? '' : name.toString('utf8'), value]);
   return headers;
