@@ -3,7 +3,16 @@ import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
 import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { readTopic } from '../src/kafka/operator/topic-reader.js';
-import { connection, createTopic, testKafka, uniqueName } from './helpers/kafka.js';
+import { runTopology } from '../src/kafka/topology-runner.js';
+import { onnxRunner } from '../src/runtime/stage-handlers.js';
+import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
+import { createTopicSerdes } from '../src/serde/serde-factory.js';
+import { jsonLogger } from '../src/telemetry/logger.js';
+import { Topology } from '../src/topology/spec.js';
+import { TransformRegistry } from '../src/transforms/transform-registry.js';
+import { waitForGroupCaughtUp } from './helpers/group-progress.js';
+import { connection, createTopic, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
+import { readAll } from './helpers/read-topic.js';
 
 const kafka = testKafka('read-committed');
 const topic = uniqueName('read-committed');
@@ -30,7 +39,7 @@ before(async () => {
   const plain = createProducer(kafka);
   producers.push(plain);
   await Promise.all(producers.map((producer) => producer.connect()));
-  const send = (value: string) => ({ topic, messages: [{ value, partition: 0 }] });
+  const send = (id: string) => ({ topic, messages: [{ value: JSON.stringify({ id }), partition: 0 }] });
   await plain.send(send('before'));
   const t1 = await p1.transaction();
   await t1.send(send('p1-a'));
@@ -57,9 +66,11 @@ after(async () => {
   await Promise.all(producers.map((producer) => producer.disconnect()));
 });
 
+const idOf = (value: Buffer | null): string => (JSON.parse(value?.toString() ?? '{}') as { id: string }).id;
+
 async function valuesFrom(offset: string): Promise<{ offset: string; value: string }[]> {
   const read: { offset: string; value: string }[] = [];
-  await readTopic({ kafka, connection }, { topic, from: { kind: 'offset', offset } }, { onRecord: (record) => void read.push({ offset: record.offset, value: record.value?.toString() ?? '' }) });
+  await readTopic({ kafka, connection }, { topic, from: { kind: 'offset', offset } }, { onRecord: (record) => void read.push({ offset: record.offset, value: idOf(record.value) }) });
   return read;
 }
 
@@ -79,5 +90,35 @@ test('the topic reader drops aborted transactions that began before its first of
       ['p3-committed', 'after', 'end'],
       `reading from offset ${from}`,
     );
+  }
+});
+
+test('a stage reading the topic (read_committed, default client) processes the committed records only', async () => {
+  const output = `${topic}.echoed`;
+  const spec = Topology.parse({
+    name: `${topic.replaceAll('.', '-')}-stage`,
+    modelsRoot: 'models',
+    topics: { [topic]: { partitions: 1, external: true }, [output]: { partitions: 1 } },
+    stages: [{ name: 'echo', type: 'transform', input: topic, function: 'echo', output, consumer: { sessionTimeoutMs: 6000 } }],
+  });
+  const logs: string[] = [];
+  const running = await runTopology({
+    spec,
+    connection,
+    serdes: createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir: process.cwd() }),
+    plugins: { transforms: new TransformRegistry().register('echo', (value) => value), createModelRunner: onnxRunner },
+    logger: jsonLogger('info', {}, (line) => logs.push(line)),
+    modelsRoot: 'models',
+  });
+  try {
+    await waitForGroupCaughtUp(kafka, `${spec.name}.echo`, topic);
+    const echoed = await readAll(kafka, output);
+    assert.deepEqual(
+      echoed.map((record: ReceivedRecord) => idOf(record.value)),
+      ['before', 'p3-committed', 'after', 'end'],
+      logs.slice(-10).join('\n'),
+    );
+  } finally {
+    await running.stop();
   }
 });

@@ -32,8 +32,7 @@ function testFiles(folder: string): string[] {
 /**
  * The delivery-semantics, kill -9, zombie-fencing and broker-fault tests, run a second time on
  * the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs): `npm test` their CI subset, `--reliability`
- * every fault. Exactly-once stages run on kafkajs by default, so their tests skip themselves in
- * this run (ranOnKafkajsAlready); exactly-once-fencing.test.ts drives the kafkajs writer directly.
+ * every fault, under both guarantees. exactly-once-fencing.test.ts drives the kafkajs writer directly.
  */
 const KAFKAJS_FILES = [
   'integration-tests/stage-runner.test.ts',

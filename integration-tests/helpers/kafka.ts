@@ -75,14 +75,6 @@ async function collectCommitted(kafka: Kafka, topic: string, settings: Connectio
 /** The cluster the tests run against: KAFKA_BROKERS, as a user's stage would see it. */
 export const connection = connectionFromEnv();
 
-/**
- * The `skip` of a test of stages under `delivery` in the kafkajs rerun (KASCADE_KAFKA_CLIENT=kafkajs):
- * exactly-once stages run on kafkajs by default, so the first run tested them on kafkajs already.
- */
-export function ranOnKafkajsAlready(delivery: 'at-least-once' | 'exactly-once'): string | false {
-  return delivery === 'exactly-once' && connection.client === 'kafkajs' ? 'exactly-once stages ran on kafkajs (their default client) in the first run' : false;
-}
-
 export function testKafka(name: string): Kafka {
   return createKafka(connection, { clientId: `kascade-test-${name}`, logLevel: 'error', connectionTimeoutMs: 5000 });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connection, ranOnKafkajsAlready, testKafka } from '../helpers/kafka.js';
+import { connection, testKafka } from '../helpers/kafka.js';
 import { assertRunDelivered } from './assertions.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
 
@@ -41,6 +41,6 @@ test('at-least-once: the score stage SIGKILLed mid-work 3 times and restarted lo
   await killThreeTimes('at-least-once', t);
 });
 
-test('exactly-once: the score stage SIGKILLed mid-work 3 times and restarted: every id exactly once for read_committed readers', { skip: ranOnKafkajsAlready('exactly-once') }, async (t) => {
+test('exactly-once: the score stage SIGKILLed mid-work 3 times and restarted: every id exactly once for read_committed readers', async (t) => {
   await killThreeTimes('exactly-once', t);
 });

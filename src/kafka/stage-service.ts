@@ -70,10 +70,10 @@ export class KafkaStageService implements StageService {
   async start(): Promise<void> {
     const { limits } = this.options;
     const topicLimit = limits === undefined ? undefined : (topic: string): number | undefined => limits.maxBatchBytes(topic);
-    const client = this.options.connection.client ?? defaultClient(this.options.delivery, this.options.readsTransactions === true);
+    const client = this.options.connection.client ?? 'platformatic';
     this.options.logger.info('kafka client', { stage: this.options.stage, client });
-    if (client === 'platformatic' && this.options.readsTransactions === true) {
-      this.options.logger.warn('this stage reads records written in transactions with @platformatic/kafka, which lets some records of aborted transactions through (docs/kafka-clients.md); unset KASCADE_KAFKA_CLIENT to read them with kafkajs', { stage: this.options.stage });
+    if (client === 'kafkajs' && this.options.readsTransactions === true) {
+      this.options.logger.warn('this stage reads records written in transactions with kafkajs, which lets records of aborted transactions through after faults (docs/kafka-clients.md); unset KASCADE_KAFKA_CLIENT to read them with @platformatic/kafka', { stage: this.options.stage });
     }
     this.transport =
       client === 'kafkajs'
@@ -122,15 +122,4 @@ export class KafkaStageService implements StageService {
     }
     await this.engine.stop();
   }
-}
-
-/**
- * The client a stage runs on when KASCADE_KAFKA_CLIENT is unset: @platformatic/kafka, except
- * where a stage reads records of transactions. @platformatic/kafka 1.35 keeps one aborted range
- * per producer in a fetch response and none whose abort marker is outside it, so a
- * read_committed stage could process records of aborted transactions (see
- * docs/kafka-clients.md); kafkajs drops them. Exactly-once stages read their own kind's outputs.
- */
-function defaultClient(delivery: DeliveryGuarantee, readsTransactions: boolean): 'platformatic' | 'kafkajs' {
-  return delivery === 'exactly-once' || readsTransactions ? 'kafkajs' : 'platformatic';
 }

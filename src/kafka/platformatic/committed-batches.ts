@@ -38,26 +38,26 @@ export function lastOffsetOf(batch: FetchedBatch): bigint {
 }
 
 /**
- * The data batches a read_committed reader may hand over, in offset order: no control batch and
- * no batch of an aborted transaction. `batches` are one partition's, in offset order.
+ * One partition's batches (in offset order) with the records of aborted transactions taken out.
+ * A batch of an aborted transaction stays, emptied, and control batches stay as they are: a
+ * reader moves its position past every batch it was given.
  */
-export function committedBatches<Batch extends FetchedBatch>(batches: readonly Batch[], aborted: readonly AbortedTransaction[]): Batch[] {
+export function withoutAbortedRecords<Batch extends FetchedBatch>(batches: readonly Batch[], aborted: readonly AbortedTransaction[]): Batch[] {
+  if (aborted.length === 0) return [...batches];
   const pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
   const abortedProducers = new Set<bigint>();
-  const kept: Batch[] = [];
   let next = 0;
-  for (const batch of batches) {
+  return batches.map((batch) => {
     // Every aborted transaction begun by the end of this batch is open from here on.
     const last = lastOffsetOf(batch);
     for (let txn = pending[next]; txn !== undefined && txn.firstOffset <= last; txn = pending[++next]) abortedProducers.add(txn.producerId);
     if (isControlBatch(batch)) {
       if (isAbortMarker(batch)) abortedProducers.delete(batch.producerId);
-      continue;
+      return batch;
     }
-    if ((batch.attributes & TRANSACTIONAL) !== 0 && abortedProducers.has(batch.producerId)) continue;
-    kept.push(batch);
-  }
-  return kept;
+    const abortedData = (batch.attributes & TRANSACTIONAL) !== 0 && abortedProducers.has(batch.producerId);
+    return abortedData ? { ...batch, records: [] } : batch;
+  });
 }
 
 function isAbortMarker(batch: FetchedBatch): boolean {

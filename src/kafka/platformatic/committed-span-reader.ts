@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, type ClusterMetadata, type fetchV17 } from '@platformatic/kafka';
+import type { ClusterMetadata, fetchV17 } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import type { Headers } from '../../runtime/record.js';
-import { committedBatches, lastOffsetOf } from './committed-batches.js';
+import { isControlBatch, lastOffsetOf } from './committed-batches.js';
+import { ReadCommittedConsumer } from './read-committed-consumer.js';
 import { platformaticBaseOptions, READ_COMMITTED } from './platformatic-connection.js';
 import { headerList } from './platformatic-records.js';
 
@@ -53,8 +54,8 @@ interface SpanState {
 
 /**
  * Reads partition spans once, read_committed, with explicit fetches: no consumer group, nothing
- * committed. Each response's batches pass through `committedBatches`, so records of aborted
- * transactions stay out even where the library's own filter lets them through.
+ * committed. The consumer is a ReadCommittedConsumer, so no record of an aborted transaction
+ * comes through, even where the library's own filter would let it.
  */
 export async function readCommittedSpans(
   connection: ConnectionSettings,
@@ -63,7 +64,7 @@ export async function readCommittedSpans(
 ): Promise<{ records: number; outsideTime: number }> {
   const clientId = options.clientId ?? 'kascade-reader';
   // Never joined: fetches name their partitions and offsets. The library requires a group id.
-  const consumer = new Consumer({ ...platformaticBaseOptions(connection, { clientId }), groupId: `${clientId}-${randomUUID()}`, autocommit: false });
+  const consumer = new ReadCommittedConsumer({ ...platformaticBaseOptions(connection, { clientId }), groupId: `${clientId}-${randomUUID()}`, autocommit: false });
   const reader = new SpanReader(consumer, spans, options);
   try {
     return await reader.read();
@@ -80,7 +81,7 @@ class SpanReader {
   #lastMove = Date.now();
 
   constructor(
-    private readonly consumer: Consumer,
+    private readonly consumer: ReadCommittedConsumer,
     spans: readonly PartitionSpan[],
     private readonly options: SpanReadOptions,
   ) {
@@ -125,7 +126,8 @@ class SpanReader {
         const batches = partition.records ?? [];
         const last = batches[batches.length - 1];
         if (state === undefined || last === undefined) continue;
-        for (const batch of committedBatches(batches, partition.abortedTransactions)) {
+        for (const batch of batches) {
+          if (isControlBatch(batch)) continue;
           for (const record of batch.records) {
             const offset = batch.firstOffset + BigInt(record.offsetDelta);
             // A batch may begin before the fetch offset, and run past the span's end.

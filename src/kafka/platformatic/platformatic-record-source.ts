@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Admin, Consumer, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
+import { Admin, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
 import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
@@ -7,12 +7,13 @@ import { EndOffsetProbe } from './platformatic-end-offsets.js';
 import { committedOffsets } from './platformatic-committed.js';
 import { PartitionBatches } from './platformatic-partition-batches.js';
 import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
+import { ReadCommittedConsumer } from './read-committed-consumer.js';
 
 /** How long a failed client is replaced and rejoined before the stage is told the source cannot go on. */
 const RECOVERY_MS = 120_000;
 const DEFAULT_HANDOVER_MS = 2_000;
 
-type StageConsumer = Consumer<RawRecordParts, Buffer | null>;
+type StageConsumer = ReadCommittedConsumer<RawRecordParts, Buffer | null>;
 type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
 
 export interface PlatformaticSourceOptions {
@@ -225,7 +226,7 @@ export class PlatformaticRecordSource implements RecordSource {
   async #connect(): Promise<void> {
     const options = this.#options;
     const token = ++this.#consumerToken;
-    const consumer: StageConsumer = new Consumer({
+    const consumer: StageConsumer = new ReadCommittedConsumer({
       ...platformaticBaseOptions(options.connection, { clientId: options.clientId }),
       groupId: options.groupId,
       ...(options.groupInstanceId === undefined ? {} : { groupInstanceId: options.groupInstanceId }),

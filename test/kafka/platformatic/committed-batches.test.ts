@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { committedBatches, type FetchedBatch } from '../../../src/kafka/platformatic/committed-batches.js';
+import { isControlBatch, withoutAbortedRecords, type FetchedBatch } from '../../../src/kafka/platformatic/committed-batches.js';
 
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
@@ -20,7 +20,17 @@ function marker(offset: number, pid: number, kind: 'abort' | 'commit'): Batch {
   return { name: `${kind}-${pid}`, firstOffset: BigInt(offset), lastOffsetDelta: 0, attributes: TRANSACTIONAL | CONTROL, producerId: BigInt(pid), records: [{ key }] };
 }
 
-const names = (batches: readonly Batch[]): string[] => batches.map((batch) => batch.name);
+/** The batches a reader hands over: data batches that kept their records. */
+const names = (batches: readonly Batch[]): string[] => batches.filter((batch) => !isControlBatch(batch) && batch.records.length > 0).map((batch) => batch.name);
+const committedBatches = (batches: readonly Batch[], aborted: readonly { producerId: bigint; firstOffset: bigint }[]): Batch[] => {
+  const filtered = withoutAbortedRecords(batches, aborted);
+  // Every batch stays, so a reader's position still moves past the aborted ones.
+  assert.deepEqual(
+    filtered.map((batch) => batch.firstOffset),
+    batches.map((batch) => batch.firstOffset),
+  );
+  return filtered;
+};
 
 // The log of the integration test read-committed.test.ts: producers 1 and 2 interleave, 2 aborts first.
 const log = [data('before', 0, 9, true), data('p1-a', 1, 1), data('p2', 2, 2), data('p1-b', 3, 1), marker(4, 2, 'abort'), marker(5, 1, 'abort'), data('after', 6, 9, true)];
