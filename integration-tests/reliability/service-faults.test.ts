@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { assertRunDelivered } from './assertions.js';
 import { FaultStack } from './fault-stack.js';
 import type { StageProcess } from '../helpers/stage-process.js';
+import { connection } from '../helpers/kafka.js';
 import { ReliabilityRun, type Delivery } from './reliability-run.js';
 import { deliveriesFor, FULL_SUITE } from './suite-mode.js';
 
@@ -109,11 +110,12 @@ for (const delivery of deliveriesFor('at-least-once')) {
   });
 }
 
-// Full suite only for now: one CI rehearsal (2026-12-07) found 28 records of prepare written twice
-// exactly-once on kafkajs after the restart, not reproduced in 7 local runs (3 of them under CPU
-// load); the cause is open (integration-tests/reliability/README.md, "Open findings").
-for (const delivery of FULL_SUITE ? deliveriesFor('exactly-once') : []) {
-  test(`broker restarted (stopped and started on its data) under load (${delivery})`, async (t) => {
+// Exactly-once in `npm test`. A restart aborts many transactions at once; on kafkajs the score
+// stage reads prepare's transactional outputs with kafkajs's own read_committed, which lets
+// records of aborted transactions through (docs/kafka-clients.md), so there it is not run.
+for (const delivery of deliveriesFor('exactly-once')) {
+  const skip = delivery === 'exactly-once' && connection.client === 'kafkajs' ? 'kafkajs lets records of aborted transactions through to the score stage (docs/kafka-clients.md)' : false;
+  test(`broker restarted (stopped and started on its data) under load (${delivery})`, { skip }, async (t) => {
     await underLoad(delivery, t, restartBroker);
   });
 }
