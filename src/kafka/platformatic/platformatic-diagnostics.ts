@@ -7,7 +7,7 @@ import {
   type ClientDiagnosticEvent,
   type TracingChannelWithName,
 } from '@platformatic/kafka';
-import type { KafkaClientOperation } from '../../telemetry/stage-metrics.js';
+import { kafkaClientMetrics, type KafkaClientOperation } from '../../telemetry/stage-metrics.js';
 
 /** A traced call's context: its client, its `operation` name, and `error` once it failed. */
 type ClientEvent = ClientDiagnosticEvent;
@@ -58,4 +58,16 @@ export function observeClientOperations(observe: (operation: KafkaClientOperatio
     observers = observers.filter((observer) => observer !== observe);
     if (before > 0 && observers.length === 0) for (const channel of WATCHED) channel.unsubscribe(handlers);
   };
+}
+
+let recordingMetrics = false;
+
+/**
+ * Feeds `kascade_kafka_client_duration` from every @platformatic/kafka client of the process.
+ * The channels are process-wide, so one observer serves every stage; later calls do nothing.
+ */
+export function recordClientMetrics(): void {
+  if (recordingMetrics) return;
+  recordingMetrics = true;
+  observeClientOperations(kafkaClientMetrics());
 }

@@ -9,11 +9,7 @@ import { PlatformaticOffsetLog } from './platformatic-offset-log.js';
 import { PlatformaticOutputSink } from './platformatic-output-sink.js';
 import { PlatformaticRecordSource } from './platformatic-record-source.js';
 import { PlatformaticTransactions } from './platformatic-transactions.js';
-import { observeClientOperations } from './platformatic-diagnostics.js';
-import { kafkaClientMetrics } from '../../telemetry/stage-metrics.js';
-
-/** The diagnostics channels are process-wide: one observer serves every stage of the process. */
-let clientMetricsObserved = false;
+import { recordClientMetrics } from './platformatic-diagnostics.js';
 
 export interface PlatformaticTransportOptions {
   readonly connection: ConnectionSettings;
@@ -32,10 +28,7 @@ export interface PlatformaticTransportOptions {
 /** A stage's ports on @platformatic/kafka: a group member, its offsets, an idempotent or one transactional producer. */
 export function platformaticTransport(options: PlatformaticTransportOptions): StageTransport {
   const { connection, groupId, stage } = options;
-  if (!clientMetricsObserved) {
-    clientMetricsObserved = true;
-    observeClientOperations(kafkaClientMetrics());
-  }
+  recordClientMetrics();
   const clientId = `kascade.${stage}`;
   const coordinators = new Coordinators(connection, { clientId: `${clientId}-coordinators` });
   const source = new PlatformaticRecordSource({
