@@ -1,12 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Admin, type ConsumerGroupJoinPayload, type GroupAssignment, type MessagesStream } from '@platformatic/kafka';
+import { Admin, type ConsumerGroupJoinPayload, type GroupAssignment } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
-import { partitionKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
+import { partitionKey, partitionOfKey, type GroupMember, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
 import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
 import { EndOffsetProbe } from './platformatic-end-offsets.js';
 import { committedOffsets } from './platformatic-committed.js';
-import { PartitionBatches } from './platformatic-partition-batches.js';
-import { rawDeserializers, toSourceRecord, type FetchedMessage, type RawRecordParts } from './platformatic-records.js';
+import { GenerationFeed, type StageStream } from './platformatic-generation-feed.js';
+import { rawDeserializers, type RawRecordParts } from './platformatic-records.js';
+import { PartitionHandover, type Revocation } from './partition-handover.js';
 import { ReadCommittedConsumer } from './read-committed-consumer.js';
 
 /** How long a failed client is replaced and rejoined before the stage is told the source cannot go on. */
@@ -14,7 +15,6 @@ const RECOVERY_MS = 120_000;
 const DEFAULT_HANDOVER_MS = 2_000;
 
 type StageConsumer = ReadCommittedConsumer<RawRecordParts, Buffer | null>;
-type StageStream = MessagesStream<RawRecordParts, Buffer | null, Buffer, Buffer>;
 
 export interface PlatformaticSourceOptions {
   readonly connection: ConnectionSettings;
@@ -36,19 +36,6 @@ export interface PlatformaticSourceOptions {
    * offset, while the previous owner finishes and commits its last work on it (default 2,000 ms).
    */
   readonly handoverMs?: number | undefined;
-}
-
-interface Revocation {
-  readonly partitions: readonly TopicPartition[];
-  done: Promise<void>;
-  settled: boolean;
-}
-
-/** The fetching of one generation: a stream started at the group's committed offsets. */
-interface Feed {
-  readonly generationId: number;
-  readonly stream: StageStream;
-  readonly batches: PartitionBatches;
 }
 
 /**
@@ -77,19 +64,15 @@ export class PlatformaticRecordSource implements RecordSource {
   #listener: SourceListener | undefined;
   #consumer: StageConsumer | undefined;
   #anchor: StageStream | undefined;
-  #feed: Feed | undefined;
+  #feed: GenerationFeed | undefined;
   #owned: TopicPartition[] = [];
   #revocation: Revocation | undefined;
-  /** Partitions of a revocation still running after the join, which this member may still commit. */
-  readonly #handingOver = new Set<string>();
-  /** Commits waiting for this member's next generation (joinedAfter). */
-  readonly #joinWaiters = new Set<(member: GroupMember) => void>();
+  readonly #handover: PartitionHandover;
   #pendingJoin: ConsumerGroupJoinPayload | undefined;
   #joinChain: Promise<void> = Promise.resolve();
   #firstAssignment: (() => void) | undefined;
   #membership: Membership = { inGroup: false, since: Date.now() };
   #paused = false;
-  #bufferFull = false;
   #stopping: Promise<void> | undefined;
   #consumerToken = 0;
   #rejoining: Promise<void> | undefined;
@@ -103,6 +86,7 @@ export class PlatformaticRecordSource implements RecordSource {
     this.#options = options;
     this.#admin = new Admin({ ...platformaticBaseOptions(options.connection, { clientId: `${options.clientId}-admin` }) });
     this.#endOffsets = new EndOffsetProbe(this.#admin, () => this.#owned);
+    this.#handover = new PartitionHandover(this.#handoverMs);
   }
 
   async start(listener: SourceListener): Promise<void> {
@@ -113,14 +97,12 @@ export class PlatformaticRecordSource implements RecordSource {
 
   pause(): void {
     this.#paused = true;
-    this.#feed?.batches.hold(true);
-    this.#applyFlow();
+    this.#feed?.setPaused(true);
   }
 
   resume(): void {
     this.#paused = false;
-    this.#feed?.batches.hold(false);
-    this.#applyFlow();
+    this.#feed?.setPaused(false);
   }
 
   membership(): Membership {
@@ -164,26 +146,12 @@ export class PlatformaticRecordSource implements RecordSource {
 
   /** This member once it has joined a generation after `generationId`; undefined when that takes longer than `timeoutMs`. */
   joinedAfter(generationId: number, timeoutMs: number): Promise<GroupMember | undefined> {
-    const current = this.#membership.member;
-    if (this.#membership.inGroup && current !== undefined && current.generationId > generationId) return Promise.resolve(current);
-    return new Promise((resolve) => {
-      const done = (member: GroupMember | undefined): void => {
-        clearTimeout(timer);
-        this.#joinWaiters.delete(waiter);
-        resolve(member);
-      };
-      const waiter = (member: GroupMember): void => {
-        if (member.generationId > generationId) done(member);
-      };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      timer.unref();
-      this.#joinWaiters.add(waiter);
-    });
+    return this.#handover.joinedAfter(this.#membership.inGroup ? this.#membership.member : undefined, generationId, timeoutMs);
   }
 
   /** The partitions this member owns now or still hands over (the offset log commits no others). */
   owns(topic: string, partition: number): boolean {
-    return this.#handingOver.has(partitionKey(topic, partition)) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
+    return this.#handover.has(partitionKey(topic, partition)) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
   }
 
   /** The admin client the offset log reads committed offsets with. */
@@ -197,7 +165,7 @@ export class PlatformaticRecordSource implements RecordSource {
     const owned = this.#owned;
     this.#owned = [];
     this.#revocation = undefined;
-    this.#handingOver.clear();
+    this.#handover.clear();
     if (owned.length > 0) listener.lost(owned);
     await this.#closeConsumer();
     await this.#connect();
@@ -211,8 +179,7 @@ export class PlatformaticRecordSource implements RecordSource {
   async #stop(): Promise<void> {
     this.#endOffsets.stop();
     const listener = this.#listener;
-    this.#feed?.batches.hold(true);
-    this.#feed?.stream.pause();
+    this.#feed?.halt();
     const owned = this.#owned;
     if (listener !== undefined && owned.length > 0) {
       await listener.revoking(owned).catch(() => undefined);
@@ -309,36 +276,17 @@ export class PlatformaticRecordSource implements RecordSource {
         this.#owned = [];
         if (owned.length > 0) listener.lost(owned);
       } else if (!revocation.settled) {
-        this.#handOver(revocation, revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition))));
+        const moved = revocation.partitions.filter((tp) => !keep.has(partitionKey(tp.topic, tp.partition)));
+        this.#handover.handOver(revocation, moved, (late) => this.#listener?.lost(late));
       }
     }
     const member = this.#member(payload);
     this.#membership = { inGroup: true, since: Date.now(), member };
-    for (const waiter of this.#joinWaiters) waiter(member);
+    this.#handover.joined(member);
     this.#closeFeed();
     this.#pendingJoin = payload;
     this.#joinChain = this.#joinChain.then(() => this.#assign()).catch((error: unknown) => {
       if (this.#stopping === undefined) this.#recover(error instanceof Error ? error : new Error(String(error)));
-    });
-  }
-
-  /**
-   * The revoked partitions stay this member's to commit until the revocation ends; those that
-   * moved to another member only for half the handover time (the new owner waits it all), then
-   * they are lost and their unfinished work is redone by the new owner.
-   */
-  #handOver(revocation: Revocation, moved: readonly TopicPartition[]): void {
-    const keys = revocation.partitions.map((tp) => partitionKey(tp.topic, tp.partition));
-    for (const key of keys) this.#handingOver.add(key);
-    const timer = setTimeout(() => {
-      if (revocation.settled) return;
-      const late = moved.filter((tp) => this.#handingOver.delete(partitionKey(tp.topic, tp.partition)));
-      if (late.length > 0) this.#listener?.lost(late);
-    }, this.#handoverMs / 2);
-    timer.unref();
-    void revocation.done.then(() => {
-      clearTimeout(timer);
-      for (const key of keys) this.#handingOver.delete(key);
     });
   }
 
@@ -371,37 +319,25 @@ export class PlatformaticRecordSource implements RecordSource {
     if (this.#superseded(consumer, payload)) return;
     const stream = await consumer.consume({
       ...this.#streamOptions(),
-      offsets: [...offsets].map(([key, offset]) => {
-        const at = key.lastIndexOf('/');
-        return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
-      }),
+      offsets: [...offsets].map(([key, offset]) => ({ ...partitionOfKey(key), offset })),
     });
     if (this.#superseded(consumer, payload)) {
       void stream.close().catch(() => undefined);
       return;
     }
-    const batches = new PartitionBatches(listener, {
+    this.#owned = assignment;
+    // Assigned before the feed hands over its first batch.
+    listener.assigned(assignment);
+    this.#feed = new GenerationFeed(stream, listener, {
+      keep,
+      paused: this.#paused,
       maxBuffered: this.#options.maxBufferedRecords ?? 5_000,
       maxBatch: this.#options.maxBatchRecords ?? 500,
-      onFull: (full) => {
-        this.#bufferFull = full;
-        this.#applyFlow();
-      },
       endOffset: (topic, partition) => this.#endOffsets.endOffset(topic, partition),
+      onError: (error) => {
+        if (this.#stopping === undefined) this.#recover(error);
+      },
     });
-    batches.hold(this.#paused);
-    const feed: Feed = { generationId: payload.generationId ?? -1, stream, batches };
-    this.#feed = feed;
-    this.#owned = assignment;
-    listener.assigned(assignment);
-    stream.on('error', (error: Error) => {
-      if (this.#feed === feed && this.#stopping === undefined) this.#recover(error);
-    });
-    stream.on('data', (message: FetchedMessage) => {
-      if (this.#feed !== feed || !keep.has(partitionKey(message.topic, message.partition))) return;
-      batches.add(toSourceRecord(message));
-    });
-    this.#applyFlow();
     this.#firstAssignment?.();
     this.#firstAssignment = undefined;
   }
@@ -411,22 +347,9 @@ export class PlatformaticRecordSource implements RecordSource {
     return this.#pendingJoin !== undefined || this.#consumer !== consumer || consumer.generationId !== payload.generationId || this.#stopping !== undefined;
   }
 
-  #applyFlow(): void {
-    const stream = this.#feed?.stream;
-    if (stream === undefined) return;
-    if (this.#paused || this.#bufferFull) stream.pause();
-    else stream.resume();
-  }
-
   #closeFeed(): void {
-    const feed = this.#feed;
-    if (feed === undefined) return;
+    this.#feed?.close();
     this.#feed = undefined;
-    this.#bufferFull = false;
-    feed.batches.close();
-    feed.stream.removeAllListeners('data');
-    feed.stream.on('error', () => undefined);
-    void feed.stream.close().catch(() => undefined);
   }
 
   async #closeConsumer(): Promise<void> {

@@ -145,3 +145,9 @@ export interface StageTransport {
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}/${partition}`;
 }
+
+/** The partition a `partitionKey` names (topic names may contain '/', partitions never do). */
+export function partitionOfKey(key: string): TopicPartition {
+  const slash = key.lastIndexOf('/');
+  return { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)) };
+}

@@ -2,7 +2,6 @@ import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promi
 import { isKascadeError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { ConsumerLagGauge } from '../../telemetry/consumer-lag.js';
-import { stageMetrics, type StageMetrics } from '../../telemetry/stage-metrics.js';
 import type { DeliveryGuarantee } from '../../topology/spec.js';
 import type { OutgoingRecord, SourceRecord } from '../record.js';
 import { retryWithBackoff, type RetryOptions } from '../retry.js';
@@ -11,9 +10,13 @@ import { StageFailure, type BatchOutcome, type StagePipeline } from '../stage-pi
 import { chunkWriter, type ChunkWriter } from './chunk-writers.js';
 import { isOwnershipLost, type OwnershipLostError } from './ownership-lost.js';
 import { PartitionLanes } from './partition-lanes.js';
-import { partitionKey, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
+import { partitionKey, partitionOfKey, type SourceBatch, type SourceListener, type StageTransport, type TopicPartition } from './ports.js';
 import { PartitionProgress } from './progress.js';
 import { ProgressWatchdog } from './watchdog.js';
+import { StageTally, type StageCounters } from './stage-tally.js';
+import { StartFloors } from './start-floors.js';
+
+export type { StageCounters } from './stage-tally.js';
 import type { StageHealthBoard } from '../../telemetry/stage-health.js';
 import type { Clock } from '../clock.js';
 
@@ -48,13 +51,6 @@ export interface StageWatchdogOptions {
 
 export type StageExit = { readonly kind: 'stopped' } | { readonly kind: 'failed'; readonly error: Error };
 
-export interface StageCounters {
-  consumed: number;
-  deadLettered: number;
-  skipped: number;
-  written: number;
-}
-
 const DEFAULT_CHUNK = 500;
 const DEFAULT_LINGER_MS = 100;
 /** How long a failed stage waits for its work in flight to finish before it reports the failure. */
@@ -72,19 +68,18 @@ const COMMIT_RETRY_MS = 1_000;
  * rebalance finishes its chunk and commits before it goes; stop() drains the same way.
  */
 export class StageEngine {
-  readonly counters: StageCounters = { consumed: 0, deadLettered: 0, skipped: 0, written: 0 };
   readonly exited: Promise<StageExit>;
   private resolveExit!: (exit: StageExit) => void;
   private readonly lanes = new PartitionLanes();
   private readonly holder: RecordHolder | undefined;
   private readonly writer: ChunkWriter;
   /** Exactly-once: each partition's committed offset when assigned; records before it are written already. */
-  private readonly floors = new Map<string, Promise<bigint | undefined>>();
+  private readonly floors = new StartFloors();
   /** Per partition: the offset after the last chunk written. */
   private readonly positions = new Map<string, string>();
   /** Partitions being given up in order: their chunk in flight may still commit what it wrote. */
   private readonly revoking = new Set<string>();
-  private readonly metrics: StageMetrics;
+  private readonly tally: StageTally;
   private readonly lag: ConsumerLagGauge;
   private readonly inFlight = new Set<Promise<unknown>>();
   private busy = 0;
@@ -125,11 +120,15 @@ export class StageEngine {
       transactionLingerMs: options.transactionLingerMs ?? DEFAULT_LINGER_MS,
       commitRetryMs: COMMIT_RETRY_MS,
     });
-    this.metrics = stageMetrics(stage);
+    this.tally = new StageTally(stage);
     this.lag = new ConsumerLagGauge(stage);
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
+  }
+
+  get counters(): Readonly<StageCounters> {
+    return this.tally.counters;
   }
 
   /** Joins the group; resolves once the first assignment arrived. */
@@ -206,20 +205,9 @@ export class StageEngine {
       // A transaction of the previous owner may still be about to move these offsets: read them
       // stably, and only once this instance's own earlier work on them has ended (kafkajs hands a
       // partition straight back without waiting for the revoked chunk, which may be committing).
-      const earlier = this.lanes.settled(keysOf(partitions));
-      const committed = earlier.then(() =>
-        retryWithBackoff(() => this.options.transport.offsets.committed(partitions), {
-          ...this.options.retry,
-          shouldStop: () => this.draining,
-        }),
+      this.floors.assign(partitions, this.lanes.settled(keysOf(partitions)), () =>
+        retryWithBackoff(() => this.options.transport.offsets.committed(partitions), { ...this.options.retry, shouldStop: () => this.draining }),
       );
-      for (const { topic, partition } of partitions) {
-        const key = partitionKey(topic, partition);
-        const floor = committed.then((offsets) => offsets.get(key));
-        // Rejected only when the stage stops meanwhile: a batch awaiting it then fails, unprocessed.
-        floor.catch(() => undefined);
-        this.floors.set(key, floor);
-      }
     }
     this.lag.retain(new Set(this.lanes.openKeys()));
   }
@@ -252,12 +240,12 @@ export class StageEngine {
   private release(keys: readonly string[]): void {
     // A partition assigned again meanwhile (an eager rebalance hands most back) keeps its new state.
     const released = keys.filter((owned) => !this.lanes.isOpen(owned));
-    this.progress.released(released.map(splitPartition));
+    this.progress.released(released.map(partitionOfKey));
     this.writer.forget(released);
     for (const key of released) {
-      this.floors.delete(key);
+      this.floors.release(key);
       this.positions.delete(key);
-      const [topic, partition] = splitKey(key);
+      const { topic, partition } = partitionOfKey(key);
       this.holder?.release(topic, partition);
     }
     this.lag.retain(new Set(this.lanes.openKeys()));
@@ -288,7 +276,7 @@ export class StageEngine {
   /** Processes a batch chunk by chunk; false when it stopped before its end. */
   private async processBatch(batch: SourceBatch, key: string, isCurrent: () => boolean): Promise<boolean> {
     const shouldStop = (): boolean => this.draining || this.stopping !== undefined || !isCurrent();
-    const floor = await this.floors.get(key);
+    const floor = await this.floors.floor(key);
     const chunkSize = this.options.maxBatchSize ?? DEFAULT_CHUNK;
     for (let start = 0; start < batch.records.length; start += chunkSize) {
       // Each chunk starts on a turn of its own: the chunks of every partition would otherwise run
@@ -328,7 +316,7 @@ export class StageEngine {
             restore?.();
             throw error;
           }
-          this.count(topic, outcome, outcome.processed);
+          this.tally.count(topic, outcome, outcome.processed);
         },
         {
           ...this.options.retry,
@@ -375,18 +363,6 @@ export class StageEngine {
     this.progress.committed(source, commitAt);
   }
 
-  private count(topic: string, outcome: BatchOutcome, processed: number): void {
-    const written = outcome.outgoing.length - outcome.deadLettered;
-    this.counters.consumed += processed;
-    this.counters.deadLettered += outcome.deadLettered;
-    this.counters.skipped += outcome.skipped;
-    this.counters.written += written;
-    if (processed > 0) this.metrics.consumed(topic, processed);
-    this.metrics.written(written);
-    if (outcome.deadLettered > 0) this.metrics.deadLettered(topic, outcome.deadLettered);
-    if (processed > 0) this.metrics.batch(processed);
-  }
-
   /** Writes what the holder lets go of on its own schedule (collect's timeout), in each partition's lane. */
   private expireHeld(holder: RecordHolder): void {
     for (const { topic, partition } of holder.heldPartitions()) {
@@ -401,7 +377,7 @@ export class StageEngine {
           if (outcome.outgoing.length === 0) return true;
           // Nothing new was read: the records written are of offsets before `next`.
           await this.write({ topic, partition }, outcome.outgoing, next, next, isCurrent);
-          this.count(topic, outcome, 0);
+          this.tally.count(topic, outcome, 0);
         } catch (error) {
           restore();
           // `onError: fail` stops the stage here as it does for a batch; anything else is retried next time.
@@ -442,7 +418,7 @@ export class StageEngine {
     await transport.source.stop();
     await this.writer.close();
     this.lag.close();
-    this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.counters, ...this.options.stats?.() });
+    this.options.logger.info('stage stopped', { stage: this.options.stage, ...this.tally.counters, ...this.options.stats?.() });
   }
 
   /** While any partition is in an outage, fetching stops for every partition (no work piles up). */
@@ -457,16 +433,6 @@ export class StageEngine {
 
 function keysOf(partitions: readonly TopicPartition[]): string[] {
   return partitions.map(({ topic, partition }) => partitionKey(topic, partition));
-}
-
-function splitPartition(key: string): TopicPartition {
-  const [topic, partition] = splitKey(key);
-  return { topic, partition };
-}
-
-function splitKey(key: string): [string, number] {
-  const slash = key.lastIndexOf('/');
-  return [key.slice(0, slash), Number(key.slice(slash + 1))];
 }
 
 function ownershipOf(error: OwnershipLostError, fallback: readonly TopicPartition[]): readonly TopicPartition[] {
