@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import type { Producer } from 'kafkajs';
 import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { readTopic } from '../src/kafka/operator/topic-reader.js';
@@ -11,6 +12,7 @@ import { jsonLogger } from '../src/telemetry/logger.js';
 import { Topology } from '../src/topology/spec.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { waitForGroupCaughtUp } from './helpers/group-progress.js';
+import { waitFor } from './helpers/wait-for.js';
 import { connection, createTopic, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
 import { readAll } from './helpers/read-topic.js';
 
@@ -40,6 +42,13 @@ before(async () => {
   producers.push(plain);
   await Promise.all(producers.map((producer) => producer.connect()));
   const send = (id: string) => ({ topic, messages: [{ value: JSON.stringify({ id }), partition: 0 }] });
+  // The coordinator writes a transaction's marker after it answered the commit or abort: the
+  // layout above holds only if each marker is in the log before the next write.
+  // The high watermark, read_uncommitted (kafkajs's admin reads the last stable offset).
+  const admin = new Admin({ clientId: 'kascade-test-read-committed', bootstrapBrokers: [...connection.brokers] });
+  const highWatermark = async (): Promise<bigint | undefined> =>
+    (await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }], isolationLevel: 0 }))[0]?.partitions[0]?.offset;
+  const logEndsAt = (end: number): Promise<void> => waitFor(async () => (await highWatermark()) === BigInt(end), { what: `${topic} to end at offset ${end}` });
   await plain.send(send('before'));
   const t1 = await p1.transaction();
   await t1.send(send('p1-a'));
@@ -47,19 +56,24 @@ before(async () => {
   await t2.send(send('p2'));
   await t1.send(send('p1-b'));
   await t2.abort();
+  await logEndsAt(5);
   await t1.abort();
+  await logEndsAt(6);
   const t3 = await p3.transaction();
   await t3.send(send('p3-committed'));
   await t3.commit();
+  await logEndsAt(8);
   await plain.send(send('after'));
   const p4 = transactional('p4');
   await p4.connect();
-  for (const value of ['p4-first', 'p4-second']) {
+  for (const [value, end] of [['p4-first', 11], ['p4-second', 13]] as const) {
     const aborted = await p4.transaction();
     await aborted.send(send(value));
     await aborted.abort();
+    await logEndsAt(end);
   }
   await plain.send(send('end'));
+  await admin.close();
 });
 
 after(async () => {

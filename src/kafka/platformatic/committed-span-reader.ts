@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterMetadata, fetchV17 } from '@platformatic/kafka';
 import type { ConnectionSettings } from '../../config/connection.js';
 import { ErrorCode, KascadeError } from '../../errors.js';
@@ -41,6 +42,8 @@ export interface SpanReadOptions {
 }
 
 const MAX_WAIT_MS = 250;
+/** Between a failed fetch round and the next. */
+const RETRY_MS = 500;
 const BYTES_PER_PARTITION = 2 * 1024 * 1024;
 const MAX_BYTES = 10 * 1024 * 1024;
 
@@ -106,6 +109,12 @@ class SpanReader {
           })),
         );
       } catch (error) {
+        // A leader that moved, a broker briefly away: asked again with fresh metadata until the read idles too long.
+        if (Date.now() - this.#lastMove + RETRY_MS < idleTimeoutMs) {
+          this.consumer.clearMetadata();
+          await delay(RETRY_MS);
+          continue;
+        }
         throw new KascadeError(ErrorCode.BrokerUnreachable, `reading ${open.map(where).join(', ')} failed: ${error instanceof Error ? error.message : String(error)}`, {
           retriable: true,
           cause: error,

@@ -36,7 +36,8 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
 function dropAbortedRecords(response: fetchV17.FetchResponse): void {
   for (const topic of response.responses) {
     for (const partition of topic.partitions) {
-      if (partition.records !== undefined) partition.records = withoutAbortedRecords(partition.records, partition.abortedTransactions);
+      // Most responses name no aborted transaction: those pass untouched.
+      if (partition.records !== undefined && partition.abortedTransactions.length > 0) partition.records = withoutAbortedRecords(partition.records, partition.abortedTransactions);
     }
   }
 }
