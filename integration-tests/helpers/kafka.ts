@@ -40,16 +40,7 @@ async function collectCommitted(kafka: Kafka, topic: string, settings: Connectio
   await source.start({
     batch: (batch) => {
       for (const record of batch.records) {
-        exact.set(`${record.partition}/${record.offset}`, {
-          partition: record.partition,
-          offset: record.offset,
-          key: record.key?.toString('utf8') ?? null,
-          keyBytes: record.key,
-          value: record.value,
-          headers: decodeHeaders(record.headers),
-          headerList: record.headers,
-          timestamp: record.timestamp,
-        });
+        exact.set(`${record.partition}/${record.offset}`, receivedRecord(record));
       }
       return Promise.resolve();
     },
@@ -108,8 +99,8 @@ export interface ReceivedRecord {
   readonly timestamp: string;
 }
 
-/** A record read by kascade's topic reader, as the tests look at records. */
-export function receivedRecord(record: TopicRecord): ReceivedRecord {
+/** A record read by kascade (its topic reader or a record source), as the tests look at records. */
+export function receivedRecord(record: Omit<TopicRecord, 'topic' | 'timestamp'> & { readonly timestamp: number | string }): ReceivedRecord {
   return {
     partition: record.partition,
     offset: record.offset,

@@ -112,7 +112,7 @@ probability 1 says nothing about what else would have been clicked.`,
     const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
     const summary = await readTopics({ kafka, connection }, [{ topic: loggedTopic }, { topic: shadowTopic }, { topic: clicksTopic }], {
       onRecord,
-      groupIdPrefix: 'kascade-compare',
+      clientId: 'kascade-compare',
       ...(bar === undefined ? {} : { onProgress: bar.update }),
     });
     bar?.finish(summary.records, summary.elapsedMs);

@@ -138,7 +138,7 @@ without clicks.`,
     const progress = options.progress ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
     const summary = await readTopics({ kafka, connection }, readRanges(options), {
       onRecord,
-      groupIdPrefix: 'kascade-ctr',
+      clientId: 'kascade-ctr',
       ...(progress === undefined ? {} : { onProgress: progress.update }),
     });
     progress?.finish(summary.records, summary.elapsedMs);

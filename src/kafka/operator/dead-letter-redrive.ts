@@ -66,7 +66,7 @@ export async function runRedrive(clients: OperatorClients, options: RedriveOptio
     const tally = new RedriveTally();
     const writer = producer === undefined || committer === undefined ? undefined : new ChunkWriter(producer, committer, options);
     await readSpans(clients, spans, {
-      groupIdPrefix: 'kascade-dlq-read',
+      clientId: 'kascade-dlq-read',
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       onRecord: async (record) => {
         let decision = decideRedrive(record, options.policy);

@@ -34,7 +34,7 @@ export async function readDeadLetterStats(
   const stats = new DeadLetterStats();
   let pending = 0;
   await readSpans(clients, spans, {
-    groupIdPrefix: 'kascade-dlq-read',
+    clientId: 'kascade-dlq-read',
     ...(onProgress === undefined ? {} : { onProgress }),
     onRecord: (record) => {
       stats.add(record, record.timestamp);

@@ -102,7 +102,7 @@ export async function runReplay(clients: OperatorClients, options: ReplayOptions
   }
   const remaining = plan.spans.map((span) => ({ ...span, start: (plan.progress.get(span.partition) ?? BigInt(span.start)).toString() }));
   if (producer === undefined) {
-    const summary = await readSpans(clients, remaining, { onRecord: () => undefined, ...progressOption(options), groupIdPrefix: 'kascade-replay-count' });
+    const summary = await readSpans(clients, remaining, { onRecord: () => undefined, ...progressOption(options), clientId: 'kascade-replay-count' });
     return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
   }
 
@@ -114,7 +114,7 @@ export async function runReplay(clients: OperatorClients, options: ReplayOptions
     let handled = 0;
     const summary = await readSpans(clients, remaining, {
       ...progressOption(options),
-      groupIdPrefix: 'kascade-replay-read',
+      clientId: 'kascade-replay-read',
       onRecord: async (record) => {
         await limiter();
         // Fetch batches can be long under a rate limit: progress also moves with each transaction.

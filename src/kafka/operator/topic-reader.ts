@@ -26,10 +26,7 @@ export interface TopicRange {
   readonly to?: ReadBound | undefined;
 }
 
-export interface ReadTopicsOptions extends Omit<SpanReadOptions, 'clientId'> {
-  /** The reader's client id. */
-  readonly groupIdPrefix?: string;
-}
+export type ReadTopicsOptions = SpanReadOptions;
 
 export interface ReadSummary {
   readonly spans: readonly PartitionSpan[];
@@ -79,9 +76,8 @@ export async function readSpans(clients: OperatorClients, spans: readonly Partit
     options.onProgress?.(0, 0);
     return { spans, records: 0, outsideTime: 0, total, elapsedMs: Date.now() - started };
   }
-  const { groupIdPrefix, ...readOptions } = options;
   const toRead = spans.filter((span) => BigInt(span.end) > BigInt(span.start));
-  const { records, outsideTime } = await readCommittedSpans(clients.connection, toRead, { ...readOptions, ...(groupIdPrefix === undefined ? {} : { clientId: groupIdPrefix }) });
+  const { records, outsideTime } = await readCommittedSpans(clients.connection, toRead, options);
   return { spans, records, outsideTime, total, elapsedMs: Date.now() - started };
 }
 
