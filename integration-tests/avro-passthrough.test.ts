@@ -16,7 +16,7 @@ import { loadTopologyFile, type LoadedTopology } from '../src/topology/load.js';
 import { topologyTopics } from '../src/topology/topics.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { featuresFor } from '../test/helpers/ctr-model.js';
-import { connection, testKafka, uniqueName } from './helpers/kafka.js';
+import { connection, testKafka, uniqueName, testAccess } from './helpers/kafka.js';
 import { decodeAvro, readAll } from './helpers/read-topic.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -109,7 +109,7 @@ function fullNames(schema: unknown, namespace: string): unknown {
 /** The fixture with this run's topics, created (as `kascade topics` would). */
 async function load(run: string): Promise<LoadedTopology> {
   const loaded = await loadTopologyFile(FIXTURE, { env: { ...process.env, KASCADE_RUN: run } });
-  await ensureTopics(kafka, topologyTopics(loaded.spec));
+  await ensureTopics(testAccess, topologyTopics(loaded.spec));
   return loaded;
 }
 

@@ -13,7 +13,7 @@ import { jsonLogger } from '../src/telemetry/logger.js';
 import { loadTopologyFile } from '../src/topology/load.js';
 import { topologyTopics } from '../src/topology/topics.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
-import { connection, testKafka, uniqueName } from './helpers/kafka.js';
+import { connection, testKafka, uniqueName, testAccess } from './helpers/kafka.js';
 import { readAll } from './helpers/read-topic.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -25,7 +25,7 @@ const requestType = avro.Type.forSchema(JSON.parse(schemaText) as avro.schema.Av
 test('an Avro router writes every input byte for byte to the arm of its user, and dead-letters a body it cannot decode', async () => {
   const run = uniqueName('avro-router');
   const { spec, baseDir } = await loadTopologyFile(FILE, { env: { ...process.env, KASCADE_RUN: run } });
-  await ensureTopics(kafka, topologyTopics(spec));
+  await ensureTopics(testAccess, topologyTopics(spec));
   const registry = createHttpSchemaRegistryClient(connection);
   const schemaId = await registry.register(`${run}.requests-value`, schemaText);
   const count = 3000;

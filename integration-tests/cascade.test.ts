@@ -14,7 +14,7 @@ import { topologyTopics } from '../src/topology/topics.js';
 import { registerBuiltinTransforms } from '../src/transforms/builtin-transforms.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { isolatedTopology } from './helpers/isolated-topology.js';
-import { connection, testKafka } from './helpers/kafka.js';
+import { connection, testKafka, testAccess } from './helpers/kafka.js';
 import { decodeAvro, readAll, tally, waitForRecords } from './helpers/read-topic.js';
 import type { Ranked } from '../test/helpers/ranked.js';
 
@@ -31,7 +31,7 @@ test('the cascade on the real broker: 2,000 requests -> candidates -> top-4/expl
   const run = `casc${randomUUID().slice(0, 8)}`;
   const spec = isolatedTopology(loaded.spec, run);
   const topic = (name: string): string => `${run}.${name}`;
-  await ensureTopics(kafka, topologyTopics(spec));
+  await ensureTopics(testAccess, topologyTopics(spec));
 
   const world = loadDemoWorld('models/demo-world.json');
   const requests = Array.from({ length: REQUESTS }, (_, index) => worldRequest(world, run, index, 300));

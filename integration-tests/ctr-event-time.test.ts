@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Message } from 'kafkajs';
 import type { CtrReport } from '../src/experiments/ctr/ctr-report.js';
 import { ensureTopics } from '../src/kafka/admin/topic-admin.js';
-import { testKafka, uniqueName } from './helpers/kafka.js';
+import { testAccess, testKafka, uniqueName } from './helpers/kafka.js';
 import { kascadeCli, produceMessages } from './helpers/kascade-cli.js';
 
 /**
@@ -29,7 +29,7 @@ function iso(ms: number): string {
 async function experimentTopics(partitions: number): Promise<{ champion: string; challenger: string; clicks: string }> {
   const topics = { champion: uniqueName('ctr-et.champion'), challenger: uniqueName('ctr-et.challenger'), clicks: uniqueName('ctr-et.clicks') };
   await ensureTopics(
-    kafka,
+    testAccess,
     Object.values(topics).map((topic) => ({ topic, partitions })),
   );
   return topics;

@@ -10,7 +10,7 @@ import { ensureTopics } from '../src/kafka/admin/topic-admin.js';
 import { readTopics } from '../src/kafka/operator/topic-reader.js';
 import { createAvroSerde } from '../src/serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
-import { connection, testKafka, uniqueName } from './helpers/kafka.js';
+import { connection, testKafka, uniqueName, testAccess } from './helpers/kafka.js';
 import { kascadeCli as kascade, produceMessages as produce } from './helpers/kascade-cli.js';
 
 const HOUR = 3_600_000;
@@ -38,7 +38,7 @@ const base = Date.now() - 30 * HOUR;
 const impressionTime = (arm: 'c' | 'x', index: number): number => base + index * 1000 + (arm === 'x' ? 500 : 0);
 
 before(async () => {
-  await ensureTopics(kafka, [
+  await ensureTopics(testAccess, [
     { topic: topics.champion, partitions: 2 },
     { topic: topics.challenger, partitions: 3 },
     { topic: topics.shared, partitions: 2 },
@@ -179,7 +179,7 @@ test('--from/--to select impressions and clicks by event time; orphans whose imp
 
 test('the reader stops at the end offsets and reports progress; timestamp and offset bounds', async () => {
   const topic = uniqueName('ctr.reader');
-  await ensureTopics(kafka, [{ topic, partitions: 3 }]);
+  await ensureTopics(testAccess, [{ topic, partitions: 3 }]);
   const start = Date.now() - HOUR;
   await produce(
     kafka,
@@ -188,19 +188,19 @@ test('the reader stops at the end offsets and reports progress; timestamp and of
   );
   const readAll: string[] = [];
   const progress: [number, number][] = [];
-  const summary = await readTopics({ kafka, connection }, [{ topic }], { onRecord: (record) => void readAll.push(record.value?.toString() ?? ''), onProgress: (read, total) => progress.push([read, total]) });
+  const summary = await readTopics(testAccess, [{ topic }], { onRecord: (record) => void readAll.push(record.value?.toString() ?? ''), onProgress: (read, total) => progress.push([read, total]) });
   assert.equal(summary.records, 30);
   assert.equal(summary.total, 30);
   assert.deepEqual(readAll.map(Number).sort((a, b) => a - b), Array.from({ length: 30 }, (_, index) => index));
   assert.deepEqual(progress.at(-1), [30, 30]);
 
   const windowed: number[] = [];
-  await readTopics({ kafka, connection }, [{ topic, from: { kind: 'timestamp', ms: start + 10_000 }, to: { kind: 'timestamp', ms: start + 20_000 } }], {
+  await readTopics(testAccess, [{ topic, from: { kind: 'timestamp', ms: start + 10_000 }, to: { kind: 'timestamp', ms: start + 20_000 } }], {
     onRecord: (record) => void windowed.push(Number(record.value?.toString())),
   });
   assert.deepEqual(windowed.sort((a, b) => a - b), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 
-  const fromOffset = await readTopics({ kafka, connection }, [{ topic, from: { kind: 'offset', offset: '5' } }], { onRecord: () => undefined });
+  const fromOffset = await readTopics(testAccess, [{ topic, from: { kind: 'offset', offset: '5' } }], { onRecord: () => undefined });
   assert.equal(fromOffset.records, fromOffset.spans.reduce((sum, span) => sum + Math.max(0, Number(span.end) - 5), 0));
 });
 

@@ -16,7 +16,7 @@ import { topologyTopics } from '../src/topology/topics.js';
 import { registerBuiltinTransforms } from '../src/transforms/builtin-transforms.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { isolatedTopology } from './helpers/isolated-topology.js';
-import { connection, createTopic, testKafka } from './helpers/kafka.js';
+import { connection, createTopic, testKafka, testAccess } from './helpers/kafka.js';
 import { decodeAvro, readAll, waitForRecords } from './helpers/read-topic.js';
 import type { Ranked } from '../test/helpers/ranked.js';
 
@@ -37,7 +37,7 @@ test("offline evaluation: the challenger replayed on the champion's exploring lo
   const run = `off${randomUUID().slice(0, 8)}`;
   const spec = isolatedTopology(loaded.spec, run);
   const topic = (name: string): string => `${run}.${name}`;
-  await ensureTopics(kafka, topologyTopics(spec));
+  await ensureTopics(testAccess, topologyTopics(spec));
   const world = loadDemoWorld('models/demo-world.json');
   const seed = SEED;
   const requests = Array.from({ length: REQUESTS }, (_, index) => worldRequest(world, seed, index, 1000));
@@ -59,7 +59,7 @@ test("offline evaluation: the challenger replayed on the champion's exploring lo
   });
   try {
     // The champion's logged requests, replayed into the challenger's input.
-    const replay = await runReplay({ kafka, connection }, { id: `${run}-shadow`, source: topic('requests'), destination: topic('shadow.requests'), from: { kind: 'timestamp', ms: started }, keepPartitions: true, dryRun: false });
+    const replay = await runReplay(testAccess, { id: `${run}-shadow`, source: topic('requests'), destination: topic('shadow.requests'), from: { kind: 'timestamp', ms: started }, keepPartitions: true, dryRun: false });
     assert.equal(replay.copied, REQUESTS);
     await waitForRecords(kafka, topic('logged'), REQUESTS);
     await waitForRecords(kafka, topic('shadow.ranked'), REQUESTS);

@@ -17,7 +17,7 @@ import type { DeliveryGuarantee } from '../src/topology/spec.js';
 import { topologyTopics } from '../src/topology/topics.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { featuresFor, logistic, readWeights } from '../test/helpers/ctr-model.js';
-import { collect, connection, testKafka, type ReceivedRecord } from './helpers/kafka.js';
+import { collect, connection, testKafka, type ReceivedRecord, testAccess } from './helpers/kafka.js';
 import { decodeAvro, readAll, tally } from './helpers/read-topic.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -83,7 +83,7 @@ class PoisonRun {
     } finally {
       await admin.disconnect();
     }
-    await ensureTopics(kafka, topologyTopics(this.#loaded.spec));
+    await ensureTopics(testAccess, topologyTopics(this.#loaded.spec));
     return this.#loaded;
   }
 

@@ -13,7 +13,7 @@ import { Topology } from '../src/topology/spec.js';
 import { TransformRegistry } from '../src/transforms/transform-registry.js';
 import { waitForGroupCaughtUp } from './helpers/group-progress.js';
 import { waitFor } from './helpers/wait-for.js';
-import { connection, createTopic, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
+import { connection, createTopic, testKafka, uniqueName, type ReceivedRecord, testAccess } from './helpers/kafka.js';
 import { readAll } from './helpers/read-topic.js';
 
 const kafka = testKafka('read-committed');
@@ -84,7 +84,7 @@ const idOf = (value: Buffer | null): string => (JSON.parse(value?.toString() ?? 
 
 async function valuesFrom(offset: string): Promise<{ offset: string; value: string }[]> {
   const read: { offset: string; value: string }[] = [];
-  await readTopic({ kafka, connection }, { topic, from: { kind: 'offset', offset } }, { onRecord: (record) => void read.push({ offset: record.offset, value: idOf(record.value) }) });
+  await readTopic(testAccess, { topic, from: { kind: 'offset', offset } }, { onRecord: (record) => void read.push({ offset: record.offset, value: idOf(record.value) }) });
   return read;
 }
 

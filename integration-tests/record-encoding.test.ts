@@ -4,7 +4,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { readTopic, type TopicRecord } from '../src/kafka/operator/topic-reader.js';
 import { headerText, type Header } from '../src/runtime/record.js';
-import { connection, createTopic, testKafka, uniqueName } from './helpers/kafka.js';
+import { createTopic, testAccess, testKafka, uniqueName } from './helpers/kafka.js';
 
 const kafka = testKafka('record-encoding');
 
@@ -57,7 +57,7 @@ test('records written through kascade\'s producer read back byte for byte from t
   }
 
   const received: TopicRecord[] = [];
-  await readTopic({ kafka, connection }, { topic }, { onRecord: (record) => void received.push(record) });
+  await readTopic(testAccess, { topic }, { onRecord: (record) => void received.push(record) });
   assert.equal(received.length, sent.length);
 
   const byRequest = new Map(received.map((record) => [String(headerText(record.headers, 'kascade.request-id')), record]));

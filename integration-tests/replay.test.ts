@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { ReplayHeader, runReplay } from '../src/kafka/operator/replay.js';
-import { connection, createTopic, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
+import { createTopic, testAccess, testKafka, uniqueName, type ReceivedRecord } from './helpers/kafka.js';
 import { readAll, waitForRecords } from './helpers/read-topic.js';
 
 const kafka = testKafka('replay');
@@ -50,7 +50,7 @@ test('replay by timestamps copies exactly the records in [from, to), keys, heade
   })();
   let summary;
   try {
-    summary = await runReplay({ kafka, connection }, {
+    summary = await runReplay(testAccess, {
       id: `${source}-1`,
       source,
       destination,
@@ -87,8 +87,8 @@ test('replay by timestamps copies exactly the records in [from, to), keys, heade
   }
 
   // Running the finished replay again copies nothing; a dry run of another range counts exactly.
-  assert.equal((await runReplay({ kafka, connection }, { id: `${source}-1`, source, destination, keepPartitions: true, dryRun: false })).copied, 0);
-  const dry = await runReplay({ kafka, connection }, { id: `${source}-dry`, source, destination: `${source}.none`, from: { kind: 'timestamp', ms: base }, to: { kind: 'timestamp', ms: base + 10_000 }, keepPartitions: true, dryRun: true });
+  assert.equal((await runReplay(testAccess, { id: `${source}-1`, source, destination, keepPartitions: true, dryRun: false })).copied, 0);
+  const dry = await runReplay(testAccess, { id: `${source}-dry`, source, destination: `${source}.none`, from: { kind: 'timestamp', ms: base }, to: { kind: 'timestamp', ms: base + 10_000 }, keepPartitions: true, dryRun: true });
   assert.equal(dry.copied, 10);
   assert.equal((await readAll(kafka, destination)).length, 2000);
 });

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { connectionFromEnv } from '../src/config/connection.js';
 import { loadDemoWorld, worldRequest } from '../src/experiments/demo-world.js';
-import { createKafka, createProducer } from '../src/kafka/kafkajs/client.js';
+import { openRecordWriter, textRecord } from '../src/kafka/record-writer.js';
 import { isKafkaAnswering } from '../src/kafka/admin/probe.js';
 import { ensureTopics } from '../src/kafka/admin/topic-admin.js';
 import { runTopology } from '../src/kafka/topology-runner.js';
@@ -52,8 +52,8 @@ async function main(): Promise<void> {
   }
   const loaded = await loadTopologyFile(join(PROJECT_ROOT, 'topologies/demo.yaml'));
   const { spec, baseDir, modelsRoot } = loaded;
-  const kafka = createKafka(connection, { clientId: 'kascade-demo', logLevel: 'error' });
-  const created = await ensureTopics(kafka, topologyTopics(spec));
+  const access = { connection, clientId: 'kascade-demo' };
+  const created = await ensureTopics(access, topologyTopics(spec));
   say(`topics ready (${created.created.length} created, ${created.existing.length} existing)`);
 
   mkdirSync(stackPaths.logs, { recursive: true });
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
   // A fixed seed makes the demo reproducible: the same users, requests and clicks every run.
   const seed = process.env['DEMO_SEED'] ?? 'demo';
   const world = loadDemoWorld(WORLD);
-  const producer = createProducer(kafka);
-  await producer.connect();
+  const writer = openRecordWriter(access);
   const consumed = (): string =>
     Object.entries(running.stats())
       .map(([stage, stats]) => `${stage} ${String(stats['consumed'] ?? 0)}`)
@@ -84,17 +83,17 @@ async function main(): Promise<void> {
     for (let sent = 0; sent < REQUESTS; ) {
       const wave = Math.min(RATE_PER_SECOND, REQUESTS - sent);
       const waveStarted = Date.now();
-      const messages = Array.from({ length: wave }, (_, offset) => {
+      const records = Array.from({ length: wave }, (_, offset) => {
         const request = worldRequest(world, seed, sent + offset, USERS);
-        return { key: request.user, value: JSON.stringify(request) };
+        return textRecord('demo.requests', request.user, JSON.stringify(request));
       });
-      await producer.send({ topic: 'demo.requests', messages });
+      await writer.send(records);
       sent += wave;
       say(`requests sent ${sent}/${REQUESTS}; consumed: ${consumed()}`);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - waveStarted))));
     }
   } finally {
-    await producer.disconnect();
+    await writer.close();
   }
   // Every request becomes one impression in one arm: wait until both arms served them all.
   for (;;) {

@@ -2,6 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
 import { createKafka } from '../../src/kafka/kafkajs/client.js';
 import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
+import type { KafkaAccess } from '../../src/kafka/platformatic/cluster-admin.js';
 import { createHttpSchemaRegistryClient } from '../../src/serde/http-schema-registry.js';
 import { createTopicSerdes, type TopicSerdes } from '../../src/serde/serde-factory.js';
 import { loadTopologyFile, type LoadedTopology } from '../../src/topology/load.js';
@@ -13,6 +14,8 @@ export const BENCH_TOPOLOGY = 'bench/topologies/bench.yaml';
 export class Cluster {
   readonly connection: ConnectionSettings = connectionFromEnv();
   readonly kafka: Kafka = createKafka(this.connection, { clientId: 'kascade-bench', logLevel: 'nothing' });
+  /** What kascade's admin steps and topic readers connect with. */
+  readonly access: KafkaAccess = { connection: this.connection, clientId: 'kascade-bench' };
 
   /** The bench topology with its topics named for `data` (inputs) and `run` (outputs, groups). */
   async topology(data: string, run: string, extra: Readonly<Record<string, string>> = {}): Promise<LoadedTopology> {
@@ -24,7 +27,7 @@ export class Cluster {
   }
 
   async createTopics(loaded: LoadedTopology): Promise<void> {
-    await ensureTopics(this.kafka, topologyTopics(loaded.spec));
+    await ensureTopics(this.access, topologyTopics(loaded.spec));
   }
 
   /** Deletes the topics whose names start with `prefix` (a finished repetition's outputs). */

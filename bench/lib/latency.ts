@@ -68,7 +68,7 @@ function passthroughChain(cluster: Cluster): Chain {
     readyLine: 'joined',
     start: async (inputData, run) => {
       const [first, second] = [`${run}.pass1`, `${run}.pass2`];
-      await ensureTopics(cluster.kafka, [first, second].map((topic) => ({ topic, partitions: 4 })));
+      await ensureTopics(cluster.access, [first, second].map((topic) => ({ topic, partitions: 4 })));
       const hop = (input: string, output: string, group: string): Child =>
         Child.script('bench/baselines/passthrough.ts', ['--input', input, '--output', output, '--group', group, '--mode', 'bytes', '--lineage']);
       return { children: [hop(`${inputData}.requests`, first, `bench-${run}.p1`), hop(first, second, `bench-${run}.p2`)], first, second };

@@ -14,7 +14,7 @@ export interface OutputRecord {
 export async function readOutputs(cluster: Cluster, topics: readonly string[]): Promise<OutputRecord[]> {
   const records: OutputRecord[] = [];
   await readTopics(
-    cluster,
+    cluster.access,
     topics.map((topic) => ({ topic })),
     {
       onRecord: (record) => {

@@ -55,7 +55,7 @@ const PASSTHROUGH_SCRIPTS = { kafkajs: 'bench/baselines/passthrough.ts', platfor
 function passthrough(mode: 'bytes' | 'avro', client: keyof typeof PASSTHROUGH_SCRIPTS) {
   return async (context: RunContext): Promise<Child[]> => {
     const output = `${context.run}.pass`;
-    await ensureTopics(context.cluster.kafka, [{ topic: output, partitions: 4 }]);
+    await ensureTopics(context.cluster.access, [{ topic: output, partitions: 4 }]);
     return [Child.script(PASSTHROUGH_SCRIPTS[client], ['--input', `${context.data}.requests`, '--output', output, '--group', `bench-${context.run}.pass`, '--mode', mode])];
   };
 }
@@ -64,7 +64,7 @@ function passthrough(mode: 'bytes' | 'avro', client: keyof typeof PASSTHROUGH_SC
 function python(batch: number) {
   return async (context: RunContext): Promise<Child[]> => {
     const output = `${context.run}.python`;
-    await ensureTopics(context.cluster.kafka, [{ topic: output, partitions: 4 }]);
+    await ensureTopics(context.cluster.access, [{ topic: output, partitions: 4 }]);
     const { connection } = context.cluster;
     return [
       new Child('.bench-venv/bin/python', [

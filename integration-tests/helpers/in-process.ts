@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { createKafka, createProducer } from '../../src/kafka/kafkajs/client.js';
+import { createProducer } from '../../src/kafka/kafkajs/client.js';
 import { ensureTopics } from '../../src/kafka/admin/topic-admin.js';
 import { topologyTopics } from '../../src/topology/topics.js';
 import { runTopology, type RunningTopology } from '../../src/kafka/topology-runner.js';
@@ -13,7 +13,7 @@ import { topicPartitioner } from '../../src/routing/colocation.js';
 import { loadTopologyFile, type LoadedTopology } from '../../src/topology/load.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
 import { featuresFor } from '../../test/helpers/ctr-model.js';
-import { connection } from './kafka.js';
+import { connection, testAccess } from './kafka.js';
 
 export const INFERENCE_FILE = 'integration-tests/fixtures/inference.yaml';
 
@@ -36,7 +36,7 @@ export class InferenceFixture {
   async load(): Promise<LoadedTopology> {
     if (this.loaded === undefined) {
       this.loaded = await loadTopologyFile(INFERENCE_FILE, { env: { ...process.env, ...this.env } });
-      await ensureTopics(createKafka(connection, { clientId: 'fixture', logLevel: 'error' }), topologyTopics(this.loaded.spec));
+      await ensureTopics(testAccess, topologyTopics(this.loaded.spec));
     }
     return this.loaded;
   }

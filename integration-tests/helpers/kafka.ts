@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { KafkaAccess } from '../../src/kafka/platformatic/cluster-admin.js';
 import { connectionFromEnv, type ConnectionSettings } from '../../src/config/connection.js';
 import { createKafka } from '../../src/kafka/kafkajs/client.js';
 import { headersOf } from '../../src/kafka/kafkajs/messages.js';
@@ -65,6 +66,9 @@ async function collectCommitted(kafka: Kafka, topic: string, settings: Connectio
 
 /** The cluster the tests run against: KAFKA_BROKERS, as a user's stage would see it. */
 export const connection = connectionFromEnv();
+
+/** What kascade's admin steps and topic readers connect with, in tests. */
+export const testAccess: KafkaAccess = { connection, clientId: 'kascade-test' };
 
 export function testKafka(name: string): Kafka {
   return createKafka(connection, { clientId: `kascade-test-${name}`, logLevel: 'error', connectionTimeoutMs: 5000 });

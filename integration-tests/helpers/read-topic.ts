@@ -49,7 +49,7 @@ export async function readThroughMarkers(
   }
   const spans: PartitionSpan[] = written.map((entry) => ({ topic, partition: entry.partition, start: low.get(entry.partition) ?? '0', end: (BigInt(entry.baseOffset ?? '0') + 1n).toString() }));
   const records: ReceivedRecord[] = [];
-  const clients = { kafka, connection: options.connection ?? connection };
+  const clients = { connection: options.connection ?? connection, clientId: 'kascade-test-verifier' };
   await readSpans(clients, spans, { onRecord: (record) => void records.push(receivedRecord(record)), idleTimeoutMs: options.idleTimeoutMs }).catch(() => undefined);
   const markersSeen = records.filter((record) => record.headers[MARKER] === marker).length === spans.length;
   return { records: records.filter((record) => record.headers[MARKER] === undefined), markersSeen };

@@ -1,4 +1,3 @@
-import type { Kafka } from 'kafkajs';
 import type { Membership, StageTransport } from '../runtime/delivery/ports.js';
 import type { StageService } from '../runtime/delivery/stage-service.js';
 import { StageEngine, type StageCounters, type StageExit } from '../runtime/delivery/stage-engine.js';
@@ -17,8 +16,6 @@ export type { StageCounters, StageExit } from '../runtime/delivery/stage-engine.
 
 export interface StageServiceOptions {
   readonly connection: ConnectionSettings;
-  /** kafkajs's client, for the kafkajs adapter (KASCADE_KAFKA_CLIENT=kafkajs). */
-  readonly kafka: Kafka;
   readonly stage: string;
   readonly groupId: string;
   readonly inputs: readonly string[];

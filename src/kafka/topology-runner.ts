@@ -10,7 +10,6 @@ import { consumerGroupOf, deadLetterTopicOf, readsTransactions, sameEncoding, st
 import { topologyTopics } from '../topology/topics.js';
 import { resolveModelsRoot } from '../topology/models-root.js';
 import { topicPartitioner } from '../routing/colocation.js';
-import { createKafka } from './kafkajs/client.js';
 import { KafkaStageService, type StageExit } from './stage-service.js';
 import type { StageService } from '../runtime/delivery/stage-service.js';
 import type { StageHealthBoard } from '../telemetry/stage-health.js';
@@ -64,12 +63,10 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
   const stages = selectStages(spec, options.stages);
   // The insecure choices KASCADE_ALLOW_INSECURE=true accepted: said once, at start.
   for (const warning of options.connection.warnings ?? []) logger.warn(warning);
-  const kafka = createKafka(options.connection, { clientId: `kascade.${spec.name}`, logLevel: 'warn' });
+  const access = { connection: options.connection, clientId: `kascade.${spec.name}` };
   const brokers = options.connection.brokers;
   if (options.createTopics ?? true) {
-    const result = await ensureTopics(kafka, topologyTopics(spec, stages)).catch((error: unknown) => {
-      throw asConnectionError(error, brokers);
-    });
+    const result = await ensureTopics(access, topologyTopics(spec, stages));
     if (result.created.length > 0) logger.info('created topics', { topics: result.created.join(',') });
   }
   const context: StageContext = {
@@ -82,7 +79,7 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
     writerOf: (topic) => spec.stages.find((stage) => !stages.includes(stage) && stageOutputs(stage).includes(topic))?.name,
   };
   // What each written topic accepts, so an oversized output is dead-lettered instead of failing its batch.
-  const limits = TopicLimits.of(kafka, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));
+  const limits = TopicLimits.of(access, stages.flatMap((stage) => [...stageOutputs(stage), deadLetterTopicOf(stage)]));
   await limits.refresh().catch((error: unknown) => {
     // E.g. no DescribeConfigs permission: the stages run, and the broker alone judges sizes.
     logger.warn('cannot read max.message.bytes of the topics the stages write; outputs are not checked against it', {
@@ -132,7 +129,6 @@ export async function runTopology(options: RunTopologyOptions): Promise<RunningT
       stage.name,
       new KafkaStageService({
         connection: options.connection,
-        kafka,
         stage: stage.name,
         groupId: consumerGroupOf(spec, stage),
         inputs: stageInputs(stage),

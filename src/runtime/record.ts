@@ -64,6 +64,8 @@ export interface OutgoingRecord {
   readonly value: Buffer | null;
   readonly headers: Headers;
   readonly timestamp?: string;
+  /** Writes to this partition; absent: by key (the stage's partitioner), or spread when keyless. */
+  readonly partition?: number | undefined;
 }
 
 /** A header value as UTF-8 text (null stays undefined: there is no text). */

@@ -6,7 +6,6 @@ import { createValueDecoder, isRecordDecodeFailure } from '../../experiments/ctr
 import { evaluateOffline, type LoggedDecision, type ShadowDecision } from '../../experiments/offline/offline-evaluation.js';
 import { formatOfflineHtml, formatOfflineJson, formatOfflineTable, type OfflineReport } from '../../experiments/offline/offline-report.js';
 import { parseRecordPath, textAtPath, valueAtPath, type RecordPath } from '../../inference/record-path.js';
-import { createKafka } from '../../kafka/kafkajs/client.js';
 import { readTopics, type TopicRecord } from '../../kafka/operator/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
@@ -67,7 +66,6 @@ probability 1 says nothing about what else would have been clicked.`,
     };
 
     const connection = commandConnection();
-    const kafka = createKafka(connection, { clientId: 'kascade-compare', logLevel: 'nothing', connectionTimeoutMs: 5000 });
     const decoder = createValueDecoder(createAvroSerde({ topic: loggedTopic, registry: createHttpSchemaRegistryClient(connection) }));
     const logged = new Map<string, LoggedDecision>();
     const shadow = new Map<string, ShadowDecision>();
@@ -110,7 +108,7 @@ probability 1 says nothing about what else would have been clicked.`,
     }
 
     const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
-    const summary = await readTopics({ kafka, connection }, [{ topic: loggedTopic }, { topic: shadowTopic }, { topic: clicksTopic }], {
+    const summary = await readTopics({ connection, clientId: 'kascade-compare' }, [{ topic: loggedTopic }, { topic: shadowTopic }, { topic: clicksTopic }], {
       onRecord,
       clientId: 'kascade-compare',
       ...(bar === undefined ? {} : { onProgress: bar.update }),

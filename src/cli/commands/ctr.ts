@@ -15,7 +15,6 @@ import { TimeSkewTally, WIDE_TIME_SKEW_MS } from '../../experiments/ctr/time-ske
 import { createValueDecoder, isRecordDecodeFailure, type ValueDecoder } from '../../experiments/ctr/value-decoder.js';
 import { heaviestArm, parseWeights, type ArmWeights } from '../../experiments/ctr/weights.js';
 import { MIN_RELIABLE_UNITS } from '../../experiments/statistics/delta-method.js';
-import { createKafka } from '../../kafka/kafkajs/client.js';
 import { readTopics, type TopicRange, type TopicRecord } from '../../kafka/operator/topic-reader.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
@@ -93,7 +92,6 @@ without clicks.`,
   async run(args) {
     const options = parseOptions(args);
     const connection = commandConnection();
-    const kafka = createKafka(connection, { clientId: 'kascade-ctr', logLevel: 'nothing', connectionTimeoutMs: 5000 });
     const registry = createHttpSchemaRegistryClient(connection);
     const decoders = new Map<string, ValueDecoder>();
     for (const topic of options.roles.keys()) decoders.set(topic, createValueDecoder(createAvroSerde({ topic, registry })));
@@ -136,7 +134,7 @@ without clicks.`,
     };
 
     const progress = options.progress ? progressBar(process.stderr, { doing: 'reading', done: 'read' }) : undefined;
-    const summary = await readTopics({ kafka, connection }, readRanges(options), {
+    const summary = await readTopics({ connection, clientId: 'kascade-ctr' }, readRanges(options), {
       onRecord,
       clientId: 'kascade-ctr',
       ...(progress === undefined ? {} : { onProgress: progress.update }),

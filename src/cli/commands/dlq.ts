@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../../experiments/ctr/duration.js';
-import { operatorClients } from '../../kafka/operator/operator-clients.js';
 import { runRedrive, type RedriveSummary } from '../../kafka/operator/dead-letter-redrive.js';
 import { readDeadLetterStats, type DeadLetterStatsSummary } from '../../kafka/operator/dead-letter-stats.js';
 import { redriveGroup } from '../../kafka/operator/dead-letter-topic.js';
@@ -58,7 +57,7 @@ interface RedriveArguments {
 
 async function redrive(args: readonly string[]): Promise<number> {
   const options = parseRedriveArguments(args);
-  const clients = operatorClients(commandConnection(), { clientId: 'kascade-dlq-redrive', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const clients = { connection: commandConnection(), clientId: 'kascade-dlq-redrive' };
   printError(`dlq redrive ${options.topic} (group ${options.group})${options.dryRun ? ' (dry run)' : ''}`);
   const bar = options.progress || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'redriving', done: 'read' }) : undefined;
   const summary = await runRedrive(clients, { ...options, ...(bar === undefined ? {} : { onProgress: bar.update }) });
@@ -142,7 +141,7 @@ async function stats(args: readonly string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`dlq stats takes no positional arguments, got: ${positionals.join(' ')}`);
   const topic = requiredTopic(values.topic, 'stats');
   const group = groupOption(values.group, topic);
-  const clients = operatorClients(commandConnection(), { clientId: 'kascade-dlq-stats', logLevel: 'error', connectionTimeoutMs: 5000 });
+  const clients = { connection: commandConnection(), clientId: 'kascade-dlq-stats' };
   const bar = values.progress === true || process.stderr.isTTY ? progressBar(process.stderr, { doing: 'counting', done: 'counted' }) : undefined;
   const summary = await readDeadLetterStats(clients, topic, group, bar?.update);
   bar?.finish(summary.stats.total, summary.elapsedMs);

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { commandConnection } from '../connection-settings.js';
 import { formatDuration } from '../../experiments/ctr/duration.js';
 import { formatTimePoint, parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
-import { operatorClients } from '../../kafka/operator/operator-clients.js';
 import { runReplay, type ReplayOptions } from '../../kafka/operator/replay.js';
 import { print, printError, UsageError, type Command } from '../command.js';
 import { progressBar } from '../progress-bar.js';
@@ -31,7 +30,7 @@ source when missing. Copies are written in transactions together with the replay
 read the destination with isolation.level=read_committed (kascade stages do).`,
   async run(args) {
     const options = parseReplayArguments(args);
-    const clients = operatorClients(commandConnection(), { clientId: 'kascade-replay', logLevel: 'error', connectionTimeoutMs: 5000 });
+    const clients = { connection: commandConnection(), clientId: 'kascade-replay' };
     printError(`replay ${options.id}: ${options.source} -> ${options.destination}${options.dryRun ? ' (dry run)' : ''}`);
     const showProgress = options.progress || process.stderr.isTTY;
     const bar = showProgress ? progressBar(process.stderr, options.dryRun ? { doing: 'counting', done: 'counted' } : { doing: 'copying', done: 'copied' }) : undefined;

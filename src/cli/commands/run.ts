@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { connectionFromEnv } from '../../config/connection.js';
 import { parseTimePoint, type TimePoint } from '../../experiments/ctr/time-point.js';
-import { createKafka } from '../../kafka/kafkajs/client.js';
 import { startGroupAt } from '../../kafka/admin/group-start.js';
 import { runTopology, selectStages } from '../../kafka/topology-runner.js';
 import { guardKafkaClientCallbacks } from '../../kafka/client-callback-guard.js';
@@ -114,8 +113,7 @@ Logs are JSON lines on stderr; KASCADE_LOG_LEVEL=debug|info|warn|error (default 
     const connection = connectionFromEnv();
     if (rerun?.from !== undefined) {
       const stage = selectStages(spec, [rerun.stage])[0];
-      const kafka = createKafka(connection, { clientId: 'kascade-run', logLevel: 'error' });
-      const positions = await startGroupAt(kafka, rerun.group, stage === undefined ? [] : stageInputs(stage), rerun.from);
+      const positions = await startGroupAt({ connection, clientId: 'kascade-run' }, rerun.group, stage === undefined ? [] : stageInputs(stage), rerun.from);
       logger.info('re-run starts', { stage: rerun.stage, group: rerun.group, from: rerun.fromText, offsets: positions.map((entry) => `${entry.topic}[${entry.partition}]@${entry.offset}`).join(',') });
     }
     const serdes = createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir });

@@ -7,11 +7,12 @@ import { parseRecordPath, textAtPath } from '../../inference/record-path.js';
 import { createAvroSerde } from '../../serde/avro-serde.js';
 import { createHttpSchemaRegistryClient } from '../../serde/http-schema-registry.js';
 import { simulatedRequest } from '../../experiments/traffic.js';
-import { createKafka, createProducer } from '../../kafka/kafkajs/client.js';
+import { openRecordWriter, textRecord } from '../../kafka/record-writer.js';
+import type { KafkaAccess } from '../../kafka/platformatic/cluster-admin.js';
 import { missingTopics } from '../../kafka/admin/topic-admin.js';
 import { readTopics } from '../../kafka/operator/topic-reader.js';
 import { LineageHeader } from '../../runtime/lineage.js';
-import { decodeHeaders } from '../../runtime/record.js';
+import { decodeHeaders, type OutgoingRecord } from '../../runtime/record.js';
 import { ExperimentHeader } from '../../routing/experiment-headers.js';
 import { print, UsageError, type Command } from '../command.js';
 
@@ -53,7 +54,7 @@ export const simulateCommand: Command = {
     const [mode, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`simulate takes one mode, got: ${positionals.join(' ')}`);
     const connection = commandConnection();
-    const kafka = createKafka(connection, { clientId: 'kascade-simulate', logLevel: 'error' });
+    const access: KafkaAccess = { connection, clientId: 'kascade-simulate' };
     if (mode === 'requests') {
       if (values.topic === undefined) throw new UsageError('simulate requests needs --topic');
       const count = positiveInteger(values.requests, '--requests');
@@ -62,18 +63,18 @@ export const simulateCommand: Command = {
       const world = values.world === undefined ? undefined : loadDemoWorld(values.world);
       const requestAt = (index: number): { user: string } =>
         world === undefined ? simulatedRequest(values.seed, index, users) : worldRequest(world, values.seed, index, users);
-      const producer = createProducer(kafka);
-      await producer.connect();
+      const topic = values.topic;
+      const writer = openRecordWriter(access);
       try {
         for (let start = 0; start < count; start += 1000) {
-          const messages = Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
+          const records = Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
             const request = requestAt(from + start + offset);
-            return { key: request.user, value: JSON.stringify(request) };
+            return textRecord(topic, request.user, JSON.stringify(request));
           });
-          await producer.send({ topic: values.topic, messages });
+          await writer.send(records);
         }
       } finally {
-        await producer.disconnect();
+        await writer.close();
       }
       print(`produced ${count} requests from ${users} users to ${values.topic} (seed ${values.seed})`);
       return 0;
@@ -85,22 +86,22 @@ export const simulateCommand: Command = {
       }
       const clicked = values.world === undefined ? armClicks({ ctr: parseCtr(values.ctr ?? ''), seed: values.seed }) : worldClicks(loadDemoWorld(values.world), values.seed, values['ad-field']);
       const decoder = createValueDecoder(createAvroSerde({ topic: topics[0] ?? '', registry: createHttpSchemaRegistryClient(connection) }));
-      await requireTopics(kafka, [...topics, values.clicks]);
-      const producer = createProducer(kafka);
-      await producer.connect();
+      const clicksTopic = values.clicks;
+      await requireTopics(access, [...topics, clicksTopic]);
+      const writer = openRecordWriter(access);
       let impressions = 0;
       let produced = 0;
       try {
-        let pending: { key: string; value: string; timestamp: string }[] = [];
+        let pending: OutgoingRecord[] = [];
         const flush = async (): Promise<void> => {
           if (pending.length === 0) return;
           const batch = pending;
           pending = [];
-          await producer.send({ topic: values.clicks ?? '', messages: batch });
+          await writer.send(batch);
           produced += batch.length;
         };
         await readTopics(
-          { kafka, connection },
+          access,
           topics.map((topic) => ({ topic })),
           {
             onRecord: async (record) => {
@@ -112,14 +113,14 @@ export const simulateCommand: Command = {
               const impression = { arm: headers[ExperimentHeader.arm], user, requestId, value: () => decoder.decode(record.value) };
               if (!(await clicked(impression))) return;
               const timestamp = record.timestamp + clickDelaySeconds(values.seed, requestId) * 1000;
-              pending.push({ key: user, value: JSON.stringify({ requestId, timestamp }), timestamp: String(timestamp) });
+              pending.push(textRecord(clicksTopic, user, JSON.stringify({ requestId, timestamp }), String(timestamp)));
               if (pending.length >= 1000) await flush();
             },
           },
         );
         await flush();
       } finally {
-        await producer.disconnect();
+        await writer.close();
       }
       print(`read ${impressions} impressions, produced ${produced} clicks to ${values.clicks}`);
       return 0;
@@ -128,11 +129,9 @@ export const simulateCommand: Command = {
   },
 };
 
-type KafkaClient = ReturnType<typeof createKafka>;
-
-/** A missing topic is a usage problem worth naming, not a kafkajs metadata error. */
-async function requireTopics(kafka: KafkaClient, topics: readonly string[]): Promise<void> {
-  const missing = await missingTopics(kafka, topics);
+/** A missing topic is a usage problem worth naming, not a client's metadata error. */
+async function requireTopics(access: KafkaAccess, topics: readonly string[]): Promise<void> {
+  const missing = await missingTopics(access, topics);
   if (missing.length > 0) throw new UsageError(`topic ${missing.map((topic) => `"${topic}"`).join(', ')} does not exist: create it first (kascade topics <topology>, or your admin tools)`);
 }
 

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { commandConnection } from '../connection-settings.js';
-import { createKafka } from '../../kafka/kafkajs/client.js';
 import { ensureTopics } from '../../kafka/admin/topic-admin.js';
 import { selectStages } from '../../kafka/topology-runner.js';
 import { loadTopologyFile } from '../../topology/load.js';
@@ -19,8 +18,7 @@ export const topicsCommand: Command = {
     if (file === undefined || extra.length > 0) throw new UsageError('topics takes exactly one topology file');
     const { spec } = await loadTopologyFile(file);
     const required = topologyTopics(spec, selectStages(spec, values.stage));
-    const kafka = createKafka(commandConnection(), { clientId: 'kascade-topics', logLevel: 'error' });
-    const result = await ensureTopics(kafka, required);
+    const result = await ensureTopics({ connection: commandConnection(), clientId: 'kascade-topics' }, required);
     const existing = new Map(result.existing.map((entry) => [entry.topic, entry.partitions]));
     let mismatches = 0;
     for (const requirement of required) {

@@ -1,11 +1,8 @@
-// A default import: Node's named-export detection stops before ConfigResourceTypes in kafkajs's CommonJS index.
-import kafkajs, { type Kafka } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import type { OutgoingRecord } from '../../runtime/record.js';
 import { singleRecordBatchBytes } from '../produce/record-size.js';
 import { kafkaErrorIds } from '../platformatic/platformatic-errors.js';
-
-const MAX_MESSAGE_BYTES = 'max.message.bytes';
+import { ClusterAdmin, type KafkaAccess } from '../platformatic/cluster-admin.js';
 
 /** Reads max.message.bytes of the topics that exist among `topics`: topic -> bytes. */
 export type TopicLimitLoader = () => Promise<ReadonlyMap<string, number>>;
@@ -22,8 +19,8 @@ export class TopicLimits {
   constructor(private readonly load: TopicLimitLoader) {}
 
   /** The limits of `topics`, read from the cluster (DescribeConfigs) by `refresh`; none known before. */
-  static of(kafka: Kafka, topics: readonly string[]): TopicLimits {
-    return new TopicLimits(() => describeMaxMessageBytes(kafka, topics));
+  static of(access: KafkaAccess, topics: readonly string[]): TopicLimits {
+    return new TopicLimits(() => ClusterAdmin.use(access, (admin) => admin.maxMessageBytes(topics)));
   }
 
   /**
@@ -65,29 +62,6 @@ export function isMessageTooLarge(error: unknown): boolean {
 }
 
 const TOO_LARGE: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
-
-async function describeMaxMessageBytes(kafka: Kafka, topics: readonly string[]): Promise<ReadonlyMap<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // DescribeConfigs fails as a whole on one unknown topic; a missing topic has no limit to know.
-    const existing = new Set(await admin.listTopics());
-    const wanted = [...new Set(topics)].filter((topic) => existing.has(topic));
-    if (wanted.length === 0) return new Map();
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: wanted.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: [MAX_MESSAGE_BYTES] })),
-    });
-    const limits = new Map<string, number>();
-    for (const resource of described.resources) {
-      const value = Number(resource.configEntries.find((entry) => entry.configName === MAX_MESSAGE_BYTES)?.configValue);
-      if (resource.errorCode === 0 && Number.isSafeInteger(value) && value > 0) limits.set(resource.resourceName, value);
-    }
-    return limits;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 function lengthOf(value: Buffer | string | null): number {
   if (value === null) return 0;

@@ -23,7 +23,7 @@ export class KafkajsOffsetLog implements OffsetLog {
     const consumer = this.consumer();
     if (consumer === undefined) throw new OwnershipLostError('the consumer has left its group', offsets);
     try {
-      await consumer.commitOffsets([...offsets]);
+      await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
     } catch (error) {
       if (isKafkaRebalance(error)) throw new OwnershipLostError(`commit refused: ${describe(error)}`, offsets, { cause: error });
       throw new KascadeError(ErrorCode.KafkaSendFailed, `committing offsets failed: ${describe(error)}`, { retriable: true, cause: error });

@@ -1,9 +1,10 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import type { ConnectionSettings } from '../../config/connection.js';
 import type { StageTransport } from '../../runtime/delivery/ports.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumerTuning, DeliveryGuarantee } from '../../topology/spec.js';
 import { BatchingSink } from '../produce/batching-sink.js';
-import { createProducer, type KeyPartitioner } from './client.js';
+import { createKafka, createProducer, type KeyPartitioner } from './client.js';
 import { toTopicMessages } from './messages.js';
 import { type TopicLimit } from '../produce/request-size.js';
 import { KafkajsOffsetLog } from './kafkajs-offset-log.js';
@@ -11,7 +12,7 @@ import { KafkajsRecordSource } from './kafkajs-record-source.js';
 import { KafkajsTransactions } from './kafkajs-transactions.js';
 
 export interface KafkajsTransportOptions {
-  readonly kafka: Kafka;
+  readonly connection: ConnectionSettings;
   readonly stage: string;
   readonly groupId: string;
   readonly inputs: readonly string[];
@@ -25,9 +26,10 @@ export interface KafkajsTransportOptions {
 
 /** A stage's ports on kafkajs: a consumer group member, its offsets, and a batching or per-partition transactional producer. */
 export async function kafkajsTransport(options: KafkajsTransportOptions): Promise<StageTransport> {
-  const { kafka, groupId, partitioner, topicLimit } = options;
+  const { groupId, partitioner, topicLimit } = options;
+  const kafka = createKafka(options.connection, { clientId: `kascade.${options.stage}`, logLevel: 'warn' });
   let transactions: KafkajsTransactions | undefined;
-  const source = new KafkajsRecordSource({ ...options, onAssigned: (owned) => void transactions?.retain(owned) });
+  const source = new KafkajsRecordSource({ ...options, kafka, onAssigned: (owned) => void transactions?.retain(owned) });
   const offsets = new KafkajsOffsetLog(kafka, groupId, () => source.consumerInUse(), (topic, partition) => transactions?.writer.writtenUpTo(topic, partition));
   if (options.delivery === 'exactly-once') {
     transactions = new KafkajsTransactions({ kafka, groupId, partitioner, topicLimit, alsoClose: () => offsets.close() });

@@ -29,7 +29,8 @@ export function headersOf(message: KafkaMessage): Headers {
 export function toMessage(record: OutgoingRecord, partition?: number): Message {
   const message: Message = { key: record.key, value: record.value, headers: headersToObject(record.headers) };
   if (record.timestamp !== undefined) message.timestamp = record.timestamp;
-  if (partition !== undefined) message.partition = partition;
+  const placed = partition ?? record.partition;
+  if (placed !== undefined) message.partition = placed;
   return message;
 }
 

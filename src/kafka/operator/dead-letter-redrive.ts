@@ -1,15 +1,13 @@
-import type { Admin, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
+import { OwnershipLostError } from '../../runtime/delivery/ownership-lost.js';
 import { checkTarget, decideRedrive, type RedriveDecision, type RedrivePolicy } from '../../runtime/dead-letters/redrive.js';
 import { RedriveTally } from '../../runtime/dead-letters/redrive-tally.js';
-import { createProducer } from '../kafkajs/client.js';
-import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
-import { toMessage } from '../kafkajs/messages.js';
+import type { OutgoingRecord } from '../../runtime/record.js';
+import { ClusterAdmin, type KafkaAccess } from '../platformatic/cluster-admin.js';
 import { MAX_REQUEST_BYTES, recordBytes } from '../produce/request-size.js';
+import { requireTopic, spansAfterGroup } from './dead-letter-topic.js';
+import { GroupProgressWriter } from './group-progress-writer.js';
 import { readSpans, type PartitionSpan, type TopicRecord } from './topic-reader.js';
-import { claimTransactionalId, isProducerFenced } from '../kafkajs/transactional-claim.js';
-import { sendOffsetsPatiently } from '../kafkajs/transaction-offsets.js';
-import type { OperatorClients } from './operator-clients.js';
 
 export interface RedriveOptions {
   /** The dead-letter topic to read. */
@@ -29,66 +27,54 @@ export interface RedriveSummary {
   readonly elapsedMs: number;
 }
 
-/** Dead letters decided per chunk: each chunk's redriven records are acknowledged, then its progress committed. */
+/** Dead letters decided per transaction: bounded memory, and a resume repeats nothing committed. */
 const CHUNK_RECORDS = 500;
 
 /**
- * Re-injects the selected dead letters of a dead-letter topic, at least once: the topic is read
- * from the group's committed offsets up to its end offsets as of the start; each chunk's records
- * are produced (idempotent, acks=all) and, once acknowledged, the chunk's progress is committed
- * for the group. A crash between the two redrives that chunk again on the next run. Offsets are
- * committed through a transactional producer (TxnOffsetCommit needs no group membership), whose
- * id is the group's: a second redrive of the same group fences the first, which then stops.
+ * Re-injects the selected dead letters of a dead-letter topic: the topic is read from the
+ * group's committed offsets up to its end offsets as of the start; each chunk's redriven records
+ * and the group's progress past them go out in one transaction (GroupProgressWriter), so a
+ * redrive stopped anywhere and run again redrives nothing twice for read_committed readers. A
+ * second redrive of the same group fences the first, which then stops.
  */
-export async function runRedrive(clients: OperatorClients, options: RedriveOptions): Promise<RedriveSummary> {
-  const { kafka } = clients;
+export async function runRedrive(access: KafkaAccess, options: RedriveOptions): Promise<RedriveSummary> {
   const started = Date.now();
-  const admin = await connectAdmin(kafka, `redrive ${options.topic}`);
-  let committer: Producer | undefined;
-  let producer: Producer | undefined;
-  try {
+  return ClusterAdmin.use(access, async (admin) => {
     await requireTopic(admin, options.topic, 'dead-letter topic');
     if (options.policy.to !== undefined) {
       if (options.policy.to === options.topic) throw new KascadeError(ErrorCode.ConfigInvalid, `--to ${options.policy.to} is the dead-letter topic being read`);
       await requireTopic(admin, options.policy.to, '--to topic');
     }
     await refuseGroupInUse(admin, options.group);
-    if (!options.dryRun) {
-      // Fences an earlier redrive of this group before its progress is read, so it cannot commit past us.
-      committer = createProducer(kafka, { transactionalId: options.group });
-      await committer.connect();
-      await claimTransactionalId(committer);
-      producer = createProducer(kafka);
-      await producer.connect();
+    // Fences an earlier redrive of this group before its progress is read, so it cannot commit past us.
+    const progress = options.dryRun ? undefined : await GroupProgressWriter.open(access, options.group);
+    try {
+      const spans = await spansAfterGroup(admin, options.topic, options.group);
+      const targets = new TargetTopics(admin);
+      const tally = new RedriveTally();
+      const writer = progress === undefined ? undefined : new ChunkWriter(progress, options);
+      await readSpans(access, spans, {
+        clientId: 'kascade-dlq-read',
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        onRecord: async (record) => {
+          let decision = decideRedrive(record, options.policy);
+          if (decision.kind === 'redrive') decision = checkTarget(decision, await targets.partitions(decision.topic), options.topic);
+          tally.add(record, decision);
+          await writer?.add(record, decision);
+        },
+      });
+      // Every partition ends at its end offset, also past trailing transaction markers or aborted records.
+      await writer?.flush(new Map(spans.map((span) => [span.partition, BigInt(span.end)])));
+      return { tally, spans, elapsedMs: Date.now() - started };
+    } finally {
+      await progress?.close();
     }
-    const spans = await spansAfterGroup(admin, options.topic, options.group);
-    const targets = new TargetTopics(admin);
-    const tally = new RedriveTally();
-    const writer = producer === undefined || committer === undefined ? undefined : new ChunkWriter(producer, committer, options);
-    await readSpans(clients, spans, {
-      clientId: 'kascade-dlq-read',
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      onRecord: async (record) => {
-        let decision = decideRedrive(record, options.policy);
-        if (decision.kind === 'redrive') decision = checkTarget(decision, await targets.partitions(decision.topic), options.topic);
-        tally.add(record, decision);
-        await writer?.add(record, decision);
-      },
-    });
-    // Every partition ends at its end offset, also past trailing transaction markers or aborted records.
-    await writer?.flush(new Map(spans.map((span) => [span.partition, BigInt(span.end)])));
-    return { tally, spans, elapsedMs: Date.now() - started };
-  } finally {
-    await producer?.disconnect().catch(() => undefined);
-    await committer?.disconnect().catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-  }
+  });
 }
 
 /** Committing into a group that consumers are members of would move their positions (e.g. a stage's group named by mistake). */
-async function refuseGroupInUse(admin: Admin, groupId: string): Promise<void> {
-  const { groups } = await admin.describeGroups([groupId]);
-  const members = groups[0]?.members.length ?? 0;
+async function refuseGroupInUse(admin: ClusterAdmin, groupId: string): Promise<void> {
+  const members = await admin.groupMembers(groupId);
   if (members > 0) {
     throw new KascadeError(ErrorCode.ConfigInvalid, `group "${groupId}" has ${members} active member(s): it is a consumer group in use, not a redrive's progress; choose another --group`);
   }
@@ -99,35 +85,34 @@ class TargetTopics {
   private readonly known = new Map<string, number | undefined>();
   private existing: Set<string> | undefined;
 
-  constructor(private readonly admin: Admin) {}
+  constructor(private readonly admin: ClusterAdmin) {}
 
   async partitions(topic: string): Promise<number | undefined> {
     if (this.known.has(topic)) return this.known.get(topic);
     // Listed first: metadata for a missing topic could create it on brokers that auto-create topics.
-    this.existing ??= new Set(await this.admin.listTopics());
-    const partitions = this.existing.has(topic) ? (await this.admin.fetchTopicOffsets(topic)).length : undefined;
+    this.existing ??= await this.admin.topicNames();
+    const partitions = this.existing.has(topic) ? (await this.admin.partitionCounts([topic])).get(topic) : undefined;
     this.known.set(topic, partitions);
     return partitions;
   }
 }
 
-/** Collects a chunk of redriven records and the progress they make; writes them, then commits. */
+/** Collects a chunk of redriven records and the progress they make; writes both in one transaction. */
 class ChunkWriter {
-  private pending: { readonly topic: string; readonly message: Message }[] = [];
+  private pending: OutgoingRecord[] = [];
   private pendingBytes = 0;
   private decided = 0;
   private readonly progress = new Map<number, bigint>();
 
   constructor(
-    private readonly producer: Producer,
-    private readonly committer: Producer,
+    private readonly writer: GroupProgressWriter,
     private readonly options: RedriveOptions,
   ) {}
 
   async add(record: TopicRecord, decision: RedriveDecision): Promise<void> {
     if (decision.kind === 'redrive') {
-      const redriven = { topic: decision.topic, key: record.key, value: record.value, headers: decision.headers };
-      this.pending.push({ topic: decision.topic, message: toMessage(redriven, decision.partition) });
+      const redriven = { topic: decision.topic, key: record.key, value: record.value, headers: decision.headers, partition: decision.partition };
+      this.pending.push(redriven);
       this.pendingBytes += recordBytes(redriven);
     }
     this.progress.set(record.partition, BigInt(record.offset) + 1n);
@@ -135,52 +120,26 @@ class ChunkWriter {
     if (this.decided >= CHUNK_RECORDS || this.pendingBytes >= MAX_REQUEST_BYTES) await this.flush(new Map());
   }
 
-  /** Produces the pending records, waits for their acknowledgement, then commits the progress (and `ends`). */
+  /** Writes the pending records and the progress (and `ends`) in one transaction. */
   async flush(ends: ReadonlyMap<number, bigint>): Promise<void> {
     for (const [partition, end] of ends) this.progress.set(partition, end);
     const chunk = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.decided = 0;
-    if (chunk.length > 0) {
-      try {
-        await this.producer.sendBatch({ topicMessages: byTopic(chunk) });
-      } catch (error) {
-        throw this.failure('producing redriven records failed; their dead letters stay uncommitted', error);
-      }
-    }
-    if (this.progress.size === 0) return;
-    const partitions = [...this.progress].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
-    const transaction = await this.committer.transaction();
+    if (chunk.length === 0 && this.progress.size === 0) return;
+    const offsets = [...this.progress].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: offset.toString() }));
     try {
-      await sendOffsetsPatiently(transaction, { consumerGroupId: this.options.group, topics: [{ topic: this.options.topic, partitions }] });
-      await transaction.commit();
+      await this.writer.commit(chunk, offsets);
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      if (isProducerFenced(error)) {
-        throw new KascadeError(ErrorCode.KafkaSendFailed, `another redrive of group ${this.options.group} started and took over; this one stopped (its last chunk may be redriven twice)`, {
-          cause: error,
-        });
+      if (error instanceof OwnershipLostError) {
+        throw new KascadeError(ErrorCode.KafkaSendFailed, `another redrive of group ${this.options.group} started and took over; this one stopped`, { cause: error });
       }
-      throw this.failure('committing the progress failed after the records were written', error);
+      throw new KascadeError(
+        ErrorCode.KafkaSendFailed,
+        `redrive of ${this.options.topic}: a transaction failed, nothing of it was redriven (re-run the same command to go on): ${error instanceof Error ? error.message : String(error)}`,
+        { retriable: true, cause: error },
+      );
     }
   }
-
-  private failure(what: string, error: unknown): KascadeError {
-    return new KascadeError(
-      ErrorCode.KafkaSendFailed,
-      `redrive of ${this.options.topic}: ${what} (re-run the same command to go on; at worst this chunk is redriven twice): ${error instanceof Error ? error.message : String(error)}`,
-      { retriable: true, cause: error },
-    );
-  }
-}
-
-function byTopic(chunk: readonly { readonly topic: string; readonly message: Message }[]): { topic: string; messages: Message[] }[] {
-  const grouped = new Map<string, Message[]>();
-  for (const { topic, message } of chunk) {
-    const messages = grouped.get(topic);
-    if (messages === undefined) grouped.set(topic, [message]);
-    else messages.push(message);
-  }
-  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,7 +1,7 @@
 import { DeadLetterStats } from '../../runtime/dead-letters/dead-letter-stats.js';
-import { connectAdmin, requireTopic, spansAfterGroup } from './dead-letter-topic.js';
+import { ClusterAdmin, type KafkaAccess } from '../platformatic/cluster-admin.js';
+import { requireTopic, spansAfterGroup } from './dead-letter-topic.js';
 import { planSpans, readSpans, type PartitionSpan } from './topic-reader.js';
-import type { OperatorClients } from './operator-clients.js';
 
 export interface DeadLetterStatsSummary {
   readonly stats: DeadLetterStats;
@@ -14,26 +14,20 @@ export interface DeadLetterStatsSummary {
 
 /** Reads a whole dead-letter topic up to its end offsets as of now and counts it; commits nothing. */
 export async function readDeadLetterStats(
-  clients: OperatorClients,
+  access: KafkaAccess,
   topic: string,
   group: string,
   onProgress?: (read: number, total: number) => void,
 ): Promise<DeadLetterStatsSummary> {
   const started = Date.now();
-  const admin = await connectAdmin(clients.kafka, `read ${topic}`);
-  let spans: PartitionSpan[];
-  let positions: Map<number, bigint>;
-  try {
+  const { spans, positions } = await ClusterAdmin.use(access, async (admin) => {
     await requireTopic(admin, topic, 'dead-letter topic');
     const [whole, pending] = await Promise.all([planSpans(admin, [{ topic }]), spansAfterGroup(admin, topic, group)]);
-    spans = whole;
-    positions = new Map(pending.map((span) => [span.partition, BigInt(span.start)]));
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+    return { spans: whole, positions: new Map(pending.map((span) => [span.partition, BigInt(span.start)])) };
+  });
   const stats = new DeadLetterStats();
   let pending = 0;
-  await readSpans(clients, spans, {
+  await readSpans(access, spans, {
     clientId: 'kascade-dlq-read',
     ...(onProgress === undefined ? {} : { onProgress }),
     onRecord: (record) => {

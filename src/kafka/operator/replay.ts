@@ -1,12 +1,9 @@
-import type { Admin, Message, Producer } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
-import { replaceHeaders, type Header } from '../../runtime/record.js';
-import { createProducer } from '../kafkajs/client.js';
-import { toMessage } from '../kafkajs/messages.js';
+import type { PartitionOffset } from '../../runtime/delivery/ports.js';
+import { replaceHeaders, type Header, type OutgoingRecord } from '../../runtime/record.js';
+import { ClusterAdmin, type CommittedOffset, type KafkaAccess } from '../platformatic/cluster-admin.js';
+import { GroupProgressWriter } from './group-progress-writer.js';
 import { planSpans, readSpans, type PartitionSpan, type ReadBound, type TopicRecord } from './topic-reader.js';
-import { claimTransactionalId } from '../kafkajs/transactional-claim.js';
-import { sendOffsetsPatiently } from '../kafkajs/transaction-offsets.js';
-import type { OperatorClients } from './operator-clients.js';
 
 /** Provenance headers on every replayed record. */
 export const ReplayHeader = {
@@ -78,55 +75,42 @@ export function replayGroup(id: string): string {
  * leaves at most an open transaction, which the next run with the same id aborts by fencing,
  * and goes on from the committed progress. Readers of the destination must read committed.
  */
-export async function runReplay(clients: OperatorClients, options: ReplayOptions): Promise<ReplaySummary> {
-  const { kafka } = clients;
+export async function runReplay(access: KafkaAccess, options: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   if (options.source === options.destination) throw new KascadeError(ErrorCode.ConfigInvalid, 'a replay cannot write to the topic it reads');
   // A replay still running with the same id is fenced before its progress is read, so it cannot commit past what we resume from.
-  const producer = options.dryRun ? undefined : createProducer(kafka, { transactionalId: `kascade-replay.${options.id}` });
-  const admin = kafka.admin();
-  let plan: { spans: PartitionSpan[]; progress: Map<number, bigint>; resumed: boolean };
+  const writer = options.dryRun ? undefined : await GroupProgressWriter.open(access, replayGroup(options.id));
   try {
-    if (producer !== undefined) {
-      await producer.connect();
-      await claimTransactionalId(producer);
+    const plan = await ClusterAdmin.use(access, async (admin) => {
+      const loaded = await loadOrPlan(admin, options);
+      if (!options.dryRun) await ensureDestination(admin, options, loaded.spans);
+      return loaded;
+    });
+    const remaining = plan.spans.map((span) => ({ ...span, start: (plan.progress.get(span.partition) ?? BigInt(span.start)).toString() }));
+    if (writer === undefined) {
+      const summary = await readSpans(access, remaining, { onRecord: () => undefined, ...progressOption(options), clientId: 'kascade-replay-count' });
+      return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
     }
-    await admin.connect();
-    plan = await loadOrPlan(admin, options);
-    if (!options.dryRun) await ensureDestination(admin, options, plan.spans);
-  } catch (error) {
-    await producer?.disconnect();
-    throw error;
-  } finally {
-    await admin.disconnect();
-  }
-  const remaining = plan.spans.map((span) => ({ ...span, start: (plan.progress.get(span.partition) ?? BigInt(span.start)).toString() }));
-  if (producer === undefined) {
-    const summary = await readSpans(clients, remaining, { onRecord: () => undefined, ...progressOption(options), clientId: 'kascade-replay-count' });
-    return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
-  }
-
-  try {
-    const writer = new ReplayWriter(producer, options, plan.spans);
-    if (!plan.resumed) await writer.commitProgress(new Map(plan.spans.map((span) => [span.partition, BigInt(span.start)])));
+    const copier = new ReplayWriter(writer, options, plan.spans);
+    if (!plan.resumed) await copier.commitProgress(new Map(plan.spans.map((span) => [span.partition, BigInt(span.start)])));
     const limiter = rateLimiter(options.ratePerSecond);
     const total = remaining.reduce((sum, span) => sum + Number(BigInt(span.end) - BigInt(span.start)), 0);
     let handled = 0;
-    const summary = await readSpans(clients, remaining, {
+    const summary = await readSpans(access, remaining, {
       ...progressOption(options),
       clientId: 'kascade-replay-read',
       onRecord: async (record) => {
         await limiter();
         // Fetch batches can be long under a rate limit: progress also moves with each transaction.
         handled++;
-        if (await writer.add(record)) options.onProgress?.(handled, total);
+        if (await copier.add(record)) options.onProgress?.(handled, total);
       },
     });
     // Every partition ends at its planned end, also those whose last records were outside the time range.
-    await writer.finish(new Map(plan.spans.map((span) => [span.partition, BigInt(span.end)])));
+    await copier.finish(new Map(plan.spans.map((span) => [span.partition, BigInt(span.end)])));
     return { id: options.id, resumed: plan.resumed, copied: summary.records, outsideTime: summary.outsideTime, spans: plan.spans, elapsedMs: Date.now() - started };
   } finally {
-    await producer.disconnect();
+    await writer?.close();
   }
 }
 
@@ -135,11 +119,11 @@ function progressOption(options: ReplayOptions): { onProgress?: (done: number, t
 }
 
 /** The stored plan of this replay id and its progress, or a new plan of the range. */
-async function loadOrPlan(admin: Admin, options: ReplayOptions): Promise<{ spans: PartitionSpan[]; progress: Map<number, bigint>; resumed: boolean }> {
-  const committed = (await admin.fetchOffsets({ groupId: replayGroup(options.id), topics: [options.source] }))[0]?.partitions ?? [];
-  const stored = committed.flatMap((entry) => {
+async function loadOrPlan(admin: ClusterAdmin, options: ReplayOptions): Promise<{ spans: PartitionSpan[]; progress: Map<number, bigint>; resumed: boolean }> {
+  const committed: ReadonlyMap<number, CommittedOffset> = (await admin.groupOffsets(replayGroup(options.id), [options.source])).get(options.source) ?? new Map();
+  const stored = [...committed].flatMap(([partition, entry]) => {
     const planned = parsePlan(entry.metadata);
-    return planned === undefined ? [] : [{ partition: entry.partition, offset: BigInt(entry.offset), planned }];
+    return planned === undefined ? [] : [{ partition, offset: entry.offset, planned }];
   });
   if (stored.length > 0) {
     const other = stored.find((entry) => entry.planned.destination !== options.destination);
@@ -180,15 +164,14 @@ function parsePlan(metadata: string | null): StoredPlan | undefined {
 }
 
 /** Creates the destination like the source when missing; with kept partitions it needs at least as many. */
-async function ensureDestination(admin: Admin, options: ReplayOptions, spans: readonly PartitionSpan[]): Promise<void> {
-  const sourcePartitions = (await admin.fetchTopicOffsets(options.source)).length;
-  const topics = new Set(await admin.listTopics());
-  if (!topics.has(options.destination)) {
-    await admin.createTopics({ topics: [{ topic: options.destination, numPartitions: sourcePartitions }], waitForLeaders: true });
+async function ensureDestination(admin: ClusterAdmin, options: ReplayOptions, spans: readonly PartitionSpan[]): Promise<void> {
+  const counts = await admin.partitionCounts([options.source, options.destination]);
+  const destinationPartitions = counts.get(options.destination);
+  if (destinationPartitions === undefined) {
+    await admin.createTopics([{ topic: options.destination, partitions: counts.get(options.source) ?? 1 }]);
     return;
   }
   if (!options.keepPartitions) return;
-  const destinationPartitions = (await admin.fetchTopicOffsets(options.destination)).length;
   const highest = Math.max(-1, ...spans.map((span) => span.partition));
   if (highest >= destinationPartitions) {
     throw new KascadeError(
@@ -200,12 +183,12 @@ async function ensureDestination(admin: Admin, options: ReplayOptions, spans: re
 
 /** Buffers copied records and writes them, with the progress they make, one transaction at a time. */
 class ReplayWriter {
-  private pending: Message[] = [];
+  private pending: OutgoingRecord[] = [];
   private readonly progress = new Map<number, bigint>();
   private readonly plans: Map<number, string>;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly writer: GroupProgressWriter,
     private readonly options: ReplayOptions,
     spans: readonly PartitionSpan[],
   ) {
@@ -226,14 +209,14 @@ class ReplayWriter {
 
   /** Buffers one record; true when that completed a transaction. */
   async add(record: TopicRecord): Promise<boolean> {
-    const replayed = {
+    this.pending.push({
       topic: this.options.destination,
       key: record.key,
       value: record.value,
       timestamp: String(record.timestamp),
       headers: replaceHeaders(record.headers, PROVENANCE_NAMES, this.provenance(record)),
-    };
-    this.pending.push(toMessage(replayed, this.options.keepPartitions ? record.partition : undefined));
+      ...(this.options.keepPartitions ? { partition: record.partition } : {}),
+    });
     this.progress.set(record.partition, BigInt(record.offset) + 1n);
     if (this.pending.length < TRANSACTION_RECORDS) return false;
     await this.commitProgress(this.progress);
@@ -245,19 +228,19 @@ class ReplayWriter {
     await this.commitProgress(this.progress);
   }
 
-  /** One transaction: the pending records and the next source offset of each partition given. */
+  /** One transaction: the pending records and the next source offset of each partition given, with its plan. */
   async commitProgress(progress: ReadonlyMap<number, bigint>): Promise<void> {
-    const messages = this.pending;
+    const records = this.pending;
     this.pending = [];
-    const transaction = await this.producer.transaction();
+    const offsets: PartitionOffset[] = [...progress].map(([partition, offset]) => ({
+      topic: this.options.source,
+      partition,
+      offset: offset.toString(),
+      ...(this.plans.has(partition) ? { metadata: this.plans.get(partition) } : {}),
+    }));
     try {
-      if (messages.length > 0) await transaction.send({ topic: this.options.destination, messages });
-      const partitions = [...progress].map(([partition, offset]) => ({ partition, offset: offset.toString(), metadata: this.plans.get(partition) ?? null }));
-      // kafkajs passes each partition's `metadata` through to TxnOffsetCommit; its types only lack the field.
-      await sendOffsetsPatiently(transaction, { consumerGroupId: replayGroup(this.options.id), topics: [{ topic: this.options.source, partitions }] });
-      await transaction.commit();
+      await this.writer.commit(records, offsets);
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
       throw new KascadeError(ErrorCode.KafkaSendFailed, `replay ${this.options.id}: a transaction failed (re-run the same command to resume): ${error instanceof Error ? error.message : String(error)}`, {
         retriable: true,
         cause: error,

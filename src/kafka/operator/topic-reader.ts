@@ -1,14 +1,13 @@
-import type { Admin } from 'kafkajs';
 import { ErrorCode, KascadeError } from '../../errors.js';
 import { readCommittedSpans, type PartitionSpan, type SpanReadOptions, type TopicRecord } from '../platformatic/committed-span-reader.js';
-import type { OperatorClients } from './operator-clients.js';
+import { ClusterAdmin, type KafkaAccess } from '../platformatic/cluster-admin.js';
 
 export type { PartitionSpan, TopicRecord };
 
 /**
  * Reads topics between two points, once, for analysis (`kascade ctr`, replay, dead-letter tools):
  * no offsets are committed and no consumer group is joined. Bounds are resolved to offsets before
- * reading starts (kafkajs admin): the end defaults to each partition's end offset captured at
+ * reading starts: the end defaults to each partition's end offset captured at
  * start, so records produced while reading are not waited for. A timestamp bound gives the offset
  * span from the broker's time index (the first record at or after the time), and within the span
  * records timestamped outside [from, to) are skipped too, since producers' timestamps need not be
@@ -40,37 +39,23 @@ export interface ReadSummary {
 }
 
 /** Reads one topic; see readTopics. */
-export function readTopic(clients: OperatorClients, range: TopicRange, options: ReadTopicsOptions): Promise<ReadSummary> {
+export function readTopic(clients: KafkaAccess, range: TopicRange, options: ReadTopicsOptions): Promise<ReadSummary> {
   return readTopics(clients, [range], options);
 }
 
 /** Reads several topics side by side with one consumer (records of different topics interleave). */
-export async function readTopics(clients: OperatorClients, ranges: readonly TopicRange[], options: ReadTopicsOptions): Promise<ReadSummary> {
+export async function readTopics(clients: KafkaAccess, ranges: readonly TopicRange[], options: ReadTopicsOptions): Promise<ReadSummary> {
   const started = Date.now();
   const topics = ranges.map((range) => range.topic);
   const repeated = topics.find((topic, index) => topics.indexOf(topic) !== index);
   if (repeated !== undefined) throw new KascadeError(ErrorCode.ConfigInvalid, `topic "${repeated}" is named twice in one read`);
 
-  const admin = clients.kafka.admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new KascadeError(ErrorCode.BrokerUnreachable, `cannot reach Kafka to read ${topics.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, {
-      retriable: true,
-      cause: error,
-    });
-  }
-  let spans: PartitionSpan[];
-  try {
-    spans = await planSpans(admin, ranges);
-  } finally {
-    await admin.disconnect();
-  }
+  const spans = await ClusterAdmin.use(clients, (admin) => planSpans(admin, ranges));
   return readSpans(clients, spans, options, started);
 }
 
 /** Reads planned spans (see planSpans), e.g. the rest of a resumed replay. */
-export async function readSpans(clients: OperatorClients, spans: readonly PartitionSpan[], options: ReadTopicsOptions, started = Date.now()): Promise<ReadSummary> {
+export async function readSpans(clients: KafkaAccess, spans: readonly PartitionSpan[], options: ReadTopicsOptions, started = Date.now()): Promise<ReadSummary> {
   const total = spans.reduce((sum, span) => sum + Number(BigInt(span.end) - BigInt(span.start)), 0);
   if (total === 0) {
     options.onProgress?.(0, 0);
@@ -82,20 +67,20 @@ export async function readSpans(clients: OperatorClients, spans: readonly Partit
 }
 
 /** Resolves every range to per-partition offsets; ConfigInvalid names topics that do not exist. */
-export async function planSpans(admin: Admin, ranges: readonly TopicRange[]): Promise<PartitionSpan[]> {
-  const existing = new Set(await admin.listTopics());
+export async function planSpans(admin: ClusterAdmin, ranges: readonly TopicRange[]): Promise<PartitionSpan[]> {
+  const existing = await admin.topicNames();
   const missing = ranges.map((range) => range.topic).filter((topic) => !existing.has(topic));
   if (missing.length > 0) {
     throw new KascadeError(ErrorCode.ConfigInvalid, `${missing.length === 1 ? 'topic' : 'topics'} ${missing.map((topic) => `"${topic}"`).join(', ')} not found`);
   }
   const spans: PartitionSpan[] = [];
   for (const range of ranges) {
-    const offsets = await admin.fetchTopicOffsets(range.topic);
+    const [lows, highs] = await Promise.all([admin.offsetsOf(range.topic, 'earliest'), admin.offsetsOf(range.topic, 'latest')]);
     const [starts, ends] = await Promise.all([
-      resolveBound(admin, range.topic, range.from, offsets, 'low'),
-      resolveBound(admin, range.topic, range.to, offsets, 'high'),
+      resolveBound(admin, range.topic, range.from, lows, highs, 'low'),
+      resolveBound(admin, range.topic, range.to, lows, highs, 'high'),
     ]);
-    for (const { partition } of [...offsets].sort((a, b) => a.partition - b.partition)) {
+    for (const partition of [...highs.keys()].sort((a, b) => a - b)) {
       const start = starts.get(partition) ?? 0n;
       const end = ends.get(partition) ?? start;
       spans.push({
@@ -111,27 +96,24 @@ export async function planSpans(admin: Admin, ranges: readonly TopicRange[]): Pr
   return spans;
 }
 
-type PartitionOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
-
 /** Per partition, the offset a bound names, clamped into [low, high]; `fallback` says which end an absent bound is. */
 async function resolveBound(
-  admin: Admin,
+  admin: ClusterAdmin,
   topic: string,
   bound: ReadBound | undefined,
-  offsets: PartitionOffsets,
+  lows: ReadonlyMap<number, bigint>,
+  highs: ReadonlyMap<number, bigint>,
   fallback: 'low' | 'high',
 ): Promise<Map<number, bigint>> {
-  const byTime = bound?.kind === 'timestamp' ? await admin.fetchTopicOffsetsByTimestamp(topic, bound.ms) : [];
-  const timed = new Map(byTime.map((entry) => [entry.partition, BigInt(entry.offset)]));
+  const timed = bound?.kind === 'timestamp' ? await admin.offsetsOf(topic, { timestampMs: bound.ms }) : new Map<number, bigint>();
   const resolved = new Map<number, bigint>();
-  for (const entry of offsets) {
-    const low = BigInt(entry.low);
-    const high = BigInt(entry.high);
+  for (const [partition, high] of highs) {
+    const low = lows.get(partition) ?? 0n;
     let offset: bigint;
     if (bound === undefined) offset = fallback === 'low' ? low : high;
     else if (bound.kind === 'offset') offset = BigInt(bound.offset);
-    else offset = timed.get(entry.partition) ?? high;
-    resolved.set(entry.partition, offset < low ? low : offset > high ? high : offset);
+    else offset = timed.get(partition) ?? high;
+    resolved.set(partition, offset < low ? low : offset > high ? high : offset);
   }
   return resolved;
 }

@@ -66,14 +66,14 @@ export class PlatformaticOffsetLog implements OffsetLog {
 
 export function commitTopics(offsets: readonly PartitionOffset[]): OffsetCommitRequestTopic[] {
   const topics = new Map<string, OffsetCommitRequestTopic>();
-  for (const { topic, partition, offset } of offsets) {
+  for (const { topic, partition, offset, metadata } of offsets) {
     let entry = topics.get(topic);
     if (entry === undefined) {
       entry = { name: topic, partitions: [] };
       topics.set(topic, entry);
     }
     // -1: no leader epoch (the broker skips its fencing check on it).
-    entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: null });
+    entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: metadata ?? null });
   }
   return [...topics.values()];
 }

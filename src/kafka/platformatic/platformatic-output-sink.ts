@@ -26,7 +26,10 @@ export function rawProducer(options: PlatformaticSinkOptions, transactionalId?: 
     idempotent: true,
     acks: -1,
     serializers: rawSerializers,
-    ...(transactionalId === undefined ? {} : { transactionalId }),
+    // InitProducerId asks for a new producer id, as the Java client does: the library's default
+    // (id 0, epoch 0) reads as "bump producer 0", which the broker refuses as PRODUCER_FENCED
+    // once a transactional id has state from an earlier run.
+    ...(transactionalId === undefined ? {} : { transactionalId, producerId: -1n, producerEpoch: -1 }),
   });
 }
 

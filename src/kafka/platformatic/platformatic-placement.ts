@@ -7,16 +7,16 @@ import { toOutgoingMessage, type OutgoingMessage, type RawProducer } from './pla
 export const javaKeyPartitioner: KeyPartitioner = (_topic, key, partitions) => partitionForKey(key, partitions);
 
 /**
- * Messages for the library with keyed records placed by kascade (the library's own default is
- * `murmur2 >>> 0`, which places keys unlike Java producers); keyless records get no partition,
- * so the library spreads them round-robin.
+ * Messages for the library: a record that names its partition goes there; keyed records are
+ * placed by kascade (the library's own default is `murmur2 >>> 0`, which places keys unlike Java
+ * producers); keyless records get no partition, so the library spreads them round-robin.
  */
 export async function placeRecords(
   producer: RawProducer,
   records: readonly OutgoingRecord[],
   partitioner: KeyPartitioner = javaKeyPartitioner,
 ): Promise<OutgoingMessage[]> {
-  const keyedTopics = [...new Set(records.filter((record) => record.key !== null).map((record) => record.topic))];
+  const keyedTopics = [...new Set(records.filter((record) => record.key !== null && record.partition === undefined).map((record) => record.topic))];
   const counts = new Map<string, number>();
   if (keyedTopics.length > 0) {
     const metadata = await producer.metadata({ topics: keyedTopics });
@@ -27,6 +27,6 @@ export async function placeRecords(
     }
   }
   return records.map((record) =>
-    toOutgoingMessage(record, record.key === null ? undefined : partitioner(record.topic, record.key, counts.get(record.topic) ?? 1)),
+    toOutgoingMessage(record, record.partition ?? (record.key === null ? undefined : partitioner(record.topic, record.key, counts.get(record.topic) ?? 1))),
   );
 }

@@ -14,6 +14,8 @@ export interface TopicPartition {
 /** The next offset to read of a partition (one past the last record done), as a decimal string. */
 export interface PartitionOffset extends TopicPartition {
   readonly offset: string;
+  /** Kept with the committed offset (e.g. a replay's plan); none for a stage's commits. */
+  readonly metadata?: string | undefined;
 }
 
 /** Consecutive records of one partition, in offset order, as fetched. */
