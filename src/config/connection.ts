@@ -9,9 +9,8 @@ export interface ConnectionSettings {
   /** Bootstrap brokers as `host:port`. */
   readonly brokers: readonly string[];
   /**
-   * The Kafka client stages run on (KASCADE_KAFKA_CLIENT). Unset: @platformatic/kafka, except
-   * kafkajs for stages that read transactional records (see docs/kafka-clients.md: @platformatic/kafka
-   * 1.35 lets some records of aborted transactions through).
+   * The Kafka client stages run on (KASCADE_KAFKA_CLIENT): @platformatic/kafka when unset.
+   * Admin steps and operator tools use @platformatic/kafka either way (docs/kafka-clients.md).
    */
   readonly client?: KafkaClientName;
   /** TLS and SASL towards the brokers; absent means PLAINTEXT. */

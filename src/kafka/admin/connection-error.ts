@@ -59,6 +59,9 @@ function errorParts(error: unknown): object[] {
   return parts;
 }
 
+/** @platformatic/kafka's wrappers, which say nothing the errors they hold do not. */
+const WRAPPER_MESSAGES = /^(Received response with error while executing API|\w+ failed \d+ times$)/;
+
 /** Each distinct message along the chain, with the broker's own words where a response carried them. */
 function chainMessages(error: unknown): string[] {
   if (!(error instanceof Error)) return [String(error)];
@@ -68,7 +71,7 @@ function chainMessages(error: unknown): string[] {
     for (const text of [message, serverErrorMessage]) {
       if (typeof text !== 'string' || text === '') continue;
       const trimmed = text.replace(/\.$/, '');
-      if (!messages.includes(trimmed)) messages.push(trimmed);
+      if (!messages.includes(trimmed) && !WRAPPER_MESSAGES.test(trimmed)) messages.push(trimmed);
     }
   }
   return messages;
