@@ -317,6 +317,8 @@ export class PlatformaticRecordSource implements RecordSource {
     if (this.#superseded(consumer, payload)) return;
     const offsets = await committedOffsets(this.#admin, this.#options.groupId, assignment);
     if (this.#superseded(consumer, payload)) return;
+    for (const [key, offset] of (await listener.resumeFrom?.(assignment, offsets)) ?? []) offsets.set(key, offset);
+    if (this.#superseded(consumer, payload)) return;
     const stream = await consumer.consume({
       ...this.#streamOptions(),
       offsets: [...offsets].map(([key, offset]) => ({ ...partitionOfKey(key), offset })),

@@ -32,8 +32,15 @@ export interface SourceListener {
    * promise resolves: that is the engine's backpressure. Other partitions go on meanwhile.
    */
   batch(batch: SourceBatch): Promise<void>;
-  /** Partitions this member now owns. Their records start at the group's committed offsets. */
+  /** Partitions this member now owns. Their records start at the group's committed offsets, or where resumeFrom said. */
   assigned(partitions: readonly TopicPartition[]): void;
+  /**
+   * Called with the group's committed offsets (`topic/partition` keys) of partitions just
+   * assigned, before their records are read. Answers the partitions that start later: where
+   * this member had written their records already before losing them with the commit unlanded
+   * (at-least-once: a session that expired during a broker pause), after committing that offset.
+   */
+  resumeFrom?(partitions: readonly TopicPartition[], committed: ReadonlyMap<string, bigint>): Promise<ReadonlyMap<string, bigint>>;
   /**
    * Partitions about to be given up in an orderly rebalance. The source waits for the promise
    * before it lets them go, so the engine finishes and commits their work first (no duplicates).

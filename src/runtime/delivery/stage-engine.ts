@@ -15,6 +15,7 @@ import { PartitionProgress } from './progress.js';
 import { ProgressWatchdog } from './watchdog.js';
 import { StageTally, type StageCounters } from './stage-tally.js';
 import { StartFloors } from './start-floors.js';
+import { WrittenOffsets } from './written-offsets.js';
 
 export type { StageCounters } from './stage-tally.js';
 import type { StageHealthBoard } from '../../telemetry/stage-health.js';
@@ -77,6 +78,8 @@ export class StageEngine {
   private readonly floors = new StartFloors();
   /** Per partition: the offset after the last chunk written. */
   private readonly positions = new Map<string, string>();
+  /** At-least-once: how far each partition's outputs are acknowledged, kept when the partition is lost. */
+  private readonly written = new WrittenOffsets();
   /** Partitions being given up in order: their chunk in flight may still commit what it wrote. */
   private readonly revoking = new Set<string>();
   private readonly tally: StageTally;
@@ -184,6 +187,7 @@ export class StageEngine {
     return {
       batch: (batch) => this.onBatch(batch),
       assigned: (partitions) => this.onAssigned(partitions),
+      resumeFrom: (partitions, committed) => this.resumeFrom(partitions, committed),
       revoking: (partitions) => this.onRevoking(partitions),
       lost: (partitions) => this.onLost(partitions),
       failed: (error) => this.fail(error),
@@ -210,6 +214,22 @@ export class StageEngine {
       );
     }
     this.lag.retain(new Set(this.lanes.openKeys()));
+  }
+
+  /** Commits what this instance wrote of partitions it lost before their commit landed, and starts them after it. */
+  private async resumeFrom(partitions: readonly TopicPartition[], committed: ReadonlyMap<string, bigint>): Promise<ReadonlyMap<string, bigint>> {
+    if (this.options.delivery !== 'at-least-once') return new Map();
+    const ahead = this.written.ahead(partitions, committed);
+    if (ahead.length === 0) return new Map();
+    const where = { stage: this.options.stage, partitions: ahead.map((entry) => `${partitionKey(entry.topic, entry.partition)}@${entry.offset}`).join(',') };
+    try {
+      await this.options.transport.offsets.commit(ahead);
+      this.options.logger.info('committed work written before the partitions were lost; resuming after it', where);
+    } catch (error) {
+      // Starting after it is right either way (those records are written); the next commit carries it.
+      this.options.logger.warn('could not commit work written before the partitions were lost; resuming after it', { ...where, error: describe(error) });
+    }
+    return new Map(ahead.map((entry) => [partitionKey(entry.topic, entry.partition), BigInt(entry.offset)]));
   }
 
   private async onRevoking(partitions: readonly TopicPartition[]): Promise<void> {
@@ -357,6 +377,7 @@ export class StageEngine {
     // it wrote (else the next owner writes it again); exactly-once writes nothing after the close.
     const committable = this.options.delivery === 'at-least-once' ? (): boolean => isCurrent() || this.revoking.has(key) : isCurrent;
     await this.writer.write(outgoing, { ...source, offset: commitAt }, from, committable);
+    if (this.options.delivery === 'at-least-once') this.written.wrote({ ...source, offset: commitAt });
     this.positions.set(key, next);
     this.progress.acknowledged(source);
     // Transactions committed the offset with the records; the committer sends it shortly.

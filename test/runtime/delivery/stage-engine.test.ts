@@ -275,3 +275,24 @@ test('exactly-once: committed offsets that cannot be read before the stage stops
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('at-least-once, a member that gets its partitions back after its session expired resumes after what it wrote, not at its last commit', async () => {
+  const cluster = freshCluster();
+  const pipeline = new StagePipeline({ stage: 'copy', handler: copier(), serdeFor: () => json, keyDecoderFor: () => undefined, onError: 'dlq', deadLetterTopic: 'in.dlq', clock: new ManualClock() });
+  // The member rejoins by itself after the expiry, as Kafka clients do, and gets every partition back.
+  const transport = inMemoryTransport(cluster, { groupId: GROUP, inputs: [INPUT], delivery: 'at-least-once', maxBatchSize: 25, rejoinOnExpiry: true });
+  const engine = new StageEngine({ stage: 'copy', delivery: 'at-least-once', pipeline, transport, logger: silentLogger, maxBatchSize: 10, retry: noWait });
+  await engine.start();
+  // A broker pause: every output is acknowledged, no commit lands, then the session expires.
+  transport.faults.failNextCommits(1_000_000);
+  produce(cluster, 0, 100);
+  await settle(cluster, { engine, transport });
+  assert.equal(tally(cluster).size, 100);
+  assert.equal(cluster.group(GROUP).committedOffset({ topic: INPUT, partition: 0 }), undefined, 'nothing committed during the pause');
+  transport.faults.failNextCommits(0);
+  transport.faults.expire();
+  await settle(cluster, { engine, transport });
+  assert.deepEqual([...tally(cluster).entries()].filter(([, count]) => count !== 1), [], 'nothing written twice');
+  assert.equal(committedEverything(cluster), true, 'the written work was committed under the new membership');
+  await engine.stop();
+});

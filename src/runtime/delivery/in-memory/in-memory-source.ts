@@ -198,10 +198,12 @@ export class InMemoryRecordSource implements RecordSource {
   private fetchPosition(tp: TopicPartition): void {
     const state = this.owned.get(keyOf(tp));
     if (state === undefined) return;
-    void this.group.committed([tp]).then((committed) => {
+    void this.group.committed([tp]).then(async (committed) => {
+      if (this.owned.get(keyOf(tp)) !== state) return;
+      const resumed = (await this.listener?.resumeFrom?.([tp], committed)) ?? new Map<string, bigint>();
       if (this.owned.get(keyOf(tp)) !== state) return;
       const reset = this.options.autoOffsetReset === 'latest' ? this.cluster.log.endOffset(tp) : 0n;
-      state.position = committed.get(keyOf(tp)) ?? reset;
+      state.position = resumed.get(keyOf(tp)) ?? committed.get(keyOf(tp)) ?? reset;
       this.schedulePump();
     });
   }
