@@ -68,6 +68,8 @@ export class PlatformaticRecordSource implements RecordSource {
   #owned: TopicPartition[] = [];
   #revocation: Revocation | undefined;
   readonly #handover: PartitionHandover;
+  /** Partitions of the generation being started, before their stream runs. */
+  #starting: ReadonlySet<string> = new Set();
   #pendingJoin: ConsumerGroupJoinPayload | undefined;
   #joinChain: Promise<void> = Promise.resolve();
   #firstAssignment: (() => void) | undefined;
@@ -151,7 +153,8 @@ export class PlatformaticRecordSource implements RecordSource {
 
   /** The partitions this member owns now or still hands over (the offset log commits no others). */
   owns(topic: string, partition: number): boolean {
-    return this.#handover.has(partitionKey(topic, partition)) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
+    const key = partitionKey(topic, partition);
+    return this.#handover.has(key) || this.#starting.has(key) || this.#owned.some((owned) => owned.topic === topic && owned.partition === partition);
   }
 
   /** The admin client the offset log reads committed offsets with. */
@@ -317,7 +320,13 @@ export class PlatformaticRecordSource implements RecordSource {
     if (this.#superseded(consumer, payload)) return;
     const offsets = await committedOffsets(this.#admin, this.#options.groupId, assignment);
     if (this.#superseded(consumer, payload)) return;
-    for (const [key, offset] of (await listener.resumeFrom?.(assignment, offsets)) ?? []) offsets.set(key, offset);
+    // The engine may commit for partitions of this generation before their records flow.
+    this.#starting = new Set(assignment.map((tp) => partitionKey(tp.topic, tp.partition)));
+    try {
+      for (const [key, offset] of (await listener.resumeFrom?.(assignment, offsets)) ?? []) offsets.set(key, offset);
+    } finally {
+      this.#starting = new Set();
+    }
     if (this.#superseded(consumer, payload)) return;
     const stream = await consumer.consume({
       ...this.#streamOptions(),

@@ -224,11 +224,12 @@ export class StageEngine {
     const where = { stage: this.options.stage, partitions: ahead.map((entry) => `${partitionKey(entry.topic, entry.partition)}@${entry.offset}`).join(',') };
     try {
       await this.options.transport.offsets.commit(ahead);
-      this.options.logger.info('committed work written before the partitions were lost; resuming after it', where);
     } catch (error) {
-      // Starting after it is right either way (those records are written); the next commit carries it.
-      this.options.logger.warn('could not commit work written before the partitions were lost; resuming after it', { ...where, error: describe(error) });
+      // Started after an offset that is not committed, a partition with no new records would never commit it.
+      this.options.logger.warn('could not commit work written before the partitions were lost; it is written again', { ...where, error: describe(error) });
+      return new Map();
     }
+    this.options.logger.info('committed work written before the partitions were lost; resuming after it', where);
     return new Map(ahead.map((entry) => [partitionKey(entry.topic, entry.partition), BigInt(entry.offset)]));
   }
 

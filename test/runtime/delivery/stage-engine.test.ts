@@ -296,3 +296,23 @@ test('at-least-once, a member that gets its partitions back after its session ex
   assert.equal(committedEverything(cluster), true, 'the written work was committed under the new membership');
   await engine.stop();
 });
+
+test('at-least-once, when the commit of work written before the partitions were lost fails, that work is written again and committed', async () => {
+  const cluster = freshCluster();
+  const pipeline = new StagePipeline({ stage: 'copy', handler: copier(), serdeFor: () => json, keyDecoderFor: () => undefined, onError: 'dlq', deadLetterTopic: 'in.dlq', clock: new ManualClock() });
+  const transport = inMemoryTransport(cluster, { groupId: GROUP, inputs: [INPUT], delivery: 'at-least-once', maxBatchSize: 25, rejoinOnExpiry: true });
+  const engine = new StageEngine({ stage: 'copy', delivery: 'at-least-once', pipeline, transport, logger: silentLogger, maxBatchSize: 10, retry: noWait });
+  await engine.start();
+  transport.faults.failNextCommits(1_000_000);
+  produce(cluster, 0, 100);
+  await settle(cluster, { engine, transport });
+  // The first commits after the rejoin are those of the resumed partitions: they fail too.
+  transport.faults.failNextCommits(PARTITIONS);
+  transport.faults.expire();
+  await settle(cluster, { engine, transport });
+  const counts = tally(cluster);
+  assert.equal(counts.size, 100, 'nothing missing');
+  assert.ok([...counts.values()].every((count) => count === 2), 'started at the committed offsets: written again');
+  assert.equal(committedEverything(cluster), true, 'and committed this time: no partition is left behind its position');
+  await engine.stop();
+});
