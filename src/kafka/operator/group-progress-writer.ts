@@ -26,7 +26,10 @@ export class GroupProgressWriter {
   static async open(access: KafkaAccess, groupId: string): Promise<GroupProgressWriter> {
     const coordinators = new Coordinators(access.connection, { clientId: `${access.clientId}-coordinators` });
     // The instance id is fixed: every run of this group's tool shares the transactional id, and the newest fences the rest.
-    const transactions = new PlatformaticTransactions({ connection: access.connection, clientId: access.clientId, groupId, instanceId: 'progress' }, coordinators);
+    const transactions = new PlatformaticTransactions(
+      { connection: access.connection, clientId: access.clientId, groupId, instanceId: 'progress', reusedTransactionalId: true },
+      coordinators,
+    );
     const writer = new GroupProgressWriter(transactions, coordinators, groupId);
     try {
       // Beginning a transaction registers the producer's id and epoch (InitProducerId), which fences older runs.

@@ -17,6 +17,13 @@ export interface PlatformaticSinkOptions {
   readonly partitioner?: KeyPartitioner | undefined;
   /** Each topic's max.message.bytes: requests are split so the broker accepts every partition batch. */
   readonly topicLimit?: TopicLimit | undefined;
+  /**
+   * The transactional id is one an earlier run used (a replay resumed, a redrive run again): the
+   * producer asks InitProducerId for a new producer id, as the Java client does. The library's
+   * default (id 0, epoch 0) reads as "bump producer 0", which the broker refuses as
+   * PRODUCER_FENCED once the id has state. Stages name theirs per process and leave it unset.
+   */
+  readonly reusedTransactionalId?: boolean | undefined;
 }
 
 export function rawProducer(options: PlatformaticSinkOptions, transactionalId?: string, timeoutMs?: number): RawProducer {
@@ -26,10 +33,8 @@ export function rawProducer(options: PlatformaticSinkOptions, transactionalId?: 
     idempotent: true,
     acks: -1,
     serializers: rawSerializers,
-    // InitProducerId asks for a new producer id, as the Java client does: the library's default
-    // (id 0, epoch 0) reads as "bump producer 0", which the broker refuses as PRODUCER_FENCED
-    // once a transactional id has state from an earlier run.
-    ...(transactionalId === undefined ? {} : { transactionalId, producerId: -1n, producerEpoch: -1 }),
+    ...(transactionalId === undefined ? {} : { transactionalId }),
+    ...(transactionalId !== undefined && options.reusedTransactionalId === true ? { producerId: -1n, producerEpoch: -1 } : {}),
   });
 }
 

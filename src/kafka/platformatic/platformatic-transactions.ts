@@ -45,8 +45,6 @@ export class PlatformaticTransactions implements TransactionalSink {
   readonly #coordinators: Coordinators;
   readonly #transactionalId: string;
   #fenced: Error | undefined;
-  /** A transaction the library still holds as active could not be ended (an abort failed in an outage): the producer is replaced. */
-  #stale = false;
 
   constructor(options: PlatformaticTransactionsOptions, coordinators: Coordinators) {
     this.#options = options;
@@ -60,21 +58,18 @@ export class PlatformaticTransactions implements TransactionalSink {
   }
 
   async begin(): Promise<OutputTransaction> {
-    if (this.#fenced !== undefined || this.#stale) {
+    if (this.#fenced !== undefined) {
       // The engine has given up the partitions of the fenced transaction (the coordinator aborted it:
-      // a transaction timeout, or a newer producer), or the library still holds a transaction it
-      // could not end: a new producer asks for a new epoch, which aborts whatever was left open.
-      const replaced = this.#producer;
+      // a transaction timeout, or a newer producer); a new producer with a new epoch goes on.
+      const fenced = this.#producer;
       this.#fenced = undefined;
-      this.#stale = false;
       this.#producer = rawProducer(this.#options, this.#transactionalId, TRANSACTION_TIMEOUT_MS);
-      await new Promise<void>((resolve) => replaced.close(true, () => resolve()));
+      await new Promise<void>((resolve) => fenced.close(true, () => resolve()));
     }
     try {
       const transaction = await this.#producer.beginTransaction();
       return new PlatformaticTransaction(this, transaction);
     } catch (error) {
-      if (isActiveTransactionLeft(error)) this.#stale = true;
       throw this.failure('beginning a transaction', error);
     }
   }
@@ -96,11 +91,6 @@ export class PlatformaticTransactions implements TransactionalSink {
   /** @internal */
   get coordinators(): Coordinators {
     return this.#coordinators;
-  }
-
-  /** @internal The library's transaction could not be ended: the next begin replaces the producer. */
-  abandon(): void {
-    this.#stale = true;
   }
 
   /** @internal OwnershipLostError (and no more transactions) once fenced, else the mapped error. */
@@ -186,7 +176,6 @@ class PlatformaticTransaction implements OutputTransaction {
       if (this.#touched) await this.#transaction.abort();
       else await this.#transaction.cancel();
     } catch (error) {
-      this.#sink.abandon();
       throw this.#sink.failure('aborting a transaction', error);
     }
   }
@@ -207,9 +196,4 @@ class PlatformaticTransaction implements OutputTransaction {
   #checkOpen(): void {
     if (this.#done) throw new Error('transaction already committed or aborted');
   }
-}
-
-/** The library refuses to begin while it still holds a transaction as active (its UserError has no code to match). */
-function isActiveTransactionLeft(error: unknown): boolean {
-  return error instanceof Error && /already an active transaction/i.test(error.message);
 }
