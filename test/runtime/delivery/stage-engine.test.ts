@@ -276,17 +276,25 @@ test('exactly-once: committed offsets that cannot be read before the stage stops
   }
 });
 
-test('at-least-once, a member that gets its partitions back after its session expired resumes after what it wrote, not at its last commit', async () => {
+/**
+ * An at-least-once instance that rejoins by itself after its session expires (as Kafka clients do)
+ * and gets every partition back, after a broker pause: 100 records written and acknowledged, no
+ * commit landed.
+ */
+async function writtenWithNoCommitLanded(): Promise<{ cluster: InMemoryCluster; engine: StageEngine; transport: InMemoryStageTransport }> {
   const cluster = freshCluster();
   const pipeline = new StagePipeline({ stage: 'copy', handler: copier(), serdeFor: () => json, keyDecoderFor: () => undefined, onError: 'dlq', deadLetterTopic: 'in.dlq', clock: new ManualClock() });
-  // The member rejoins by itself after the expiry, as Kafka clients do, and gets every partition back.
   const transport = inMemoryTransport(cluster, { groupId: GROUP, inputs: [INPUT], delivery: 'at-least-once', maxBatchSize: 25, rejoinOnExpiry: true });
   const engine = new StageEngine({ stage: 'copy', delivery: 'at-least-once', pipeline, transport, logger: silentLogger, maxBatchSize: 10, retry: noWait });
   await engine.start();
-  // A broker pause: every output is acknowledged, no commit lands, then the session expires.
   transport.faults.failNextCommits(1_000_000);
   produce(cluster, 0, 100);
   await settle(cluster, { engine, transport });
+  return { cluster, engine, transport };
+}
+
+test('at-least-once, a member that gets its partitions back after its session expired resumes after what it wrote, not at its last commit', async () => {
+  const { cluster, engine, transport } = await writtenWithNoCommitLanded();
   assert.equal(tally(cluster).size, 100);
   assert.equal(cluster.group(GROUP).committedOffset({ topic: INPUT, partition: 0 }), undefined, 'nothing committed during the pause');
   transport.faults.failNextCommits(0);
@@ -298,14 +306,7 @@ test('at-least-once, a member that gets its partitions back after its session ex
 });
 
 test('at-least-once, when the commit of work written before the partitions were lost fails, that work is written again and committed', async () => {
-  const cluster = freshCluster();
-  const pipeline = new StagePipeline({ stage: 'copy', handler: copier(), serdeFor: () => json, keyDecoderFor: () => undefined, onError: 'dlq', deadLetterTopic: 'in.dlq', clock: new ManualClock() });
-  const transport = inMemoryTransport(cluster, { groupId: GROUP, inputs: [INPUT], delivery: 'at-least-once', maxBatchSize: 25, rejoinOnExpiry: true });
-  const engine = new StageEngine({ stage: 'copy', delivery: 'at-least-once', pipeline, transport, logger: silentLogger, maxBatchSize: 10, retry: noWait });
-  await engine.start();
-  transport.faults.failNextCommits(1_000_000);
-  produce(cluster, 0, 100);
-  await settle(cluster, { engine, transport });
+  const { cluster, engine, transport } = await writtenWithNoCommitLanded();
   // The first commits after the rejoin are those of the resumed partitions: they fail too.
   transport.faults.failNextCommits(PARTITIONS);
   transport.faults.expire();
