@@ -43,6 +43,8 @@ const LATEST = -1n;
  */
 export class ClusterAdmin {
   readonly #admin: Admin;
+  /** The topic list, asked once per use (every step checks existence first) and again after creating. */
+  #names: Promise<Set<string>> | undefined;
 
   private constructor(admin: Admin) {
     this.#admin = admin;
@@ -70,8 +72,9 @@ export class ClusterAdmin {
   }
 
   /** The names of the cluster's topics (internal ones left out). */
-  async topicNames(): Promise<Set<string>> {
-    return new Set(await this.#admin.listTopics());
+  topicNames(): Promise<Set<string>> {
+    this.#names ??= this.#admin.listTopics().then((names) => new Set(names));
+    return this.#names;
   }
 
   /** The partition count of each of `topics` that exists. */
@@ -106,6 +109,7 @@ export class ClusterAdmin {
         if (!(ids.size > 0 && [...ids].every((id) => id === 'TOPIC_ALREADY_EXISTS'))) throw error;
       }
     }
+    this.#names = undefined;
     await this.#waitForLeaders(required.map((requirement) => requirement.topic));
   }
 

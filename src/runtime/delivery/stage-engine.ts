@@ -187,7 +187,11 @@ export class StageEngine {
     return {
       batch: (batch) => this.onBatch(batch),
       assigned: (partitions) => this.onAssigned(partitions),
-      resumeFrom: (partitions, committed) => this.resumeFrom(partitions, committed),
+      // At-least-once: partitions lost with their commit unlanded start after the work written (WrittenOffsets).
+      resumeFrom: (partitions, committed) =>
+        this.options.delivery === 'at-least-once'
+          ? this.written.resumeFrom(partitions, committed, this.options.transport.offsets, this.options.logger, this.options.stage)
+          : Promise.resolve(new Map()),
       revoking: (partitions) => this.onRevoking(partitions),
       lost: (partitions) => this.onLost(partitions),
       failed: (error) => this.fail(error),
@@ -214,23 +218,6 @@ export class StageEngine {
       );
     }
     this.lag.retain(new Set(this.lanes.openKeys()));
-  }
-
-  /** Commits what this instance wrote of partitions it lost before their commit landed, and starts them after it. */
-  private async resumeFrom(partitions: readonly TopicPartition[], committed: ReadonlyMap<string, bigint>): Promise<ReadonlyMap<string, bigint>> {
-    if (this.options.delivery !== 'at-least-once') return new Map();
-    const ahead = this.written.ahead(partitions, committed);
-    if (ahead.length === 0) return new Map();
-    const where = { stage: this.options.stage, partitions: ahead.map((entry) => `${partitionKey(entry.topic, entry.partition)}@${entry.offset}`).join(',') };
-    try {
-      await this.options.transport.offsets.commit(ahead);
-    } catch (error) {
-      // Started after an offset that is not committed, a partition with no new records would never commit it.
-      this.options.logger.warn('could not commit work written before the partitions were lost; it is written again', { ...where, error: describe(error) });
-      return new Map();
-    }
-    this.options.logger.info('committed work written before the partitions were lost; resuming after it', where);
-    return new Map(ahead.map((entry) => [partitionKey(entry.topic, entry.partition), BigInt(entry.offset)]));
   }
 
   private async onRevoking(partitions: readonly TopicPartition[]): Promise<void> {
