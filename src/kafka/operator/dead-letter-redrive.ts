@@ -137,7 +137,7 @@ class ChunkWriter {
       }
       throw new KascadeError(
         ErrorCode.KafkaSendFailed,
-        `redrive of ${this.options.topic}: a transaction failed, nothing of it was redriven (re-run the same command to go on): ${error instanceof Error ? error.message : String(error)}`,
+        `redrive of ${this.options.topic}: a transaction failed; its records and its progress landed together or not at all (re-run the same command to go on from the committed progress): ${error instanceof Error ? error.message : String(error)}`,
         { retriable: true, cause: error },
       );
     }

@@ -1,39 +1,113 @@
-import { Consumer, type CallbackWithPromise, type ConsumerOptions, type FetchOptions, type fetchV17 } from '@platformatic/kafka';
+import {
+  Consumer,
+  kGetApi,
+  kOptions,
+  kPerformWithRetry,
+  UserError,
+  type CallbackWithPromise,
+  type FetchOptions,
+  type fetchV17,
+} from '@platformatic/kafka';
 import { withoutAbortedRecords } from './committed-batches.js';
 import { READ_COMMITTED } from './platformatic-connection.js';
 
+type FetchResponse = fetchV17.FetchResponse;
+type FetchArguments = Parameters<typeof fetchV17.createRequest>;
+type FetchRequestTopic = FetchArguments[6][number];
+
+/** The library's defaults for a fetch (its `defaultConsumerOptions`). */
+const DEFAULT_MAX_WAIT_MS = 5_000;
+const DEFAULT_MIN_BYTES = 1;
+const DEFAULT_MAX_BYTES = 10 * 1_048_576;
+
 /**
  * A @platformatic/kafka consumer whose read_committed fetches hand over no record of an aborted
- * transaction. The library's own filter lets some through (one aborted range per producer, none
- * whose marker lies beyond the response: docs/kafka-clients.md); this subclass takes them out of
- * every response its `fetch` returns, which is what the library's message stream consumes. Aborted
- * batches stay in the response, emptied, so the stream's positions still move past them.
+ * transaction, and never throw on what a broker sends.
+ *
+ * The library's own fetch runs its read_committed filter on every response, and that filter both
+ * lets aborted records through (one aborted range per producer, none whose marker lies beyond the
+ * response) and throws a TypeError from the socket handler when a response holds an abort marker
+ * of a producer the response does not list, which a transaction that registered a partition but
+ * wrote nothing there leaves behind (docs/kafka-clients.md, item 9; fixed in 2.x, which needs
+ * Node 22). So a read_committed fetch is sent here through the library's own building blocks
+ * (its retry, its API version choice, the stream's connection pool) and filtered by
+ * `withoutAbortedRecords`. Aborted batches stay in the response, emptied, so the stream's
+ * positions still move past them. read_uncommitted fetches go through the library unchanged.
  */
 export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buffer, HeaderValue = Buffer> extends Consumer<Key, Value, HeaderKey, HeaderValue> {
-  readonly #isolationLevel: number;
-
-  constructor(options: ConsumerOptions<Key, Value, HeaderKey, HeaderValue>) {
-    super(options);
-    this.#isolationLevel = options.isolationLevel ?? READ_COMMITTED;
-  }
-
-  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, callback: CallbackWithPromise<fetchV17.FetchResponse>): void;
-  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>): Promise<fetchV17.FetchResponse>;
-  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, callback?: CallbackWithPromise<fetchV17.FetchResponse>): void | Promise<fetchV17.FetchResponse> {
+  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, callback: CallbackWithPromise<FetchResponse>): void;
+  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>): Promise<FetchResponse>;
+  override fetch(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, callback?: CallbackWithPromise<FetchResponse>): void | Promise<FetchResponse> {
     if (callback === undefined) {
       return new Promise((resolve, reject) => {
-        this.fetch(options, (error, response) => (error ? reject(error) : resolve(response as fetchV17.FetchResponse)));
+        this.fetch(options, (error, response) => (error ? reject(error) : resolve(response as FetchResponse)));
       });
     }
-    const readCommitted = (options.isolationLevel ?? this.#isolationLevel) === READ_COMMITTED;
-    super.fetch(options, (error, response) => {
-      if (!error && response !== undefined && readCommitted) dropAbortedRecords(response);
-      callback(error, response);
+    const settings = this[kOptions];
+    if ((options.isolationLevel ?? settings.isolationLevel ?? READ_COMMITTED) !== READ_COMMITTED) {
+      super.fetch(options, callback);
+      return;
+    }
+    if (this.closed) {
+      callback(new UserError('Client is closed.'));
+      return;
+    }
+    this[kPerformWithRetry]<FetchResponse>(
+      'fetch',
+      (retryCallback) => this.#fetchCommittedOnce(options, retryCallback),
+      (error, response) => {
+        if (!error && response !== undefined) dropAbortedRecords(response);
+        callback(error, response);
+      },
+      0,
+    );
+  }
+
+  #fetchCommittedOnce(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, done: (error: Error | null, response?: FetchResponse) => void): void {
+    const settings = this[kOptions];
+    this.metadata({ topics: this.topics.current }, (error, metadata) => {
+      if (error || metadata === undefined) return done(error ?? new UserError('no metadata'));
+      const broker = metadata.brokers.get(options.node);
+      if (broker === undefined) return done(new UserError(`Cannot find broker with node id ${options.node}`));
+      (options.connectionPool ?? this.connections).get(broker, (error, connection) => {
+        if (error || connection === undefined) {
+          // A new connection may lead to a new leader: fetch without epochs until metadata says.
+          forgetLeaderEpochs(options.topics);
+          return done(error ?? new UserError(`no connection to broker ${options.node}`));
+        }
+        this[kGetApi]<FetchArguments, FetchResponse>('Fetch', (error, api) => {
+          if (error || api === undefined) return done(error ?? new UserError('no Fetch API'));
+          const maxWait = options.maxWaitTime ?? settings.maxWaitTime ?? DEFAULT_MAX_WAIT_MS;
+          const minBytes = options.minBytes ?? settings.minBytes ?? DEFAULT_MIN_BYTES;
+          const maxBytes = options.maxBytes ?? settings.maxBytes ?? DEFAULT_MAX_BYTES;
+          api(connection, maxWait, minBytes, maxBytes, READ_COMMITTED, 0, 0, options.topics, [], '', (error, response) => {
+            if (error && fencedLeaderEpoch(error)) {
+              this.clearMetadata();
+              forgetLeaderEpochs(options.topics);
+            }
+            done(error, response);
+          });
+        });
+      });
     });
   }
 }
 
-function dropAbortedRecords(response: fetchV17.FetchResponse): void {
+function fencedLeaderEpoch(error: Error): boolean {
+  const found = (error as Error & { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', 'FENCED_LEADER_EPOCH');
+  return found !== undefined && found !== null;
+}
+
+function forgetLeaderEpochs(topics: readonly FetchRequestTopic[]): void {
+  for (const topic of topics) {
+    for (const partition of topic.partitions) {
+      partition.currentLeaderEpoch = -1;
+      partition.lastFetchedEpoch = -1;
+    }
+  }
+}
+
+function dropAbortedRecords(response: FetchResponse): void {
   for (const topic of response.responses) {
     for (const partition of topic.partitions) {
       // Most responses name no aborted transaction: those pass untouched.
