@@ -52,7 +52,7 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
       callback(new UserError('Client is closed.'));
       return;
     }
-    this[kPerformWithRetry]<FetchResponse>(
+    void this[kPerformWithRetry]<FetchResponse>(
       'fetch',
       (retryCallback) => this.#fetchCommittedOnce(options, retryCallback),
       (error, response) => {
@@ -66,17 +66,27 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
   #fetchCommittedOnce(options: FetchOptions<Key, Value, HeaderKey, HeaderValue>, done: (error: Error | null, response?: FetchResponse) => void): void {
     const settings = this[kOptions];
     this.metadata({ topics: this.topics.current }, (error, metadata) => {
-      if (error || metadata === undefined) return done(error ?? new UserError('no metadata'));
+      if (error || metadata === undefined) {
+        done(error ?? new UserError('no metadata'));
+        return;
+      }
       const broker = metadata.brokers.get(options.node);
-      if (broker === undefined) return done(new UserError(`Cannot find broker with node id ${options.node}`));
+      if (broker === undefined) {
+        done(new UserError(`Cannot find broker with node id ${options.node}`));
+        return;
+      }
       (options.connectionPool ?? this.connections).get(broker, (error, connection) => {
         if (error || connection === undefined) {
           // A new connection may lead to a new leader: fetch without epochs until metadata says.
           forgetLeaderEpochs(options.topics);
-          return done(error ?? new UserError(`no connection to broker ${options.node}`));
+          done(error ?? new UserError(`no connection to broker ${options.node}`));
+          return;
         }
         this[kGetApi]<FetchArguments, FetchResponse>('Fetch', (error, api) => {
-          if (error || api === undefined) return done(error ?? new UserError('no Fetch API'));
+          if (error || api === undefined) {
+            done(error ?? new UserError('no Fetch API'));
+            return;
+          }
           const maxWait = options.maxWaitTime ?? settings.maxWaitTime ?? DEFAULT_MAX_WAIT_MS;
           const minBytes = options.minBytes ?? settings.minBytes ?? DEFAULT_MIN_BYTES;
           const maxBytes = options.maxBytes ?? settings.maxBytes ?? DEFAULT_MAX_BYTES;
