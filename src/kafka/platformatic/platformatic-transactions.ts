@@ -4,7 +4,7 @@ import type { GroupMember, OutputTransaction, PartitionOffset, TransactionalSink
 import type { OutgoingRecord } from '../../runtime/record.js';
 import { MAX_REQUEST_BYTES, splitBySize } from '../produce/request-size.js';
 import type { Coordinators } from './platformatic-coordinators.js';
-import { commitError, describeKafkaError, isProducerFenced } from './platformatic-errors.js';
+import { commitError, describeKafkaError, isProducerFenced, kafkaErrorIds } from './platformatic-errors.js';
 import { commitTopics } from './platformatic-offset-log.js';
 import { rawProducer, type PlatformaticSinkOptions } from './platformatic-output-sink.js';
 import { placeRecords } from './platformatic-placement.js';
@@ -45,6 +45,8 @@ export class PlatformaticTransactions implements TransactionalSink {
   readonly #coordinators: Coordinators;
   readonly #transactionalId: string;
   #fenced: Error | undefined;
+  /** A transaction whose abort failed (the broker unreachable): the library holds it as active until it ends. */
+  #leftOpen: RawTransaction | undefined;
 
   constructor(options: PlatformaticTransactionsOptions, coordinators: Coordinators) {
     this.#options = options;
@@ -64,8 +66,10 @@ export class PlatformaticTransactions implements TransactionalSink {
       const fenced = this.#producer;
       this.#fenced = undefined;
       this.#producer = rawProducer(this.#options, this.#transactionalId, TRANSACTION_TIMEOUT_MS);
+      this.#leftOpen = undefined;
       await new Promise<void>((resolve) => fenced.close(true, () => resolve()));
     }
+    if (this.#leftOpen !== undefined) await this.#abortLeftOpen(this.#leftOpen);
     try {
       const transaction = await this.#producer.beginTransaction();
       return new PlatformaticTransaction(this, transaction);
@@ -76,6 +80,24 @@ export class PlatformaticTransactions implements TransactionalSink {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#producer.close(true, () => resolve()));
+  }
+
+  /**
+   * A new transaction cannot begin while the library holds one whose abort failed; nor may it:
+   * with the same producer epoch, its records would join the transaction still open on the
+   * broker. So the abort is tried again (until the broker answers) before the next begin.
+   */
+  async #abortLeftOpen(transaction: RawTransaction): Promise<void> {
+    const outcome = await endWithAbort(transaction).catch((error: unknown) => {
+      throw this.failure('aborting a transaction left open by a failed abort', error);
+    });
+    if (outcome === 'ended before') await transaction.cancel();
+    this.#leftOpen = undefined;
+  }
+
+  /** @internal */
+  leftOpen(transaction: RawTransaction): void {
+    this.#leftOpen = transaction;
   }
 
   /** @internal */
@@ -165,18 +187,34 @@ class PlatformaticTransaction implements OutputTransaction {
       else await this.#transaction.cancel();
       this.#done = true;
     } catch (error) {
-      throw await this.#abortAfter('committing a transaction', error);
+      const failure = this.#sink.failure('committing a transaction', error);
+      if (failure instanceof OwnershipLostError) throw await this.#abortAfter('committing a transaction', error);
+      // The commit's answer was lost or refused: an abort tells whether it landed all the same.
+      if ((await this.#abortOutcome().catch(() => undefined)) === 'ended before') return;
+      throw failure;
     }
   }
 
   async abort(): Promise<void> {
-    if (this.#done) return;
+    await this.#abortOutcome();
+  }
+
+  /** Aborts; 'ended before' when the broker had already ended the transaction (its commit landed). */
+  async #abortOutcome(): Promise<'aborted' | 'ended before'> {
+    if (this.#done) return 'aborted';
     this.#done = true;
+    if (!this.#touched) {
+      await this.#transaction.cancel();
+      return 'aborted';
+    }
     try {
-      if (this.#touched) await this.#transaction.abort();
-      else await this.#transaction.cancel();
+      const outcome = await endWithAbort(this.#transaction);
+      if (outcome === 'ended before') await this.#transaction.cancel();
+      return outcome;
     } catch (error) {
-      throw this.#sink.failure('aborting a transaction', error);
+      const failure = this.#sink.failure('aborting a transaction', error);
+      if (!(failure instanceof OwnershipLostError)) this.#sink.leftOpen(this.#transaction);
+      throw failure;
     }
   }
 
@@ -195,5 +233,20 @@ class PlatformaticTransaction implements OutputTransaction {
 
   #checkOpen(): void {
     if (this.#done) throw new Error('transaction already committed or aborted');
+  }
+}
+
+/**
+ * EndTxn(abort) for `transaction`. INVALID_TXN_STATE means the coordinator has no transaction of
+ * this producer epoch open (it completed a commit of it): 'ended before', and the library, which
+ * still holds it, must be told to drop it.
+ */
+async function endWithAbort(transaction: RawTransaction): Promise<'aborted' | 'ended before'> {
+  try {
+    await transaction.abort();
+    return 'aborted';
+  } catch (error) {
+    if (kafkaErrorIds(error).has('INVALID_TXN_STATE')) return 'ended before';
+    throw error;
   }
 }
