@@ -43,7 +43,9 @@ export class PlatformaticTransactions implements TransactionalSink {
   #producer: RawProducer;
   readonly #options: PlatformaticTransactionsOptions;
   readonly #coordinators: Coordinators;
-  readonly #transactionalId: string;
+  #transactionalId: string;
+  /** How many producers this instance replaced after being fenced (a new one takes a new transactional id). */
+  #replaced = 0;
   #fenced: Error | undefined;
   /** A transaction whose abort failed (the broker unreachable): the library holds it as active until it ends. */
   #leftOpen: RawTransaction | undefined;
@@ -65,6 +67,14 @@ export class PlatformaticTransactions implements TransactionalSink {
       // a transaction timeout, or a newer producer); a new producer with a new epoch goes on.
       const fenced = this.#producer;
       this.#fenced = undefined;
+      if (this.#options.reusedTransactionalId !== true) {
+        // The library's InitProducerId names producer 0 epoch 0, which the coordinator refuses
+        // (PRODUCER_FENCED) for a transactional id it knows under another producer id: the new
+        // producer takes a transactional id of its own. Fencing zombies rests on the group
+        // generation (KIP-447), not on this id, which is per process already.
+        this.#replaced++;
+        this.#transactionalId = `${transactionalIdOf(this.#options.groupId, this.#options.instanceId)}.${this.#replaced}`;
+      }
       this.#producer = rawProducer(this.#options, this.#transactionalId, TRANSACTION_TIMEOUT_MS);
       this.#leftOpen = undefined;
       await new Promise<void>((resolve) => fenced.close(true, () => resolve()));
@@ -118,7 +128,7 @@ export class PlatformaticTransactions implements TransactionalSink {
   /** @internal OwnershipLostError (and no more transactions) once fenced, else the mapped error. */
   failure(what: string, error: unknown): Error {
     if (isProducerFenced(error)) {
-      this.#fenced = new OwnershipLostError(`transactional id ${this.#transactionalId} was fenced by a newer producer: ${describeKafkaError(error)}`, undefined, {
+      this.#fenced = new OwnershipLostError(`transactional id ${this.#transactionalId} was fenced (by a newer producer, or by its coordinator aborting a transaction that outlived the transaction timeout): ${describeKafkaError(error)}`, undefined, {
         cause: error,
       });
       return this.#fenced;
