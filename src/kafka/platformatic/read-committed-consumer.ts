@@ -1,5 +1,6 @@
 import {
   Consumer,
+  defaultConsumerOptions,
   kGetApi,
   kOptions,
   kPerformWithRetry,
@@ -10,15 +11,11 @@ import {
 } from '@platformatic/kafka';
 import { withoutAbortedRecords } from './committed-batches.js';
 import { READ_COMMITTED } from './platformatic-connection.js';
+import { kafkaErrorIds } from './platformatic-errors.js';
 
 type FetchResponse = fetchV17.FetchResponse;
 type FetchArguments = Parameters<typeof fetchV17.createRequest>;
 type FetchRequestTopic = FetchArguments[6][number];
-
-/** The library's defaults for a fetch (its `defaultConsumerOptions`). */
-const DEFAULT_MAX_WAIT_MS = 5_000;
-const DEFAULT_MIN_BYTES = 1;
-const DEFAULT_MAX_BYTES = 10 * 1_048_576;
 
 /**
  * A @platformatic/kafka consumer whose read_committed fetches hand over no record of an aborted
@@ -87,11 +84,11 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
             done(error ?? new UserError('no Fetch API'));
             return;
           }
-          const maxWait = options.maxWaitTime ?? settings.maxWaitTime ?? DEFAULT_MAX_WAIT_MS;
-          const minBytes = options.minBytes ?? settings.minBytes ?? DEFAULT_MIN_BYTES;
-          const maxBytes = options.maxBytes ?? settings.maxBytes ?? DEFAULT_MAX_BYTES;
+          const maxWait = options.maxWaitTime ?? settings.maxWaitTime ?? defaultConsumerOptions.maxWaitTime;
+          const minBytes = options.minBytes ?? settings.minBytes ?? defaultConsumerOptions.minBytes;
+          const maxBytes = options.maxBytes ?? settings.maxBytes ?? defaultConsumerOptions.maxBytes;
           api(connection, maxWait, minBytes, maxBytes, READ_COMMITTED, 0, 0, options.topics, [], '', (error, response) => {
-            if (error && fencedLeaderEpoch(error)) {
+            if (error && kafkaErrorIds(error).has('FENCED_LEADER_EPOCH')) {
               this.clearMetadata();
               forgetLeaderEpochs(options.topics);
             }
@@ -101,11 +98,6 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
       });
     });
   }
-}
-
-function fencedLeaderEpoch(error: Error): boolean {
-  const found = (error as Error & { findBy?: (property: string, value: unknown) => unknown }).findBy?.('apiId', 'FENCED_LEADER_EPOCH');
-  return found !== undefined && found !== null;
 }
 
 function forgetLeaderEpochs(topics: readonly FetchRequestTopic[]): void {
