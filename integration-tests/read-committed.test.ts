@@ -4,13 +4,7 @@ import { Admin } from '@platformatic/kafka';
 import type { Producer } from 'kafkajs';
 import { createProducer } from '../src/kafka/kafkajs/client.js';
 import { readTopic } from '../src/kafka/operator/topic-reader.js';
-import { runTopology } from '../src/kafka/topology-runner.js';
-import { onnxRunner } from '../src/runtime/stage-handlers.js';
-import { createHttpSchemaRegistryClient } from '../src/serde/http-schema-registry.js';
-import { createTopicSerdes } from '../src/serde/serde-factory.js';
-import { jsonLogger } from '../src/telemetry/logger.js';
-import { Topology } from '../src/topology/spec.js';
-import { TransformRegistry } from '../src/transforms/transform-registry.js';
+import { runEchoStage } from './helpers/echo-stage.js';
 import { waitForGroupCaughtUp } from './helpers/group-progress.js';
 import { waitFor } from './helpers/wait-for.js';
 import { connection, testKafka, uniqueName, type ReceivedRecord, testAccess } from './helpers/kafka.js';
@@ -123,24 +117,9 @@ test('the topic reader drops aborted transactions that began before its first of
 });
 
 test('a stage reading the topic (read_committed, default client) processes the committed records only', async () => {
-  const output = `${topic}.echoed`;
-  const spec = Topology.parse({
-    name: `${topic.replaceAll('.', '-')}-stage`,
-    modelsRoot: 'models',
-    topics: { [topic]: { partitions: 1, external: true }, [output]: { partitions: 1 } },
-    stages: [{ name: 'echo', type: 'transform', input: topic, function: 'echo', output, consumer: { sessionTimeoutMs: 6000 } }],
-  });
-  const logs: string[] = [];
-  const running = await runTopology({
-    spec,
-    connection,
-    serdes: createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir: process.cwd() }),
-    plugins: { transforms: new TransformRegistry().register('echo', (value) => value), createModelRunner: onnxRunner },
-    logger: jsonLogger('info', {}, (line) => logs.push(line)),
-    modelsRoot: 'models',
-  });
+  const { running, group, output, logs } = await runEchoStage(topic, 1);
   try {
-    await waitForGroupCaughtUp(kafka, `${spec.name}.echo`, topic);
+    await waitForGroupCaughtUp(kafka, group, topic);
     const echoed = await readAll(kafka, output);
     assert.deepEqual(
       echoed.map((record: ReceivedRecord) => idOf(record.value)),

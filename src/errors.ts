@@ -44,6 +44,12 @@ export const ErrorCode = {
    * restarted from outside. The message names the partitions and the seconds without progress.
    */
   StageStuck: 'KASCADE_STAGE_STUCK',
+  /**
+   * The Kafka client cannot decompress a fetched record batch (a codec or framing it does not
+   * read): no record of it can be seen, so none can be dead-lettered. The stage fails naming the
+   * partitions and the codec rather than fetch the same batch forever.
+   */
+  UnreadableBatch: 'KASCADE_UNREADABLE_BATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

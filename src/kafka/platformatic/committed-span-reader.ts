@@ -7,6 +7,7 @@ import type { Headers } from '../../runtime/record.js';
 import { isControlBatch, lastOffsetOf } from './committed-batches.js';
 import { ReadCommittedConsumer } from './read-committed-consumer.js';
 import { platformaticBaseOptions, READ_COMMITTED } from './platformatic-connection.js';
+import { unreadableBatchError } from './platformatic-errors.js';
 import { headerList } from './platformatic-records.js';
 
 /** The offsets one partition is read between: [start, end), and the timestamps records must have: [fromMs, toMs). */
@@ -109,6 +110,8 @@ class SpanReader {
           })),
         );
       } catch (error) {
+        const unreadable = unreadableBatchError(open.map(where).join(', '), error);
+        if (unreadable !== undefined) throw unreadable;
         // A leader that moved, a broker briefly away: asked again with fresh metadata until the read idles too long.
         if (Date.now() - this.#lastMove + RETRY_MS < idleTimeoutMs) {
           this.consumer.clearMetadata();

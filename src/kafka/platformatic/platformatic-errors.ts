@@ -82,3 +82,43 @@ export function commitError(what: string, error: unknown, partitions: readonly T
   }
   return sendFailed(what, error);
 }
+
+/**
+ * Why @platformatic/kafka 1.35 could not decompress a fetched batch, or undefined when `error`
+ * is something else. Its snappy reads raw blocks only, not the xerial framing the Java client
+ * and the broker write; its zstd is node:zlib's, which Node 20 lacks. (2.x reads both, on Node 22.)
+ */
+export function unreadableBatchReason(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let reason: string | undefined;
+  const visit = (value: unknown): void => {
+    if (reason !== undefined || typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    const record = value as { code?: unknown; message?: unknown; stack?: unknown; errors?: unknown; cause?: unknown };
+    const stack = typeof record.stack === 'string' ? record.stack : '';
+    if (record.code === 'PLT_KFK_UNSUPPORTED_COMPRESSION') {
+      reason = String(record.message).includes('zstd')
+        ? `a zstd-compressed batch: the client decompresses zstd with node:zlib, which Node ${process.versions.node} lacks (it needs Node 22.15 or later)`
+        : `a batch compressed with a codec the client does not read (${String(record.message)})`;
+    } else if (/\bsnappyDecompress\b/.test(stack)) {
+      reason = 'a snappy-compressed batch in the xerial framing the Java client and the broker write, which @platformatic/kafka 1.x does not read';
+    } else if (/\blz4Decompress\b/.test(stack)) {
+      reason = 'an lz4-compressed batch the client could not decompress';
+    }
+    if (Array.isArray(record.errors)) for (const inner of record.errors) visit(inner);
+    visit(record.cause);
+  };
+  visit(error);
+  return reason;
+}
+
+/** A KascadeError (KASCADE_UNREADABLE_BATCH) when `error` is a batch the client could not decompress while reading `where`. */
+export function unreadableBatchError(where: string, error: unknown): KascadeError | undefined {
+  const reason = unreadableBatchReason(error);
+  if (reason === undefined) return undefined;
+  return new KascadeError(
+    ErrorCode.UnreadableBatch,
+    `reading ${where}: ${reason}. No record of it can be seen, so none can be dead-lettered: have its producers compress with gzip or lz4, or not at all (docs/kafka-clients.md, "Compressed input")`,
+    { cause: error },
+  );
+}

@@ -5,6 +5,7 @@ import { partitionKey, partitionOfKey, type GroupMember, type Membership, type R
 import { platformaticBaseOptions, stageFetchOptions, type StageFetchTuning } from './platformatic-connection.js';
 import { EndOffsetProbe } from './platformatic-end-offsets.js';
 import { committedOffsets } from './platformatic-committed.js';
+import { unreadableBatchError } from './platformatic-errors.js';
 import { GenerationFeed, type StageStream } from './platformatic-generation-feed.js';
 import { rawDeserializers, type RawRecordParts } from './platformatic-records.js';
 import { PartitionHandover, type Revocation } from './partition-handover.js';
@@ -127,6 +128,12 @@ export class PlatformaticRecordSource implements RecordSource {
    */
   #recover(cause: Error): void {
     if (this.#stopping !== undefined || this.#rejoining !== undefined) return;
+    // Fetched again, the same batch fails the same way: the stage fails and says why.
+    const unreadable = unreadableBatchError(this.#options.topics.join(', '), cause);
+    if (unreadable !== undefined) {
+      this.#listener?.failed(unreadable);
+      return;
+    }
     this.#rejoining = (async () => {
       const deadline = Date.now() + RECOVERY_MS;
       for (let attempt = 0; ; attempt++) {

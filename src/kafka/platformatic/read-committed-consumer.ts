@@ -11,7 +11,7 @@ import {
 } from '@platformatic/kafka';
 import { withoutAbortedRecords } from './committed-batches.js';
 import { READ_COMMITTED } from './platformatic-connection.js';
-import { kafkaErrorIds } from './platformatic-errors.js';
+import { kafkaErrorIds, unreadableBatchReason } from './platformatic-errors.js';
 
 type FetchResponse = fetchV17.FetchResponse;
 type FetchArguments = Parameters<typeof fetchV17.createRequest>;
@@ -57,6 +57,9 @@ export class ReadCommittedConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buf
         callback(error, response);
       },
       0,
+      [],
+      // The same batch would fail the same way.
+      (error) => unreadableBatchReason(error) !== undefined,
     );
   }
 
