@@ -93,3 +93,25 @@ for (const [codec, why] of [
     }
   });
 }
+
+test('on the kafkajs adapter: a stage reads gzip batches, and fails at once on lz4 ones, naming the topic and the codec', async () => {
+  const gzip = await compressedTopic('gzip');
+  const reading = await runEchoStage(gzip, 2, 'kafkajs');
+  try {
+    await waitForGroupCaughtUp(kafka, reading.group, gzip);
+    assert.deepEqual(sortedIds((await readAll(kafka, reading.output)).map((record: ReceivedRecord) => record.value)), allIds, reading.logs.slice(-10).join('\n'));
+  } finally {
+    await reading.running.stop();
+  }
+
+  const lz4 = await compressedTopic('lz4');
+  const failing = await runEchoStage(lz4, 2, 'kafkajs');
+  try {
+    const { exit } = await failing.running.firstExit;
+    assert.equal(exit.kind, 'failed', failing.logs.slice(-5).join('\n'));
+    assert.ok(isKascadeError(exit.error, ErrorCode.UnreadableBatch), String(exit.error));
+    assert.match(exit.error.message, new RegExp(`^reading ${lz4.replaceAll('.', '\\.')}: a batch compressed with lz4, which kafkajs reads only with a codec plug-in`));
+  } finally {
+    await failing.running.stop();
+  }
+});

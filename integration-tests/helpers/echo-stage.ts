@@ -5,6 +5,7 @@ import { createTopicSerdes } from '../../src/serde/serde-factory.js';
 import { jsonLogger } from '../../src/telemetry/logger.js';
 import { Topology } from '../../src/topology/spec.js';
 import { TransformRegistry } from '../../src/transforms/transform-registry.js';
+import type { KafkaClientName } from '../../src/config/connection.js';
 import { connection } from './kafka.js';
 
 export interface EchoStage {
@@ -16,8 +17,8 @@ export interface EchoStage {
   readonly logs: string[];
 }
 
-/** A one-stage topology on the local broker copying `topic` (external, `partitions`) to `<topic>.echoed`. */
-export async function runEchoStage(topic: string, partitions: number): Promise<EchoStage> {
+/** A one-stage topology on the local broker copying `topic` (external, `partitions`) to `<topic>.echoed`, on `client` (default: the environment's). */
+export async function runEchoStage(topic: string, partitions: number, client?: KafkaClientName): Promise<EchoStage> {
   const output = `${topic}.echoed`;
   const spec = Topology.parse({
     name: `${topic.replaceAll('.', '-')}-stage`,
@@ -28,7 +29,7 @@ export async function runEchoStage(topic: string, partitions: number): Promise<E
   const logs: string[] = [];
   const running = await runTopology({
     spec,
-    connection,
+    connection: client === undefined ? connection : { ...connection, client },
     serdes: createTopicSerdes(spec, { registry: createHttpSchemaRegistryClient(connection), baseDir: process.cwd() }),
     plugins: { transforms: new TransformRegistry().register('echo', (value) => value), createModelRunner: onnxRunner },
     logger: jsonLogger('info', {}, (line) => logs.push(line)),

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import kafkajs from 'kafkajs';
+import { ErrorCode, KascadeError } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ConsumerTuning } from '../../topology/spec.js';
 import { partitionKey, type Membership, type RecordSource, type SourceListener, type TopicPartition } from '../../runtime/delivery/ports.js';
@@ -108,7 +109,10 @@ export class KafkajsRecordSource implements RecordSource {
       const { error, restart } = event.payload;
       logger.error('consumer crashed', { stage, error: error.message, restart });
       this.leave();
-      if (!restart) this.listener?.failed(error);
+      // Restarted, kafkajs would fetch the same batch and crash again.
+      const unreadable = unreadableBatchError(this.options.inputs, error);
+      if (unreadable !== undefined) this.listener?.failed(unreadable);
+      else if (!restart) this.listener?.failed(error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.options.inputs], fromBeginning: this.options.fromBeginning ?? true });
@@ -165,4 +169,15 @@ export class PartitionTakenError extends kafkajs.KafkaJSError {
   constructor(partitions: string) {
     super(`${partitions} is another member's now: joining the group again`, { retriable: false });
   }
+}
+
+/** kafkajs decompresses gzip only unless codecs are registered, and kascade registers none. */
+function unreadableBatchError(inputs: readonly string[], error: Error): KascadeError | undefined {
+  const codec = /^(Snappy|LZ4|ZSTD) compression not implemented/.exec(error.message)?.[1];
+  if (codec === undefined) return undefined;
+  return new KascadeError(
+    ErrorCode.UnreadableBatch,
+    `reading ${inputs.join(', ')}: a batch compressed with ${codec.toLowerCase()}, which kafkajs reads only with a codec plug-in kascade does not install. No record of it can be seen, so none can be dead-lettered: run the stage on the default client (it reads lz4), or have its producers compress with gzip, or not at all (docs/kafka-clients.md, "Compressed input")`,
+    { cause: error },
+  );
 }
